@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace WebhookReceiver.Configuration;
+
+/// <summary>Rules that need the environment: outside Development the service refuses to start without real secrets.</summary>
+internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environment) : IValidateOptions<WebhookReceiverOptions>
+{
+    internal const int MinSecretLength = 32;
+
+    public ValidateOptionsResult Validate(string? name, WebhookReceiverOptions options)
+    {
+        var failures = new List<string>();
+        if (options.Handlers.Forward.GroupBy(f => f.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            failures.Add($"WebhookReceiver:Handlers:Forward names the target '{twice.Key}' twice.");
+        }
+
+        if (!environment.IsDevelopment())
+        {
+            RequireSecrets(options.Tokens, "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0)", failures);
+            RequireSecrets(options.AdminKeys, "WebhookReceiver:AdminKeys (env WebhookReceiver__AdminKeys__0)", failures);
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void RequireSecrets(List<string> values, string setting, List<string> failures)
+    {
+        var present = values.Where(v => !string.IsNullOrWhiteSpace(v)).ToList();
+        if (present.Count == 0)
+        {
+            failures.Add($"{setting} is missing: set at least one.");
+        }
+        else if (present.Any(v => v.Length < MinSecretLength))
+        {
+            failures.Add($"{setting} has a value shorter than {MinSecretLength} characters.");
+        }
+    }
+}
+
+/// <summary>The data annotations on the options and everything they hold, checked by generated code at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class WebhookReceiverOptionsAnnotationsValidator : IValidateOptions<WebhookReceiverOptions>;

@@ -1,0 +1,202 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Runs;
+using WebhookReceiver.Security;
+
+namespace WebhookReceiver.Dispatch;
+
+/// <summary>
+/// Runs due deliveries: leases them from the inbox, invokes each handler in its own DI scope with a timeout, records
+/// the outcome, and schedules retries with backoff until a delivery is dead-lettered. On shutdown it stops claiming,
+/// lets running attempts finish within the grace period, and gives back the leases of those that did not.
+/// </summary>
+public sealed partial class Dispatcher(
+    IWebhookInbox inbox,
+    IServiceScopeFactory scopes,
+    DispatchSignal signal,
+    SecretRedactor redactor,
+    TimeProvider time,
+    IOptions<WebhookReceiverOptions> options,
+    ILogger<Dispatcher> logger) : BackgroundService
+{
+    private const int MaxErrorLength = 2000;
+
+    private readonly DispatchOptions _options = options.Value.Dispatch;
+    private readonly RetryPolicy _retry = new(options.Value.Dispatch);
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+    private readonly ConcurrentDictionary<long, Task> _running = new();
+    private readonly CancellationTokenSource _abort = new();
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await inbox.RecoverAsync(stoppingToken);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var free = _options.Concurrency - _running.Count;
+                var claimed = free > 0 ? await ClaimAsync(free, stoppingToken) : [];
+                foreach (var delivery in claimed)
+                {
+                    // Tracked before it starts, so that a fast attempt cannot finish before it is counted.
+                    var attempt = new Task<Task>(() => RunAttemptAsync(delivery));
+                    _running[delivery.DeliveryId] = attempt.Unwrap();
+                    attempt.Start(TaskScheduler.Default);
+                }
+
+                if (claimed.Count > 0 && claimed.Count == free)
+                {
+                    continue; // Probably more due: claim again as soon as a slot frees.
+                }
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogClaimFailed(logger, ex);
+            }
+
+            await signal.WaitAsync(_options.PollInterval, time, stoppingToken);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+
+        // Running attempts get the grace period; then they are cancelled and their deliveries given back.
+        var running = _running.Values.ToArray();
+        await Task.WhenAny(Task.WhenAll(running), Task.Delay(_options.ShutdownGrace, time, cancellationToken));
+        var unfinished = _running.Keys.ToArray();
+        if (unfinished.Length > 0)
+        {
+            await _abort.CancelAsync();
+            await Task.WhenAll(_running.Values.ToArray());
+            await inbox.ReleaseAsync(_owner, unfinished, CancellationToken.None);
+            LogReleased(logger, unfinished.Length);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _abort.Dispose();
+        base.Dispose();
+    }
+
+    private async Task<IReadOnlyList<ClaimedDelivery>> ClaimAsync(int max, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        // The lease outlives the attempt's timeout and the shutdown grace, so only a crashed owner loses it.
+        var leaseUntil = now + _options.AttemptTimeout + _options.ShutdownGrace + TimeSpan.FromSeconds(30);
+        return await inbox.ClaimDueAsync(_owner, now, leaseUntil, max, cancellationToken);
+    }
+
+    private async Task RunAttemptAsync(ClaimedDelivery delivery)
+    {
+        var startedAt = time.GetUtcNow();
+        string? error = null;
+        try
+        {
+            error = await InvokeHandlerAsync(delivery);
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            return; // Shutdown: StopAsync gives the delivery back; the attempt does not count.
+        }
+        finally
+        {
+            if (!_abort.IsCancellationRequested)
+            {
+                await RecordAsync(delivery, startedAt, error);
+            }
+
+            _running.TryRemove(delivery.DeliveryId, out _);
+            signal.Notify();
+        }
+    }
+
+    /// <summary>Runs the handler; returns null on success or the reason it failed.</summary>
+    private async Task<string?> InvokeHandlerAsync(ClaimedDelivery delivery)
+    {
+        using var timeout = new CancellationTokenSource(_options.AttemptTimeout, time);
+        using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var handler = scope.ServiceProvider.GetRequiredKeyedService<IWebhookHandler>(delivery.Handler);
+            var json = redactor.Redact(System.Text.Encoding.UTF8.GetString(delivery.Payload));
+            var run = LangGraphRun.Parse(json)
+                ?? throw new InvalidOperationException("The stored payload has no run_id.");
+            var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt);
+            await handler.HandleAsync(run, context, attempt.Token);
+            return null;
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_abort.IsCancellationRequested)
+        {
+            return $"Timed out after {_options.AttemptTimeout.TotalSeconds:0.###} s.";
+        }
+        catch (Exception ex) when (!_abort.IsCancellationRequested)
+        {
+            return $"{ex.GetType().Name}: {ex.Message}";
+        }
+    }
+
+    private async Task RecordAsync(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error)
+    {
+        var endedAt = time.GetUtcNow();
+        string state;
+        DateTimeOffset? next = null;
+        if (error is null)
+        {
+            state = DeliveryState.Succeeded;
+        }
+        else if (_retry.ShouldRetry(delivery.AttemptInRound))
+        {
+            state = DeliveryState.Failed;
+            next = endedAt + _retry.DelayAfter(delivery.AttemptInRound);
+        }
+        else
+        {
+            state = DeliveryState.Dead;
+        }
+
+        if (error is not null)
+        {
+            error = redactor.Redact(error.Length > MaxErrorLength ? error[..MaxErrorLength] : error);
+            LogAttemptFailed(logger, delivery.Handler, delivery.DeliveryId, delivery.Attempt, state, error);
+        }
+
+        try
+        {
+            var result = new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, startedAt, endedAt, error is null, error, state, next);
+            if (!await inbox.CompleteAttemptAsync(result, CancellationToken.None))
+            {
+                LogLeaseLost(logger, delivery.DeliveryId);
+            }
+        }
+        catch (Exception ex)
+        {
+            // The lease runs out and the delivery is attempted again: at least once, never lost.
+            LogRecordFailed(logger, ex, delivery.DeliveryId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handler {Handler} failed delivery {DeliveryId} on attempt {Attempt}; now {State}: {Error}")]
+    private static partial void LogAttemptFailed(ILogger logger, string handler, long deliveryId, int attempt, string state, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Claiming due deliveries failed; trying again at the next poll")]
+    private static partial void LogClaimFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Recording the outcome of delivery {DeliveryId} failed; it will be attempted again when its lease expires")]
+    private static partial void LogRecordFailed(ILogger logger, Exception exception, long deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery {DeliveryId} was taken over by another worker before its outcome was recorded")]
+    private static partial void LogLeaseLost(ILogger logger, long deliveryId);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Shutdown: gave back {Count} deliveries whose attempts did not finish in the grace period")]
+    private static partial void LogReleased(ILogger logger, int count);
+}

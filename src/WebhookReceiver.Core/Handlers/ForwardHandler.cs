@@ -1,0 +1,54 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Runs;
+
+namespace WebhookReceiver.Handlers;
+
+/// <summary>
+/// Built-in: POSTs the run as received (tokens redacted) to a configured URL, signed per Standard Webhooks so the
+/// receiving side can verify it with any Standard Webhooks library. Retries belong to the dispatcher, not to the HttpClient.
+/// </summary>
+public sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler
+{
+    public const string HttpClientName = "WebhookReceiver.Forward";
+
+    private readonly byte[] _key = SigningKey(target.Secret);
+
+    public async Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)
+    {
+        var id = $"delivery_{context.DeliveryId}";
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+        var body = Encoding.UTF8.GetBytes(run.RawJson);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", timestamp);
+        request.Headers.Add("webhook-signature", "v1," + Sign(id, timestamp, body));
+
+        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            // Only the status: the target's URL and answer may hold things that do not belong in our logs.
+            throw new HttpRequestException($"Forward target '{target.Name}' answered {(int)response.StatusCode}.", null, response.StatusCode);
+        }
+    }
+
+    internal string Sign(string id, string timestamp, byte[] body)
+    {
+        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
+        var signed = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(signed, 0);
+        body.CopyTo(signed, prefix.Length);
+        return Convert.ToBase64String(HMACSHA256.HashData(_key, signed));
+    }
+
+    // Standard Webhooks secrets are "whsec_" + base64 of the key; any other text is used as its UTF-8 bytes.
+    private static byte[] SigningKey(string secret) =>
+        secret.StartsWith("whsec_", StringComparison.Ordinal)
+            ? Convert.FromBase64String(secret["whsec_".Length..])
+            : Encoding.UTF8.GetBytes(secret);
+}

@@ -1,0 +1,47 @@
+namespace WebhookReceiver.Inbox;
+
+/// <summary>
+/// The durable inbox: received webhooks, one delivery per matching handler, and every attempt.
+/// One contract for every engine; the same contract tests run against each.
+/// </summary>
+public interface IWebhookInbox
+{
+    /// <summary>Creates or upgrades the schema.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>Makes claims left by a previous run of this process claimable again (engines used by one process only).</summary>
+    Task RecoverAsync(CancellationToken cancellationToken);
+
+    /// <summary>Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate.</summary>
+    Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken);
+
+    /// <summary>Leases up to <paramref name="max"/> due deliveries to <paramref name="owner"/> until <paramref name="leaseUntil"/>.</summary>
+    Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
+
+    /// <summary>Records a finished attempt and the delivery's new state; ignored when the lease was lost.</summary>
+    Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken);
+
+    /// <summary>Gives leased deliveries back without counting an attempt (shutdown).</summary>
+    Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken);
+
+    Task<WebhookPage> ListAsync(WebhookQuery query, CancellationToken cancellationToken);
+
+    Task<StoredWebhook?> GetAsync(long id, CancellationToken cancellationToken);
+
+    Task<StoredWebhook?> GetByRunIdAsync(string runId, CancellationToken cancellationToken);
+
+    /// <summary>Makes a webhook's deliveries due now (all, or one handler's, created if missing); null when no such webhook.</summary>
+    Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Makes every dead delivery of the webhooks matching <paramref name="query"/> due now.</summary>
+    Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Delivery counts by handler and state.</summary>
+    Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes up to <paramref name="batchSize"/> webhooks received before the cutoffs: dead letters by their own cutoff.</summary>
+    Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);
+
+    /// <summary>Throws when the store cannot be reached or written.</summary>
+    Task PingAsync(CancellationToken cancellationToken);
+}

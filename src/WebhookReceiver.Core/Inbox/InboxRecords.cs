@@ -1,0 +1,95 @@
+namespace WebhookReceiver.Inbox;
+
+/// <summary>A webhook ready to store: its index columns, the body as received, and the handlers it is for.</summary>
+public sealed record NewWebhook(
+    string RunId,
+    string? ThreadId,
+    string? AssistantId,
+    string? GraphId,
+    string? Status,
+    DateTimeOffset ReceivedAt,
+    byte[] Payload,
+    IReadOnlyList<string> Handlers);
+
+/// <param name="Id">The stored webhook's id (the earlier one's for a duplicate).</param>
+public readonly record struct AppendResult(long Id, bool Duplicate);
+
+public static class DeliveryState
+{
+    public const string Pending = "pending";
+    public const string Succeeded = "succeeded";
+    /// <summary>Failed at least once and waiting for its next attempt.</summary>
+    public const string Failed = "failed";
+    public const string Dead = "dead";
+
+    public static readonly IReadOnlyList<string> All = [Pending, Succeeded, Failed, Dead];
+}
+
+/// <param name="Attempt">Number of the attempt about to run, counted over the delivery's life (1-based).</param>
+/// <param name="AttemptInRound">Number of the attempt since the delivery was created or last replayed; what the retry limit counts.</param>
+public sealed record ClaimedDelivery(
+    long DeliveryId,
+    long WebhookId,
+    string Handler,
+    int Attempt,
+    int AttemptInRound,
+    DateTimeOffset ReceivedAt,
+    byte[] Payload);
+
+public sealed record AttemptResult(
+    long DeliveryId,
+    string Owner,
+    int Attempt,
+    DateTimeOffset StartedAt,
+    DateTimeOffset EndedAt,
+    bool Succeeded,
+    string? Error,
+    string NextState,
+    DateTimeOffset? NextAttemptAt);
+
+public sealed record WebhookQuery
+{
+    public string? Status { get; init; }
+    public string? AssistantId { get; init; }
+    public string? ThreadId { get; init; }
+    public DateTimeOffset? ReceivedFrom { get; init; }
+    public DateTimeOffset? ReceivedTo { get; init; }
+    /// <summary>Only webhooks with at least one delivery in this state.</summary>
+    public string? DeliveryState { get; init; }
+    /// <summary>Only webhooks older than this id (the cursor from the previous page).</summary>
+    public long? Before { get; init; }
+    public int Limit { get; init; } = 50;
+}
+
+public sealed record WebhookPage(IReadOnlyList<StoredWebhook> Items, long? NextCursor);
+
+public sealed record StoredWebhook(
+    long Id,
+    string RunId,
+    string? ThreadId,
+    string? AssistantId,
+    string? GraphId,
+    string? Status,
+    DateTimeOffset ReceivedAt,
+    IReadOnlyList<StoredDelivery> Deliveries,
+    byte[]? Payload = null,
+    IReadOnlyList<StoredAttempt>? Attempts = null);
+
+public sealed record StoredDelivery(
+    long Id,
+    string Handler,
+    string State,
+    int Attempts,
+    string? LastError,
+    DateTimeOffset? NextAttemptAt,
+    DateTimeOffset UpdatedAt);
+
+public sealed record StoredAttempt(
+    long DeliveryId,
+    int Attempt,
+    DateTimeOffset StartedAt,
+    DateTimeOffset EndedAt,
+    bool Succeeded,
+    string? Error);
+
+public sealed record DeliveryCount(string Handler, string State, long Count);

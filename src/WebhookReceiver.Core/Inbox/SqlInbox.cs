@@ -1,0 +1,441 @@
+using System.Data;
+using System.Data.Common;
+
+namespace WebhookReceiver.Inbox;
+
+/// <summary>
+/// The inbox contract in portable SQL over ADO.NET. An engine supplies its connections, its schema migrations and the
+/// one statement that differs between engines: how due deliveries are claimed.
+/// Times are stored as Unix milliseconds so that both engines compare them the same way.
+/// </summary>
+public abstract class SqlInbox : IWebhookInbox
+{
+    private const string WebhookColumns = "w.id, w.run_id, w.thread_id, w.assistant_id, w.graph_id, w.status, w.received_at";
+    private const string DeliveryColumns = "d.id, d.webhook_id, d.handler, d.state, d.attempts, d.last_error, d.next_attempt_at, d.updated_at";
+
+    // One filter for listing and for bulk replay; a null parameter means "any".
+    private const string WebhookFilter = """
+        (@status IS NULL OR w.status = @status)
+        AND (@assistant_id IS NULL OR w.assistant_id = @assistant_id)
+        AND (@thread_id IS NULL OR w.thread_id = @thread_id)
+        AND (@received_from IS NULL OR w.received_at >= @received_from)
+        AND (@received_to IS NULL OR w.received_at < @received_to)
+        AND (@delivery_state IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = @delivery_state))
+        """;
+
+    /// <summary>Opens a connection ready for use (engine settings applied).</summary>
+    protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    public abstract Task MigrateAsync(CancellationToken cancellationToken);
+
+    public abstract Task RecoverAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Leases due deliveries and returns <c>id, webhook_id, handler, attempts, round_start</c> of each, with
+    /// <c>attempts</c> already counting the attempt about to run. Parameters: @owner, @now, @lease_until, @max.
+    /// </summary>
+    protected abstract string ClaimSql { get; }
+
+    public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using var insert = Command(connection, transaction, """
+            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload)
+            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload)
+            ON CONFLICT (run_id) DO NOTHING
+            RETURNING id
+            """);
+        var runId = Add(insert, "run_id", DbType.String);
+        var threadId = Add(insert, "thread_id", DbType.String);
+        var assistantId = Add(insert, "assistant_id", DbType.String);
+        var graphId = Add(insert, "graph_id", DbType.String);
+        var status = Add(insert, "status", DbType.String);
+        var receivedAt = Add(insert, "received_at", DbType.Int64);
+        var payload = Add(insert, "payload", DbType.Binary);
+
+        await using var findExisting = Command(connection, transaction, "SELECT id FROM webhooks WHERE run_id = @run_id");
+        var existingRunId = Add(findExisting, "run_id", DbType.String);
+
+        await using var addDelivery = Command(connection, transaction, """
+            INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
+            VALUES (@webhook_id, @handler, 'pending', @now, @now)
+            """);
+        var deliveryWebhookId = Add(addDelivery, "webhook_id", DbType.Int64);
+        var handler = Add(addDelivery, "handler", DbType.String);
+        var deliveryNow = Add(addDelivery, "now", DbType.Int64);
+
+        var results = new AppendResult[batch.Count];
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var webhook = batch[i];
+            runId.Value = webhook.RunId;
+            threadId.Value = (object?)webhook.ThreadId ?? DBNull.Value;
+            assistantId.Value = (object?)webhook.AssistantId ?? DBNull.Value;
+            graphId.Value = (object?)webhook.GraphId ?? DBNull.Value;
+            status.Value = (object?)webhook.Status ?? DBNull.Value;
+            receivedAt.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
+            payload.Value = webhook.Payload;
+
+            if (await insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull)
+            {
+                var webhookId = Convert.ToInt64(id, System.Globalization.CultureInfo.InvariantCulture);
+                results[i] = new AppendResult(webhookId, Duplicate: false);
+                foreach (var name in webhook.Handlers)
+                {
+                    deliveryWebhookId.Value = webhookId;
+                    handler.Value = name;
+                    deliveryNow.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
+                    await addDelivery.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+            else
+            {
+                existingRunId.Value = webhook.RunId;
+                var existing = await findExisting.ExecuteScalarAsync(cancellationToken);
+                results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return results;
+    }
+
+    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(
+        string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using var claim = Command(connection, transaction, ClaimSql);
+        Add(claim, "owner", DbType.String, owner);
+        Add(claim, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        Add(claim, "lease_until", DbType.Int64, leaseUntil.ToUnixTimeMilliseconds());
+        Add(claim, "max", DbType.Int32, max);
+
+        var claimed = new List<(long Id, long WebhookId, string Handler, int Attempts, int RoundStart)>();
+        await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                claimed.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4)));
+            }
+        }
+
+        var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload)>();
+        if (claimed.Count > 0)
+        {
+            await using var load = Command(connection, transaction, "SELECT id, received_at, payload FROM webhooks WHERE id IN (" +
+                InList(claimed.Select(c => c.WebhookId).Distinct().ToList()) + ")");
+            await using var reader = await load.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                webhooks[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.GetFieldValue<byte[]>(2));
+            }
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return claimed
+            .Select(c => new ClaimedDelivery(c.Id, c.WebhookId, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
+                webhooks[c.WebhookId].ReceivedAt, webhooks[c.WebhookId].Payload))
+            .ToList();
+    }
+
+    public async Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using var update = Command(connection, transaction, """
+            UPDATE deliveries
+            SET state = @state, next_attempt_at = @next_attempt_at, last_error = @error, updated_at = @ended_at,
+                lease_owner = NULL, lease_until = NULL
+            WHERE id = @id AND lease_owner = @owner AND attempts = @attempt
+            """);
+        Add(update, "state", DbType.String, result.NextState);
+        Add(update, "next_attempt_at", DbType.Int64, result.NextAttemptAt?.ToUnixTimeMilliseconds());
+        Add(update, "error", DbType.String, result.Error);
+        Add(update, "ended_at", DbType.Int64, result.EndedAt.ToUnixTimeMilliseconds());
+        Add(update, "id", DbType.Int64, result.DeliveryId);
+        Add(update, "owner", DbType.String, result.Owner);
+        Add(update, "attempt", DbType.Int32, result.Attempt);
+        if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            return false; // The lease expired and another worker owns the delivery now.
+        }
+
+        await using var record = Command(connection, transaction, """
+            INSERT INTO attempts (delivery_id, attempt, started_at, ended_at, succeeded, error)
+            VALUES (@id, @attempt, @started_at, @ended_at, @succeeded, @error)
+            """);
+        Add(record, "id", DbType.Int64, result.DeliveryId);
+        Add(record, "attempt", DbType.Int32, result.Attempt);
+        Add(record, "started_at", DbType.Int64, result.StartedAt.ToUnixTimeMilliseconds());
+        Add(record, "ended_at", DbType.Int64, result.EndedAt.ToUnixTimeMilliseconds());
+        Add(record, "succeeded", DbType.Int32, result.Succeeded ? 1 : 0);
+        Add(record, "error", DbType.String, result.Error);
+        await record.ExecuteNonQueryAsync(cancellationToken);
+
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken)
+    {
+        if (deliveryIds.Count == 0)
+        {
+            return;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken);
+        // The attempt never ran to an outcome, so it does not count.
+        await using var release = Command(connection, null, $"""
+            UPDATE deliveries SET lease_owner = NULL, lease_until = NULL, attempts = attempts - 1
+            WHERE lease_owner = @owner AND id IN ({InList(deliveryIds)})
+            """);
+        Add(release, "owner", DbType.String, owner);
+        await release.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<WebhookPage> ListAsync(WebhookQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var list = Command(connection, null, $"""
+            SELECT {WebhookColumns} FROM webhooks w
+            WHERE {WebhookFilter} AND (@before IS NULL OR w.id < @before)
+            ORDER BY w.id DESC
+            LIMIT @limit
+            """);
+        AddFilter(list, query);
+        Add(list, "before", DbType.Int64, query.Before);
+        Add(list, "limit", DbType.Int32, query.Limit + 1);
+
+        var rows = await ReadWebhooksAsync(list, withPayload: false, cancellationToken);
+        var hasMore = rows.Count > query.Limit;
+        if (hasMore)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        var deliveries = await ReadDeliveriesAsync(connection, rows.Select(r => r.Id).ToList(), cancellationToken);
+        var items = rows.Select(r => r with { Deliveries = deliveries[r.Id].ToList() }).ToList();
+        return new WebhookPage(items, hasMore ? items[^1].Id : null);
+    }
+
+    public Task<StoredWebhook?> GetAsync(long id, CancellationToken cancellationToken) =>
+        GetOneAsync("w.id = @key", DbType.Int64, id, cancellationToken);
+
+    public Task<StoredWebhook?> GetByRunIdAsync(string runId, CancellationToken cancellationToken) =>
+        GetOneAsync("w.run_id = @key", DbType.String, runId, cancellationToken);
+
+    public async Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using var exists = Command(connection, transaction, "SELECT COUNT(*) FROM webhooks WHERE id = @id");
+        Add(exists, "id", DbType.Int64, webhookId);
+        if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            return null;
+        }
+
+        await using var upsert = Command(connection, transaction, """
+            INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
+            VALUES (@id, @handler, 'pending', @now, @now)
+            ON CONFLICT (webhook_id, handler) DO UPDATE
+            SET state = 'pending', next_attempt_at = @now, round_start = deliveries.attempts, updated_at = @now
+            """);
+        Add(upsert, "id", DbType.Int64, webhookId);
+        Add(upsert, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        var handler = Add(upsert, "handler", DbType.String);
+        foreach (var name in handlers)
+        {
+            handler.Value = name;
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return handlers.Count;
+    }
+
+    public async Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var replay = Command(connection, null, $"""
+            UPDATE deliveries
+            SET state = 'pending', next_attempt_at = @now, round_start = attempts, updated_at = @now
+            WHERE state = 'dead' AND (@handler IS NULL OR handler = @handler)
+              AND webhook_id IN (SELECT w.id FROM webhooks w WHERE {WebhookFilter})
+            """);
+        AddFilter(replay, query with { DeliveryState = null });
+        Add(replay, "handler", DbType.String, handler);
+        Add(replay, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        return await replay.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var count = Command(connection, null, "SELECT handler, state, COUNT(*) FROM deliveries GROUP BY handler, state");
+        await using var reader = await count.ExecuteReaderAsync(cancellationToken);
+        var counts = new List<DeliveryCount>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts.Add(new DeliveryCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return counts;
+    }
+
+    public async Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // Webhooks still being retried are never purged; those with dead letters wait for the dead-letter cutoff.
+        const string Expired = """
+            SELECT w.id FROM webhooks w
+            WHERE w.received_at < @before
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id
+                              AND (d.state IN ('pending', 'failed') OR (d.state = 'dead' AND w.received_at >= @dead_before)))
+            ORDER BY w.id
+            LIMIT @batch
+            """;
+        var total = 0;
+        foreach (var sql in new[]
+                 {
+                     $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id IN ({Expired}))",
+                     $"DELETE FROM deliveries WHERE webhook_id IN ({Expired})",
+                     $"DELETE FROM webhooks WHERE id IN ({Expired})",
+                 })
+        {
+            await using var purge = Command(connection, transaction, sql);
+            Add(purge, "before", DbType.Int64, receivedBefore.ToUnixTimeMilliseconds());
+            Add(purge, "dead_before", DbType.Int64, deadReceivedBefore.ToUnixTimeMilliseconds());
+            Add(purge, "batch", DbType.Int32, batchSize);
+            total = await purge.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return total;
+    }
+
+    public virtual async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var ping = Command(connection, null, "SELECT COUNT(*) FROM webhooks WHERE id = 0");
+        await ping.ExecuteScalarAsync(cancellationToken);
+    }
+
+    protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        return command;
+    }
+
+    protected static DbParameter Add(DbCommand command, string name, DbType type, object? value = null)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.DbType = type;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+        return parameter;
+    }
+
+    private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+
+    // Ids are numbers the store produced, never user text, so they are safe to inline.
+    private static string InList(IEnumerable<long> ids) =>
+        string.Join(',', ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+    private static void AddFilter(DbCommand command, WebhookQuery query)
+    {
+        Add(command, "status", DbType.String, query.Status);
+        Add(command, "assistant_id", DbType.String, query.AssistantId);
+        Add(command, "thread_id", DbType.String, query.ThreadId);
+        Add(command, "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
+        Add(command, "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());
+        Add(command, "delivery_state", DbType.String, query.DeliveryState);
+    }
+
+    private async Task<StoredWebhook?> GetOneAsync(string where, DbType keyType, object key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var get = Command(connection, null, $"SELECT {WebhookColumns}, w.payload FROM webhooks w WHERE {where}");
+        Add(get, "key", keyType, key);
+        if ((await ReadWebhooksAsync(get, withPayload: true, cancellationToken)).SingleOrDefault() is not { } webhook)
+        {
+            return null;
+        }
+
+        var deliveries = await ReadDeliveriesAsync(connection, [webhook.Id], cancellationToken);
+        await using var attempts = Command(connection, null, """
+            SELECT a.delivery_id, a.attempt, a.started_at, a.ended_at, a.succeeded, a.error
+            FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+            WHERE d.webhook_id = @id ORDER BY a.delivery_id, a.attempt
+            """);
+        Add(attempts, "id", DbType.Int64, webhook.Id);
+        var history = new List<StoredAttempt>();
+        await using (var reader = await attempts.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                history.Add(new StoredAttempt(reader.GetInt64(0), reader.GetInt32(1), Time(reader.GetInt64(2)), Time(reader.GetInt64(3)),
+                    reader.GetInt32(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5)));
+            }
+        }
+
+        return webhook with { Deliveries = deliveries[webhook.Id].ToList(), Attempts = history };
+    }
+
+    private static async Task<List<StoredWebhook>> ReadWebhooksAsync(DbCommand command, bool withPayload, CancellationToken cancellationToken)
+    {
+        var rows = new List<StoredWebhook>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new StoredWebhook(
+                reader.GetInt64(0),
+                reader.GetString(1),
+                NullableString(reader, 2),
+                NullableString(reader, 3),
+                NullableString(reader, 4),
+                NullableString(reader, 5),
+                Time(reader.GetInt64(6)),
+                Deliveries: [],
+                Payload: withPayload ? reader.GetFieldValue<byte[]>(7) : null));
+        }
+
+        return rows;
+    }
+
+    private static async Task<ILookup<long, StoredDelivery>> ReadDeliveriesAsync(DbConnection connection, List<long> webhookIds, CancellationToken cancellationToken)
+    {
+        var rows = new List<(long WebhookId, StoredDelivery Delivery)>();
+        if (webhookIds.Count > 0)
+        {
+            await using var command = Command(connection, null,
+                $"SELECT {DeliveryColumns} FROM deliveries d WHERE d.webhook_id IN ({InList(webhookIds)}) ORDER BY d.id");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetInt64(1), new StoredDelivery(
+                    reader.GetInt64(0),
+                    reader.GetString(2),
+                    reader.GetString(3),
+                    reader.GetInt32(4),
+                    NullableString(reader, 5),
+                    reader.IsDBNull(6) ? null : Time(reader.GetInt64(6)),
+                    Time(reader.GetInt64(7)))));
+            }
+        }
+
+        return rows.ToLookup(r => r.WebhookId, r => r.Delivery);
+    }
+
+    private static string? NullableString(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+}

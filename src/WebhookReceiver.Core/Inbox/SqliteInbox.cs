@@ -1,0 +1,140 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+
+namespace WebhookReceiver.Inbox;
+
+/// <summary>The embedded inbox: one SQLite file in WAL mode, used by one process.</summary>
+public sealed class SqliteInbox : SqlInbox
+{
+    // Each entry upgrades the schema by one version (PRAGMA user_version); append, never edit.
+    private static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE webhooks (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT NOT NULL UNIQUE,
+            thread_id TEXT,
+            assistant_id TEXT,
+            graph_id TEXT,
+            status TEXT,
+            received_at INTEGER NOT NULL,
+            payload BLOB NOT NULL
+        );
+        CREATE INDEX ix_webhooks_received_at ON webhooks (received_at);
+        CREATE INDEX ix_webhooks_thread_id ON webhooks (thread_id);
+        CREATE INDEX ix_webhooks_assistant_id ON webhooks (assistant_id);
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook_id INTEGER NOT NULL REFERENCES webhooks (id),
+            handler TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            round_start INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            last_error TEXT,
+            updated_at INTEGER NOT NULL,
+            UNIQUE (webhook_id, handler)
+        );
+        CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('pending', 'failed');
+        CREATE INDEX ix_deliveries_state ON deliveries (state, webhook_id);
+        CREATE TABLE attempts (
+            delivery_id INTEGER NOT NULL REFERENCES deliveries (id),
+            attempt INTEGER NOT NULL,
+            started_at INTEGER NOT NULL,
+            ended_at INTEGER NOT NULL,
+            succeeded INTEGER NOT NULL,
+            error TEXT,
+            PRIMARY KEY (delivery_id, attempt)
+        );
+        """,
+    ];
+
+    private readonly string _connectionString;
+    private readonly string _openPragmas;
+
+    public SqliteInbox(IOptions<WebhookReceiverOptions> options)
+    {
+        var storage = options.Value.Storage;
+        var builder = new SqliteConnectionStringBuilder(storage.ConnectionString) { Pooling = true };
+        if (builder.DataSource is { Length: > 0 } path && path != ":memory:" && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        _connectionString = builder.ToString();
+        _openPragmas = $"PRAGMA synchronous = {storage.Synchronous.ToUpperInvariant()}; PRAGMA foreign_keys = ON;";
+    }
+
+    protected override string ClaimSql => """
+        UPDATE deliveries
+        SET lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1
+        WHERE id IN (
+            SELECT id FROM deliveries
+            WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
+              AND (lease_until IS NULL OR lease_until <= @now)
+            ORDER BY next_attempt_at
+            LIMIT @max)
+        RETURNING id, webhook_id, handler, attempts, round_start
+        """;
+
+    protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            await using var pragmas = Command(connection, null, _openPragmas);
+            await pragmas.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using (var wal = Command(connection, null, "PRAGMA journal_mode = WAL;"))
+        {
+            await wal.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var version = Command(connection, transaction, "PRAGMA user_version;");
+        var current = Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+        for (var next = current; next < Migrations.Length; next++)
+        {
+            await using var migrate = Command(connection, transaction, Migrations[next] + $"\nPRAGMA user_version = {next + 1};");
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>Only this process uses the file, so any lease in it was left by a previous run that crashed.</summary>
+    public override async Task RecoverAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var recover = Command(connection, null,
+            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL");
+        await recover.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Ready means writable: a read-only file or a full disk must show, not just a file that opens.</summary>
+    public override async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await base.PingAsync(cancellationToken);
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var touch = Command(connection, transaction, "UPDATE webhooks SET id = id WHERE id = 0");
+        await touch.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+    }
+}

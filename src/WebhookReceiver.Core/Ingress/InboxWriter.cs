@@ -1,0 +1,104 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Dispatch;
+using WebhookReceiver.Inbox;
+
+namespace WebhookReceiver.Ingress;
+
+/// <summary>The store cannot take the webhook now: answered 503 with Retry-After, so the sender tries again.</summary>
+public sealed class InboxUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// Group commit: concurrent requests hand their webhooks to one writer, which stores whatever has gathered in a single
+/// transaction and completes each request once that transaction has committed. A bounded queue is the backpressure:
+/// when the store falls behind, requests wait up to <see cref="IngestOptions.MaxQueueWait"/> and are then refused.
+/// </summary>
+public sealed partial class InboxWriter(
+    IWebhookInbox inbox,
+    DispatchSignal dispatchSignal,
+    IOptions<WebhookReceiverOptions> options,
+    ILogger<InboxWriter> logger) : BackgroundService
+{
+    private readonly IngestOptions _options = options.Value.Ingest;
+    private readonly Channel<PendingAppend> _queue = Channel.CreateBounded<PendingAppend>(
+        new BoundedChannelOptions(options.Value.Ingest.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+
+    /// <summary>Completes once the webhook is durably stored; throws <see cref="InboxUnavailableException"/> when it could not be.</summary>
+    public async Task<AppendResult> AppendAsync(NewWebhook webhook, CancellationToken cancellationToken)
+    {
+        var pending = new PendingAppend(webhook);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.MaxQueueWait);
+        try
+        {
+            if (!_queue.Writer.TryWrite(pending))
+            {
+                await _queue.Writer.WriteAsync(pending, deadline.Token);
+            }
+
+            return await pending.Stored.Task.WaitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new InboxUnavailableException("The store did not take the webhook in time.");
+        }
+        catch (ChannelClosedException)
+        {
+            throw new InboxUnavailableException("The service is shutting down.");
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Reads until the queue is completed at shutdown, so that every request already queued gets its answer.
+        var batch = new List<PendingAppend>(_options.MaxBatchSize);
+        var webhooks = new List<NewWebhook>(_options.MaxBatchSize);
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            webhooks.Clear();
+            while (batch.Count < _options.MaxBatchSize && _queue.Reader.TryRead(out var pending))
+            {
+                batch.Add(pending);
+                webhooks.Add(pending.Webhook);
+            }
+
+            try
+            {
+                var results = await inbox.AppendAsync(webhooks, CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Stored.TrySetResult(results[i]);
+                }
+
+                dispatchSignal.Notify();
+            }
+            catch (Exception ex)
+            {
+                LogStoreFailed(logger, ex, batch.Count);
+                var unavailable = new InboxUnavailableException("The store could not take the webhook.", ex);
+                foreach (var pending in batch)
+                {
+                    pending.Stored.TrySetException(unavailable);
+                }
+            }
+        }
+    }
+
+    public override Task StopAsync(CancellationToken cancellationToken)
+    {
+        _queue.Writer.TryComplete();
+        return base.StopAsync(cancellationToken);
+    }
+
+    private sealed record PendingAppend(NewWebhook Webhook)
+    {
+        public TaskCompletionSource<AppendResult> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} webhooks failed; their senders are answered 503")]
+    private static partial void LogStoreFailed(ILogger logger, Exception exception, int count);
+}

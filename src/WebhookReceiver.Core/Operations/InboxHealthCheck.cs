@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using WebhookReceiver.Inbox;
+
+namespace WebhookReceiver.Operations;
+
+/// <summary>Ready means the inbox can be written: a webhook that arrives now would be stored.</summary>
+public sealed class InboxHealthCheck(IWebhookInbox inbox) : IHealthCheck
+{
+    public const string ReadyTag = "ready";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await inbox.PingAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // The type only: the answer is public, and store messages may name paths.
+            return HealthCheckResult.Unhealthy($"The inbox cannot be written ({ex.GetType().Name}).");
+        }
+    }
+}

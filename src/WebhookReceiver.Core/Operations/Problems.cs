@@ -1,0 +1,20 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace WebhookReceiver.Operations;
+
+/// <summary>The RFC 7807 answers that more than one endpoint gives.</summary>
+public static class Problems
+{
+    /// <summary>No hint of why: a missing, wrong and retired secret all look the same.</summary>
+    public static ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized);
+
+    /// <summary>Not stored: the sender should try again after Retry-After.</summary>
+    public static ProblemHttpResult Unavailable(HttpContext context, int retryAfterSeconds, string detail)
+    {
+        context.Response.Headers.RetryAfter = retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, detail: detail);
+    }
+
+    public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: detail);
+}

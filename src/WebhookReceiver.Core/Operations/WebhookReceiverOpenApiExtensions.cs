@@ -1,0 +1,84 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
+using WebhookReceiver.QueryApi;
+using WebhookReceiver.Security;
+using WebhookReceiver.Ingress;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>The OpenAPI document (<c>/openapi/v1.json</c>) that Swagger UI reads: the admin key as "Authorize", and an example webhook.</summary>
+public static class WebhookReceiverOpenApiExtensions
+{
+    /// <summary>What a LangGraph server sends when a run finishes (JS server shape; Python sends the same fields).</summary>
+    public const string ExampleWebhook = """
+        {
+          "run_id": "1ef8e7a2-3c4d-6e5f-8a9b-0c1d2e3f4a5b",
+          "thread_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+          "assistant_id": "fe096781-5601-53d2-b2f6-0d3403f7e9ca",
+          "status": "success",
+          "metadata": { "graph_id": "agent", "created_by": "system", "order_id": "A-1001" },
+          "kwargs": { "input": { "messages": [{ "type": "human", "content": "Where is my order?" }] }, "webhook": "https://host/webhooks/langgraph?token=..." },
+          "multitask_strategy": "reject",
+          "created_at": "2025-06-01T10:00:00.000Z",
+          "updated_at": "2025-06-01T10:00:02.000Z",
+          "run_started_at": "2025-06-01T10:00:00.100Z",
+          "run_ended_at": "2025-06-01T10:00:01.900Z",
+          "webhook_sent_at": "2025-06-01T10:00:02.000Z",
+          "values": { "messages": [{ "type": "human", "content": "Where is my order?" }, { "type": "ai", "content": "It ships today." }] }
+        }
+        """;
+
+    public static IServiceCollection AddWebhookReceiverOpenApi(this IServiceCollection services) =>
+        services.AddOpenApi(options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "WebhookReceiver";
+                document.Info.Description =
+                    "Receives the webhooks a LangGraph server sends when a run finishes, stores each one durably and hands it to handlers. " +
+                    "The query API under /api needs the admin key: press Authorize and enter it.";
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[QueryApiEndpoints.AdminKeyScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = AdminKeys.Header,
+                    Description = "An admin key (WebhookReceiver:AdminKeys); separate from the webhook tokens.",
+                };
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                if (metadata.OfType<AdminKeyRequired>().Any())
+                {
+                    operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(QueryApiEndpoints.AdminKeyScheme, context.Document)] = [] }];
+                }
+
+                if (operation.OperationId == "ReceiveWebhook")
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = WebhookEndpoint.TokenQueryParameter,
+                        In = ParameterLocation.Query,
+                        Description = "The webhook token, as in `webhook=\"https://host/webhooks/langgraph?token=...\"`. Or send it in the token header.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    });
+                    // The body is read whatever its Content-Type, so it is described here rather than bound by the endpoint.
+                    var body = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.Object }, Example = JsonNode.Parse(ExampleWebhook) };
+                    operation.RequestBody = new OpenApiRequestBody
+                    {
+                        Required = true,
+                        Description = "The run record LangGraph sends; only run_id is required. Any Content-Type: the JS server sends text/plain.",
+                        Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = body, ["text/plain"] = body },
+                    };
+                }
+
+                return Task.CompletedTask;
+            });
+        });
+}

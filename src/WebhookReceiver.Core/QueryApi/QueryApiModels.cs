@@ -1,0 +1,65 @@
+using System.Text.Json;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Inbox;
+
+namespace WebhookReceiver.QueryApi;
+
+/// <summary>A stored webhook as listed: what arrived, when, and how far each handler got with it.</summary>
+public sealed record WebhookSummary(
+    long Id,
+    string RunId,
+    string? ThreadId,
+    string? AssistantId,
+    string? GraphId,
+    string? Status,
+    DateTimeOffset ReceivedAt,
+    IReadOnlyList<DeliveryView> Deliveries);
+
+/// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
+public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
+
+/// <summary>One stored webhook with its payload (webhook tokens redacted) and every delivery attempt.</summary>
+public sealed record WebhookDetail(
+    long Id,
+    string RunId,
+    string? ThreadId,
+    string? AssistantId,
+    string? GraphId,
+    string? Status,
+    DateTimeOffset ReceivedAt,
+    IReadOnlyList<DeliveryView> Deliveries,
+    JsonElement Payload);
+
+/// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying) or <c>dead</c>.</param>
+/// <param name="Attempts">Attempts made so far; listed one by one in <c>history</c> on a single webhook.</param>
+public sealed record DeliveryView(
+    long Id,
+    string Handler,
+    string State,
+    int Attempts,
+    string? LastError,
+    DateTimeOffset? NextAttemptAt,
+    DateTimeOffset UpdatedAt,
+    IReadOnlyList<AttemptView>? History)
+{
+    public static DeliveryView From(StoredDelivery delivery, IEnumerable<StoredAttempt>? history = null) => new(
+        delivery.Id, delivery.Handler, delivery.State, delivery.Attempts, delivery.LastError, delivery.NextAttemptAt, delivery.UpdatedAt,
+        history?.Where(a => a.DeliveryId == delivery.Id).Select(a => new AttemptView(a.Attempt, a.StartedAt, a.EndedAt, a.Succeeded, a.Error)).ToList());
+}
+
+public sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Succeeded, string? Error);
+
+public sealed record ReplayResult(int Replayed);
+
+/// <summary>A registered handler, what it accepts, and its deliveries by state.</summary>
+public sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries);
+
+public sealed record HandlerFilterView(
+    IReadOnlyList<string> Statuses,
+    IReadOnlyList<string> AssistantIds,
+    IReadOnlyList<string> GraphIds,
+    IReadOnlyDictionary<string, string> Metadata)
+{
+    public static HandlerFilterView From(HandlerFilter filter) => new(filter.Statuses, filter.Assistants, filter.Graphs,
+        filter.Metadata.ToDictionary(m => m.Key, m => m.Value));
+}

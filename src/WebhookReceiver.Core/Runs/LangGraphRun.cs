@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace WebhookReceiver.Runs;
+
+/// <summary>
+/// The run record a LangGraph server posts when a run finishes. Every field but <see cref="RunId"/> is optional,
+/// because operators can trim the body with <c>webhooks.allowed_fields</c>; a field of an unexpected type reads as absent
+/// and stays untouched in <see cref="RawJson"/>.
+/// </summary>
+public sealed class LangGraphRun
+{
+    public required string RunId { get; init; }
+    public string? ThreadId { get; init; }
+    public string? AssistantId { get; init; }
+
+    /// <summary>As sent: <c>success</c>, <c>error</c>, <c>timeout</c>, <c>interrupted</c>, <c>rollback</c>, or anything newer.</summary>
+    public string? Status { get; init; }
+
+    public string? MultitaskStrategy { get; init; }
+    public string? LangsmithSessionName { get; init; }
+    public JsonElement? Metadata { get; init; }
+    public JsonElement? Kwargs { get; init; }
+
+    /// <summary>The thread's final state; null for stateless runs, rollbacks and some interrupted runs.</summary>
+    public JsonElement? Values { get; init; }
+
+    /// <summary>A plain string (JS and older Python servers) or <c>{"error": ..., "message": ...}</c> (Python 0.7.46 and later).</summary>
+    public JsonElement? Error { get; init; }
+
+    public DateTimeOffset? CreatedAt { get; init; }
+    public DateTimeOffset? UpdatedAt { get; init; }
+    public DateTimeOffset? RunStartedAt { get; init; }
+    public DateTimeOffset? RunEndedAt { get; init; }
+    public DateTimeOffset? WebhookSentAt { get; init; }
+
+    /// <summary>Fields this model does not name, kept as sent.</summary>
+    public IReadOnlyDictionary<string, JsonElement> AdditionalFields { get; init; } = new Dictionary<string, JsonElement>();
+
+    /// <summary>The body as received (with webhook tokens redacted when handed to handlers).</summary>
+    public string RawJson { get; init; } = "";
+
+    /// <summary><c>metadata.graph_id</c>: the graph that ran.</summary>
+    public string? GraphId => MetadataValue("graph_id");
+
+    /// <summary>The error as one line of text, whichever shape the server sent.</summary>
+    public string? ErrorMessage => Error switch
+    {
+        { ValueKind: JsonValueKind.String } e => e.GetString(),
+        { ValueKind: JsonValueKind.Object } e => JoinErrorParts(e),
+        _ => null,
+    };
+
+    /// <summary>How long the run took, when the server sent both ends.</summary>
+    public TimeSpan? Duration => RunStartedAt is { } start && RunEndedAt is { } end ? end - start : null;
+
+    /// <summary>A string value of <c>metadata</c>, or null.</summary>
+    public string? MetadataValue(string key) =>
+        Metadata is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString()
+            : null;
+
+    /// <summary>Reads a run from a parsed body; null when it has no non-empty string <c>run_id</c>.</summary>
+    /// <remarks>The result refers to <paramref name="root"/>: keep its document alive as long as the run.</remarks>
+    public static LangGraphRun? FromJson(JsonElement root, string rawJson = "")
+    {
+        if (root.ValueKind != JsonValueKind.Object || String(root, "run_id") is not { Length: > 0 } runId)
+        {
+            return null;
+        }
+
+        var additional = new Dictionary<string, JsonElement>();
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!KnownFields.Contains(property.Name))
+            {
+                additional[property.Name] = property.Value;
+            }
+        }
+
+        return new LangGraphRun
+        {
+            RunId = runId,
+            ThreadId = String(root, "thread_id"),
+            AssistantId = String(root, "assistant_id"),
+            Status = String(root, "status"),
+            MultitaskStrategy = String(root, "multitask_strategy"),
+            LangsmithSessionName = String(root, "langsmith_session_name"),
+            Metadata = Element(root, "metadata"),
+            Kwargs = Element(root, "kwargs"),
+            Values = Element(root, "values"),
+            Error = Element(root, "error"),
+            CreatedAt = Timestamp(root, "created_at"),
+            UpdatedAt = Timestamp(root, "updated_at"),
+            RunStartedAt = Timestamp(root, "run_started_at"),
+            RunEndedAt = Timestamp(root, "run_ended_at"),
+            WebhookSentAt = Timestamp(root, "webhook_sent_at"),
+            AdditionalFields = additional,
+            RawJson = rawJson,
+        };
+    }
+
+    /// <summary>Parses a stored body into a run that owns its data.</summary>
+    public static LangGraphRun? Parse(string json) => FromJson(JsonSerializer.Deserialize<JsonElement>(json), json);
+
+    private static readonly HashSet<string> KnownFields =
+    [
+        "run_id", "thread_id", "assistant_id", "status", "multitask_strategy", "langsmith_session_name", "metadata",
+        "kwargs", "values", "error", "created_at", "updated_at", "run_started_at", "run_ended_at", "webhook_sent_at",
+    ];
+
+    private static string? String(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static JsonElement? Element(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    // Python sends "2025-01-01T10:00:00.123456+00:00", JS "2025-01-01T10:00:00.123Z": both are ISO-8601.
+    private static DateTimeOffset? Timestamp(JsonElement root, string name) =>
+        String(root, name) is { } text
+        && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
+            ? value
+            : null;
+
+    private static string JoinErrorParts(JsonElement error)
+    {
+        var type = String(error, "error");
+        var message = String(error, "message");
+        return type is null ? message ?? error.GetRawText() : message is null ? type : $"{type}: {message}";
+    }
+}

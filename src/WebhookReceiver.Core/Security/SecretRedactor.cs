@@ -1,0 +1,46 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+
+namespace WebhookReceiver.Security;
+
+/// <summary>
+/// Removes secrets from text that leaves the service: stored payloads (the token sits in <c>kwargs.webhook</c>),
+/// log properties and error messages. Any <c>token=</c> query value is hidden too, so a token retired by rotation
+/// stays hidden in the payloads stored while it was valid.
+/// </summary>
+public sealed partial class SecretRedactor
+{
+    public const string Mask = "[REDACTED]";
+    private readonly string[] _secrets;
+
+    public SecretRedactor(IOptions<WebhookReceiverOptions> options)
+    {
+        var secrets = options.Value.Secrets().ToList();
+        // The token may also appear percent-encoded inside a URL.
+        _secrets = secrets.Concat(secrets.Select(Uri.EscapeDataString)).Distinct().OrderByDescending(s => s.Length).ToArray();
+    }
+
+    public string Redact(string text)
+    {
+        if (text.Length == 0)
+        {
+            return text;
+        }
+
+        foreach (var secret in _secrets)
+        {
+            text = text.Replace(secret, Mask, StringComparison.Ordinal);
+        }
+
+        return text.Contains("token=", StringComparison.OrdinalIgnoreCase) ? TokenParameter().Replace(text, Mask) : text;
+    }
+
+    public bool ContainsSecret(string text) =>
+        _secrets.Any(s => text.Contains(s, StringComparison.Ordinal))
+        || (text.Contains("token=", StringComparison.OrdinalIgnoreCase) && TokenParameter().IsMatch(text));
+
+    // The value of a token query parameter, up to the next separator or the end of a JSON string.
+    [GeneratedRegex(@"(?<=[?&]token=)(?!\[REDACTED\])[^&#""\s\\]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex TokenParameter();
+}

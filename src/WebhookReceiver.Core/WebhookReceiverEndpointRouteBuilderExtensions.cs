@@ -1,0 +1,56 @@
+using System.Net.Mime;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Ingress;
+using WebhookReceiver.Operations;
+using WebhookReceiver.QueryApi;
+
+namespace Microsoft.AspNetCore.Builder;
+
+public static class WebhookReceiverEndpointRouteBuilderExtensions
+{
+    /// <summary>Maps the webhook endpoint, the query API under <c>/api</c>, and <c>/health/live</c> and <c>/health/ready</c>.</summary>
+    public static IEndpointRouteBuilder MapWebhookReceiver(this IEndpointRouteBuilder endpoints)
+    {
+        // Built now, so that two handlers with one name stop the start-up instead of the first webhook.
+        endpoints.ServiceProvider.GetRequiredService<HandlerCatalog>();
+
+        endpoints.MapWebhookEndpoint();
+        endpoints.MapQueryApi();
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
+            .WithTags("Health").WithSummary("Liveness: the process answers");
+        endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
+            {
+                Predicate = check => check.Tags.Contains(InboxHealthCheck.ReadyTag),
+                ResponseWriter = WriteHealthAsync,
+            })
+            .WithTags("Health").WithSummary("Readiness: the inbox can be written");
+        return endpoints;
+    }
+
+    // Healthy answers are a small JSON document; unhealthy ones are problem details like every other error.
+    private static Task WriteHealthAsync(HttpContext context, HealthReport report)
+    {
+        if (report.Status == HealthStatus.Healthy)
+        {
+            context.Response.ContentType = MediaTypeNames.Application.Json;
+            return context.Response.WriteAsJsonAsync(new { status = report.Status.ToString() });
+        }
+
+        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
+        return problems.WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = context.Response.StatusCode,
+                Title = "Not ready",
+                Detail = string.Join(" ", report.Entries.Values.Select(e => e.Description).Where(d => d is not null)),
+            },
+        }).AsTask();
+    }
+}

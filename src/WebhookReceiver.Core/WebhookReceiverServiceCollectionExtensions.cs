@@ -1,0 +1,87 @@
+using System.Text.Json;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Serilog;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Dispatch;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Ingress;
+using WebhookReceiver.Operations;
+using WebhookReceiver.Security;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+public static class WebhookReceiverServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the receiver: options from the <c>WebhookReceiver</c> section (validated at start-up), the inbox, the ingest
+    /// queue, the dispatcher and the built-in handlers switched on in configuration. Calling it again adds nothing.
+    /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers.
+    /// </summary>
+    public static WebhookReceiverBuilder AddWebhookReceiver(this IServiceCollection services, IConfiguration configuration)
+    {
+        var builder = new WebhookReceiverBuilder(services);
+        if (services.Any(d => d.ServiceType == typeof(WebhookReceiverMarker)))
+        {
+            return builder;
+        }
+
+        services.AddSingleton<WebhookReceiverMarker>();
+        var section = configuration.GetSection(WebhookReceiverOptions.Section);
+        services.AddOptions<WebhookReceiverOptions>().Bind(section).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsAnnotationsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
+        services.AddOptions<HostOptions>().Configure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
+            host.ShutdownTimeout = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10));
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<SecretRedactor>();
+        services.TryAddSingleton<WebhookTokens>();
+        services.TryAddSingleton<AdminKeys>();
+        services.TryAddSingleton<HandlerCatalog>();
+        services.TryAddSingleton<DispatchSignal>();
+        services.TryAddSingleton<IWebhookInbox, SqliteInbox>();
+        services.TryAddSingleton<InboxWriter>();
+
+        // Hosted services start in this order: the schema first, then the writer, then the dispatcher.
+        services.AddHostedService<InboxMigrator>();
+        services.AddHostedService(sp => sp.GetRequiredService<InboxWriter>());
+        services.AddHostedService<Dispatcher>();
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);
+        services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+
+        AddBuiltInHandlers(builder, section.Get<WebhookReceiverOptions>() ?? new WebhookReceiverOptions());
+        return builder;
+    }
+
+    /// <summary>Serilog for every log, configured from the <c>Serilog</c> section, with secrets scrubbed from every event.</summary>
+    public static IServiceCollection AddWebhookReceiverSerilog(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddSerilog((provider, logger) => logger
+            .ReadFrom.Configuration(configuration)
+            .ReadFrom.Services(provider)
+            .Enrich.With(new SecretScrubbingEnricher(provider.GetRequiredService<SecretRedactor>())));
+
+    private static void AddBuiltInHandlers(WebhookReceiverBuilder builder, WebhookReceiverOptions options)
+    {
+        if (options.Handlers.Log.Enabled)
+        {
+            builder.AddHandler<LogHandler>(LogHandler.Name);
+        }
+
+        foreach (var target in options.Handlers.Forward)
+        {
+            builder.AddHandler(
+                target.Name,
+                sp => new ForwardHandler(target, sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<TimeProvider>()),
+                filter => filter.OnStatus([.. target.Statuses]).ForGraph([.. target.Graphs]));
+        }
+    }
+
+    private sealed class WebhookReceiverMarker;
+}

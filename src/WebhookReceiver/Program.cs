@@ -1,0 +1,45 @@
+using Serilog;
+
+// Start-up failures (a missing setting, a port in use) are written here; once the host runs, Serilog is configured from appsettings.json.
+Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateLogger();
+
+try
+{
+    // The content root is the build output, where the repository's appsettings.json is copied: the same file is in effect
+    // whether the service is started from the repository root, from its project folder or from a publish folder.
+    var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+    builder.Services.AddWebhookReceiverSerilog(builder.Configuration);
+    builder.Services.AddWebhookReceiver(builder.Configuration);
+    builder.Services.AddWebhookReceiverOpenApi();
+
+    var app = builder.Build();
+
+    app.UseSerilogRequestLogging();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+
+    app.MapWebhookReceiver();
+    app.MapOpenApi();
+    app.UseSwaggerUI(swagger =>
+    {
+        swagger.SwaggerEndpoint("/openapi/v1.json", "WebhookReceiver v1");
+        swagger.DocumentTitle = "WebhookReceiver";
+        swagger.EnablePersistAuthorization();
+    });
+
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is not HostAbortedException)
+{
+    Log.Fatal("WebhookReceiver could not start: {Reason}", ex.Message);
+    return 1;
+}
+finally
+{
+    await Log.CloseAndFlushAsync();
+}
+
+/// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;
