@@ -18,7 +18,7 @@ public static class WebhookReceiverServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the receiver: options from the <c>WebhookReceiver</c> section (validated at start-up), the inbox, the ingest
-    /// queue, the dispatcher and the built-in handlers switched on in configuration. Calling it again adds nothing.
+    /// queue, the dispatcher, and the built-in handlers (switched on in configuration). Calling it again adds nothing.
     /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers.
     /// </summary>
     public static WebhookReceiverBuilder AddWebhookReceiver(this IServiceCollection services, IConfiguration configuration)
@@ -30,8 +30,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         }
 
         services.AddSingleton<WebhookReceiverMarker>();
-        var section = configuration.GetSection(WebhookReceiverOptions.Section);
-        services.AddOptions<WebhookReceiverOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<WebhookReceiverOptions>().Bind(configuration.GetSection(WebhookReceiverOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsAnnotationsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
         services.AddOptions<HostOptions>().Configure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
@@ -55,8 +54,6 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
-
-        AddBuiltInHandlers(builder, section.Get<WebhookReceiverOptions>() ?? new WebhookReceiverOptions());
         return builder;
     }
 
@@ -66,22 +63,6 @@ public static class WebhookReceiverServiceCollectionExtensions
             .ReadFrom.Configuration(configuration)
             .ReadFrom.Services(provider)
             .Enrich.With(new SecretScrubbingEnricher(provider.GetRequiredService<SecretRedactor>())));
-
-    private static void AddBuiltInHandlers(WebhookReceiverBuilder builder, WebhookReceiverOptions options)
-    {
-        if (options.Handlers.Log.Enabled)
-        {
-            builder.AddHandler<LogHandler>(LogHandler.Name);
-        }
-
-        foreach (var target in options.Handlers.Forward)
-        {
-            builder.AddHandler(
-                target.Name,
-                sp => new ForwardHandler(target, sp.GetRequiredService<IHttpClientFactory>(), sp.GetRequiredService<TimeProvider>()),
-                filter => filter.OnStatus([.. target.Statuses]).ForGraph([.. target.Graphs]));
-        }
-    }
 
     private sealed class WebhookReceiverMarker;
 }

@@ -20,6 +20,7 @@ public sealed partial class Dispatcher(
     IWebhookInbox inbox,
     IServiceScopeFactory scopes,
     DispatchSignal signal,
+    HandlerCatalog catalog,
     SecretRedactor redactor,
     TimeProvider time,
     IOptions<WebhookReceiverOptions> options,
@@ -127,7 +128,8 @@ public sealed partial class Dispatcher(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var handler = scope.ServiceProvider.GetRequiredKeyedService<IWebhookHandler>(delivery.Handler);
+            var handler = catalog.Find(delivery.Handler)?.Create(scope.ServiceProvider)
+                ?? throw new InvalidOperationException($"No handler is registered as '{delivery.Handler}' any more.");
             var json = redactor.Redact(System.Text.Encoding.UTF8.GetString(delivery.Payload));
             var run = LangGraphRun.Parse(json)
                 ?? throw new InvalidOperationException("The stored payload has no run_id.");
