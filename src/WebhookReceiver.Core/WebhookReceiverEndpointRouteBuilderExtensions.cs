@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using WebhookReceiver.Handlers;
 using WebhookReceiver.Ingress;
 using WebhookReceiver.Operations;
 using WebhookReceiver.QueryApi;
@@ -16,9 +15,6 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     /// <summary>Maps the webhook endpoint, the query API under <c>/api</c>, and <c>/health/live</c> and <c>/health/ready</c>.</summary>
     public static IEndpointRouteBuilder MapWebhookReceiver(this IEndpointRouteBuilder endpoints)
     {
-        // Built now, so that two handlers with one name stop the start-up instead of the first webhook.
-        endpoints.ServiceProvider.GetRequiredService<HandlerCatalog>();
-
         endpoints.MapWebhookEndpoint();
         endpoints.MapQueryApi();
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })

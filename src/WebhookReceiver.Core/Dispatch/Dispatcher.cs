@@ -15,6 +15,7 @@ namespace WebhookReceiver.Dispatch;
 /// Runs due deliveries: leases them from the inbox, invokes each handler in its own DI scope with a timeout, records
 /// the outcome, and schedules retries with backoff until a delivery is dead-lettered. On shutdown it stops claiming,
 /// lets running attempts finish within the grace period, and gives back the leases of those that did not.
+/// Its handler catalog is built as the host starts, so that two handlers with one name stop the start-up.
 /// </summary>
 public sealed partial class Dispatcher(
     IWebhookInbox inbox,
