@@ -1,0 +1,94 @@
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http;
+using StandardWebhooks;
+using WebhookReceiver.Tests.Infrastructure;
+
+namespace WebhookReceiver.Tests.Handlers;
+
+public sealed class ForwardHandlerTests
+{
+    private const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+    private static Dictionary<string, string?> ForwardTo(Uri url, string? statuses = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["WebhookReceiver:Handlers:Log:Enabled"] = "false",
+            ["WebhookReceiver:Handlers:Forward:0:Name"] = "crm",
+            ["WebhookReceiver:Handlers:Forward:0:Url"] = new Uri(url, "/hooks/langgraph").ToString(),
+            ["WebhookReceiver:Handlers:Forward:0:Secret"] = Secret,
+            ["WebhookReceiver:Dispatch:InitialRetryDelay"] = "00:00:00.200",
+            ["WebhookReceiver:Dispatch:RetryJitter"] = "0",
+        };
+        if (statuses is not null)
+        {
+            settings["WebhookReceiver:Handlers:Forward:0:Statuses:0"] = statuses;
+        }
+
+        return settings;
+    }
+
+    [Fact]
+    public async Task The_body_arrives_intact_with_the_token_redacted_and_a_signature_a_Standard_Webhooks_library_verifies()
+    {
+        await using var target = await LoopbackListener.StartAsync();
+        await using var app = new TestApp(ForwardTo(target.Url));
+        var run = Payloads.Run();
+        run["values"] = new JsonObject { ["text"] = "naïve café ✓ \"quoted\"" };
+
+        await app.PostWebhookAsync(run.ToJsonString());
+        await target.WaitForRequestsAsync(1);
+
+        var received = target.Received[0];
+        Assert.Equal("/hooks/langgraph", received.Path);
+        Assert.StartsWith("application/json", received.Headers["Content-Type"], StringComparison.Ordinal);
+        var expected = run.ToJsonString().Replace(TestApp.Token, "[REDACTED]", StringComparison.Ordinal);
+        Assert.Equal(expected, received.Body);
+        Assert.DoesNotContain(TestApp.Token, received.Body, StringComparison.Ordinal);
+
+        var headers = new HeaderDictionary();
+        foreach (var name in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
+        {
+            headers[name] = received.Headers[name];
+        }
+
+        new StandardWebhook(Secret).Verify(received.Body, headers); // throws when the signature does not verify
+        Assert.Throws<StandardWebhooks.Diagnostics.WebhookVerificationException>(
+            () => new StandardWebhook("whsec_" + Convert.ToBase64String(new byte[24])).Verify(received.Body, headers));
+    }
+
+    [Fact]
+    public async Task A_500_from_the_target_is_a_failed_attempt_that_is_retried_with_the_same_webhook_id()
+    {
+        await using var target = await LoopbackListener.StartAsync();
+        target.Answer = n => n == 1 ? StatusCodes.Status500InternalServerError : StatusCodes.Status204NoContent;
+        await using var app = new TestApp(ForwardTo(target.Url));
+        var run = Payloads.Run();
+
+        await app.PostWebhookAsync(run.ToJsonString());
+        await target.WaitForRequestsAsync(2);
+
+        Assert.Equal(target.Received[0].Headers["webhook-id"], target.Received[1].Headers["webhook-id"]);
+        var delivery = await Eventually.MatchAsync(
+            async () => (await app.GetAdminAsync<JsonObject>($"/api/runs/{run["run_id"]}"))["deliveries"]![0]!,
+            d => (string?)d["state"] == "succeeded");
+        Assert.Equal(2, (int)delivery["attempts"]!);
+        Assert.Equal("HttpRequestException: Forward target 'crm' answered 500.", (string?)delivery["history"]![0]!["error"]);
+    }
+
+    [Fact]
+    public async Task A_target_with_statuses_gets_only_those_runs()
+    {
+        await using var target = await LoopbackListener.StartAsync();
+        await using var app = new TestApp(ForwardTo(target.Url, statuses: "error"));
+        var failed = Payloads.Run(status: "error");
+
+        await app.PostWebhookAsync(Payloads.Run(status: "success").ToJsonString());
+        await app.PostWebhookAsync(failed.ToJsonString());
+        await target.WaitForRequestsAsync(1);
+        await Task.Delay(300);
+
+        var only = Assert.Single(target.Received);
+        Assert.Equal((string?)failed["run_id"], (string?)JsonNode.Parse(only.Body)!["run_id"]);
+    }
+}
