@@ -1,0 +1,21 @@
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Runs;
+
+namespace OrderUpdates;
+
+/// <summary>Moves an order along when the agent run that worked on it finishes. The order id rides in the run's metadata.</summary>
+public sealed class OrderStatusUpdater(OrderBook orders) : IWebhookHandler
+{
+    public Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)
+    {
+        if (run.MetadataValue("order_id") is not { } orderId)
+        {
+            return Task.CompletedTask; // Not a run about an order.
+        }
+
+        var state = run.Status == "success" ? "answered" : "needs_attention";
+        // Keyed by order and run: a retried or replayed delivery records the same thing again, harmlessly.
+        orders.Record(orderId, run.RunId, state, run.ErrorMessage);
+        return Task.CompletedTask;
+    }
+}
