@@ -8,6 +8,7 @@ builder.Services.AddWebhookReceiver(builder.Configuration)
 
 var app = builder.Build();
 app.UseStatusCodePages();
+app.UseWebhookReceiver();
 app.MapWebhookReceiver();
 app.MapGet("/orders/{orderId}", (string orderId, OrderBook orders) =>
     orders.Find(orderId) is { } order ? Results.Ok(order) : Results.NotFound());

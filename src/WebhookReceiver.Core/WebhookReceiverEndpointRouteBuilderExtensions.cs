@@ -12,6 +12,13 @@ namespace Microsoft.AspNetCore.Builder;
 
 public static class WebhookReceiverEndpointRouteBuilderExtensions
 {
+    /// <summary>
+    /// The receiver's middleware, early in the pipeline: client addresses from trusted proxies only, then the per-client
+    /// rate limit of the webhook route.
+    /// </summary>
+    public static IApplicationBuilder UseWebhookReceiver(this IApplicationBuilder app) =>
+        app.UseForwardedHeaders().UseRateLimiter();
+
     /// <summary>Maps the webhook endpoint, the query API under <c>/api</c>, and <c>/health/live</c> and <c>/health/ready</c>.</summary>
     public static IEndpointRouteBuilder MapWebhookReceiver(this IEndpointRouteBuilder endpoints)
     {

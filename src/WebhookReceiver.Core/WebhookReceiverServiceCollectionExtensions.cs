@@ -49,7 +49,9 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService<InboxMigrator>();
         services.AddHostedService(sp => sp.GetRequiredService<InboxWriter>());
         services.AddHostedService<Dispatcher>();
+        services.AddHostedService<RetentionService>();
 
+        services.AddIngressLimits();
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
         services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);

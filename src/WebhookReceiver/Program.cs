@@ -16,6 +16,7 @@ try
     var app = builder.Build();
 
     app.UseSerilogRequestLogging();
+    app.UseWebhookReceiver();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
 

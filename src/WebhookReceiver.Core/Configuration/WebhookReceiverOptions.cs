@@ -42,6 +42,12 @@ public sealed class WebhookReceiverOptions
     [Required, ValidateObjectMembers]
     public BuiltInHandlerOptions Handlers { get; set; } = new();
 
+    [Required, ValidateObjectMembers]
+    public AbuseLimitOptions Limits { get; set; } = new();
+
+    [Required, ValidateObjectMembers]
+    public RetentionOptions Retention { get; set; } = new();
+
     /// <summary>Every configured secret: what logs, responses and error messages must never show.</summary>
     public IEnumerable<string> Secrets() =>
         Tokens.Concat(AdminKeys).Concat(Handlers.Forward.Select(f => f.Secret)).Where(s => !string.IsNullOrEmpty(s));
@@ -139,4 +145,45 @@ public sealed class ForwardTargetOptions
 
     public List<string> Statuses { get; set; } = [];
     public List<string> Graphs { get; set; } = [];
+}
+
+/// <summary>What one client, or everyone at once, may ask of the webhook route.</summary>
+public sealed class AbuseLimitOptions
+{
+    /// <summary>Webhooks per second one client address may send on average; 0 switches the rate limit off.</summary>
+    [Range(0, 1_000_000)]
+    public int PermitsPerSecond { get; set; } = 500;
+
+    /// <summary>How many a client may send at once above the average rate.</summary>
+    [Range(1, 1_000_000)]
+    public int Burst { get; set; } = 1000;
+
+    /// <summary>Webhook requests handled at once; more are answered 503 at once instead of piling up in memory.</summary>
+    [Range(1, 100_000)]
+    public int MaxConcurrentIngests { get; set; } = 512;
+
+    /// <summary>Addresses of reverse proxies whose X-Forwarded-For/-Proto is believed; no others are.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Networks (CIDR, e.g. 10.0.0.0/8) of trusted reverse proxies.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+}
+
+/// <summary>How long stored webhooks are kept.</summary>
+public sealed class RetentionOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Webhooks whose deliveries are all done are deleted, with their attempts, after this long.</summary>
+    public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Webhooks with a dead letter are kept this long, or until replayed.</summary>
+    public TimeSpan DeadLetterMaxAge { get; set; } = TimeSpan.FromDays(90);
+
+    /// <summary>How often the purge runs.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Webhooks deleted per transaction, so that a purge never holds the store for long.</summary>
+    [Range(1, 100_000)]
+    public int BatchSize { get; set; } = 500;
 }

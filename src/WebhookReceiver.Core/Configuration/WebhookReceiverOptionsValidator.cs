@@ -16,6 +16,16 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
             failures.Add($"WebhookReceiver:Handlers:Forward names the target '{twice.Key}' twice.");
         }
 
+        foreach (var proxy in options.Limits.KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _)))
+        {
+            failures.Add($"WebhookReceiver:Limits:KnownProxies has '{proxy}', which is not an IP address.");
+        }
+
+        foreach (var network in options.Limits.KnownNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _)))
+        {
+            failures.Add($"WebhookReceiver:Limits:KnownNetworks has '{network}', which is not a network such as 10.0.0.0/8.");
+        }
+
         if (!environment.IsDevelopment())
         {
             RequireSecrets(options.Tokens, "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0)", failures);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -28,6 +29,7 @@ public static class WebhookEndpoint
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
         return endpoints.MapPost(options.Path, ReceiveAsync)
+            .RequireRateLimiting(IngressLimits.RatePolicy)
             .WithName("ReceiveWebhook")
             .WithTags("Webhooks")
             .WithSummary("Receive a LangGraph run webhook")
@@ -49,7 +51,8 @@ public static class WebhookEndpoint
         HttpContext context,
         WebhookTokens tokens,
         HandlerCatalog handlers,
-        InboxWriter queue,
+        InboxWriter inbox,
+        ConcurrencyLimiter inFlight,
         TimeProvider time,
         IOptions<WebhookReceiverOptions> options,
         CancellationToken cancellationToken)
@@ -60,7 +63,24 @@ public static class WebhookEndpoint
             return Problems.Unauthorized();
         }
 
-        if (await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, cancellationToken) is not { } body)
+        using var slot = inFlight.AttemptAcquire();
+        if (!slot.IsAcquired)
+        {
+            return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, "Too many webhooks are being received at once; send again after Retry-After.");
+        }
+
+        byte[]? body;
+        try
+        {
+            body = await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, cancellationToken);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Kestrel's own limits: a body sent too slowly (408), or cut short (400).
+            return TypedResults.Problem(statusCode: ex.StatusCode, detail: "The request body could not be read.");
+        }
+
+        if (body is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The body is larger than the {settings.MaxBodyBytes} bytes this receiver accepts.");
@@ -86,7 +106,7 @@ public static class WebhookEndpoint
 
         try
         {
-            var stored = await queue.AppendAsync(webhook, cancellationToken);
+            var stored = await inbox.AppendAsync(webhook, cancellationToken);
             var response = new IngestResponse(stored.Id, webhook.RunId, stored.Duplicate);
             return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted($"/api/webhooks/{stored.Id}", response);
         }

@@ -43,12 +43,12 @@ public sealed class DispatcherTests
         var run = Payloads.Run();
 
         await app.PostWebhookAsync(run.ToJsonString());
-        await script.WaitForCallsAsync(1);
+        await FailureRecordedAsync(app, run, "flaky", attempts: 1);
         clock.Advance(TimeSpan.FromSeconds(9.9));
         await Task.Delay(300);
         Assert.Single(script.Calls); // not before the 10 s backoff
         clock.Advance(TimeSpan.FromSeconds(0.1));
-        await script.WaitForCallsAsync(2);
+        await FailureRecordedAsync(app, run, "flaky", attempts: 2);
         clock.Advance(TimeSpan.FromSeconds(20)); // the second delay doubles
         await script.WaitForCallsAsync(3);
 
@@ -71,9 +71,9 @@ public sealed class DispatcherTests
         var run = Payloads.Run();
 
         await app.PostWebhookAsync(run.ToJsonString());
-        await script.WaitForCallsAsync(1);
+        await FailureRecordedAsync(app, run, "broken", attempts: 1);
         clock.Advance(TimeSpan.FromSeconds(10));
-        await script.WaitForCallsAsync(2);
+        await FailureRecordedAsync(app, run, "broken", attempts: 2);
         clock.Advance(TimeSpan.FromSeconds(20));
         await script.WaitForCallsAsync(3);
         var delivery = await DeliveryAsync(app, run, "broken", d => (string?)d["state"] == "dead");
@@ -96,13 +96,15 @@ public sealed class DispatcherTests
         var bad = new HandlerScript(clock).AlwaysFail();
         await using var app = new TestApp(Retries(maxAttempts: 4), Handlers(clock, ("good", good), ("bad", bad)));
 
-        await app.PostWebhookAsync(Payloads.Run().ToJsonString());
-        await bad.WaitForCallsAsync(1);
-        for (var i = 2; i <= 4; i++)
+        var run = Payloads.Run();
+        await app.PostWebhookAsync(run.ToJsonString());
+        for (var i = 1; i <= 3; i++)
         {
+            await FailureRecordedAsync(app, run, "bad", attempts: i);
             clock.Advance(TimeSpan.FromMinutes(5));
-            await bad.WaitForCallsAsync(i);
         }
+
+        await bad.WaitForCallsAsync(4);
 
         await Task.Delay(300);
         Assert.Single(good.Calls);
@@ -248,6 +250,10 @@ public sealed class DispatcherTests
         Assert.Equal("typed", call.Context.Handler);
         Assert.Equal(1, call.Context.Attempt);
     }
+
+    /// <summary>Waits until the dispatcher has recorded the n-th failed attempt, so that the clock moves only after it.</summary>
+    private static Task<JsonObject> FailureRecordedAsync(TestApp app, JsonObject run, string handler, int attempts) =>
+        DeliveryAsync(app, run, handler, d => (string?)d["state"] == "failed" && (int)d["attempts"]! == attempts);
 
     private static async Task<JsonObject> DeliveryAsync(TestApp app, JsonObject run, string handler, Func<JsonObject, bool> done) =>
         await Eventually.MatchAsync(
