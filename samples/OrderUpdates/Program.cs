@@ -7,7 +7,6 @@ builder.Services.AddWebhookReceiver(builder.Configuration)
     .AddHandler<OrderStatusUpdater>("orders", runs => runs.OnStatus("success", "error").ForGraph("agent"));
 
 var app = builder.Build();
-app.UseStatusCodePages();
 app.UseWebhookReceiver();
 app.MapWebhookReceiver();
 app.MapGet("/orders/{orderId}", (string orderId, OrderBook orders) =>

@@ -13,11 +13,18 @@ namespace Microsoft.AspNetCore.Builder;
 public static class WebhookReceiverEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// The receiver's middleware, early in the pipeline: client addresses from trusted proxies only, then the per-client
-    /// rate limit of the webhook route.
+    /// The receiver's middleware, early in the pipeline: every error as problem details (a request the framework cannot
+    /// bind is the client's error, 400, not a 500), client addresses from trusted proxies only, and the per-client rate
+    /// limit of the webhook route.
     /// </summary>
-    public static IApplicationBuilder UseWebhookReceiver(this IApplicationBuilder app) =>
-        app.UseForwardedHeaders().UseRateLimiter();
+    public static IApplicationBuilder UseWebhookReceiver(this IApplicationBuilder app) => app
+        .UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = exception => exception is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        })
+        .UseStatusCodePages()
+        .UseForwardedHeaders()
+        .UseRateLimiter();
 
     /// <summary>Maps the webhook endpoint, the query API under <c>/api</c>, and <c>/health/live</c> and <c>/health/ready</c>.</summary>
     public static IEndpointRouteBuilder MapWebhookReceiver(this IEndpointRouteBuilder endpoints)

@@ -17,8 +17,6 @@ try
 
     app.UseSerilogRequestLogging();
     app.UseWebhookReceiver();
-    app.UseExceptionHandler();
-    app.UseStatusCodePages();
 
     app.MapWebhookReceiver();
     app.MapOpenApi();

@@ -86,6 +86,17 @@ public static class WebhookEndpoint
                 detail: $"The body is larger than the {settings.MaxBodyBytes} bytes this receiver accepts.");
         }
 
+        // JSON text may start with a UTF-8 byte order mark, which RFC 8259 lets parsers ignore: it is not part of the run.
+        if (body.AsSpan().StartsWith("\uFEFF"u8))
+        {
+            body = body[3..];
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: "The body is not valid UTF-8, which JSON requires.");
+        }
+
         NewWebhook webhook;
         try
         {
@@ -93,7 +104,7 @@ public static class WebhookEndpoint
             if (LangGraphRun.FromJson(document.RootElement) is not { } run)
             {
                 return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                    detail: "The body is JSON but not a LangGraph run: it needs a non-empty string \"run_id\".");
+                    detail: "The body is JSON but not a LangGraph run: it needs a non-empty string \"run_id\" (valid UTF-8).");
             }
 
             webhook = new NewWebhook(run.RunId, run.ThreadId, run.AssistantId, run.GraphId, run.Status, time.GetUtcNow(), body, handlers.Match(run));
@@ -102,6 +113,12 @@ public static class WebhookEndpoint
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                 detail: $"The body is not valid JSON: {ex.Message}");
+        }
+        catch (InvalidOperationException)
+        {
+            // Valid JSON that .NET cannot read as text, such as a lone surrogate escape in a property name.
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                detail: "The body holds a name or value that is not valid Unicode text.");
         }
 
         try

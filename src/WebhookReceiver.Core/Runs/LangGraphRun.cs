@@ -55,10 +55,7 @@ public sealed class LangGraphRun
     public TimeSpan? Duration => RunStartedAt is { } start && RunEndedAt is { } end ? end - start : null;
 
     /// <summary>A string value of <c>metadata</c>, or null.</summary>
-    public string? MetadataValue(string key) =>
-        Metadata is { ValueKind: JsonValueKind.Object } m && m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String
-            ? v.GetString()
-            : null;
+    public string? MetadataValue(string key) => Metadata is { ValueKind: JsonValueKind.Object } metadata ? String(metadata, key) : null;
 
     /// <summary>Reads a run from a parsed body; null when it has no non-empty string <c>run_id</c>.</summary>
     /// <remarks>The result refers to <paramref name="root"/>: keep its document alive as long as the run.</remarks>
@@ -72,9 +69,9 @@ public sealed class LangGraphRun
         var additional = new Dictionary<string, JsonElement>();
         foreach (var property in root.EnumerateObject())
         {
-            if (!KnownFields.Contains(property.Name))
+            if (Name(property) is { } name && !KnownFields.Contains(name))
             {
-                additional[property.Name] = property.Value;
+                additional[name] = property.Value;
             }
         }
 
@@ -109,11 +106,37 @@ public sealed class LangGraphRun
         "kwargs", "values", "error", "created_at", "updated_at", "run_started_at", "run_ended_at", "webhook_sent_at",
     ];
 
-    private static string? String(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+    private static string? String(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        {
+            return null;
+        }
+
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // Not text .NET can hold (invalid UTF-8, a lone surrogate escape): unreadable, like a wrong type.
+        }
+    }
 
     private static JsonElement? Element(JsonElement root, string name) =>
         root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    private static string? Name(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // A lone surrogate escape in the name: kept in the raw JSON only.
+        }
+    }
 
     // Python sends "2025-01-01T10:00:00.123456+00:00", JS "2025-01-01T10:00:00.123Z": both are ISO-8601.
     private static DateTimeOffset? Timestamp(JsonElement root, string name) =>
