@@ -40,8 +40,11 @@ public sealed class LangGraphRun
     /// <summary>The body as received (with webhook tokens redacted when handed to handlers).</summary>
     public string RawJson { get; init; } = "";
 
-    /// <summary><c>metadata.graph_id</c>: the graph that ran.</summary>
-    public string? GraphId => MetadataValue("graph_id");
+    /// <summary>
+    /// The graph that ran: <c>metadata.graph_id</c>, else <c>kwargs.config.configurable.graph_id</c> (the JS server leaves it
+    /// out of the metadata of stateless runs, whose temporary thread never had it).
+    /// </summary>
+    public string? GraphId => MetadataValue("graph_id") ?? ConfigurableValue("graph_id");
 
     /// <summary>The error as one line of text, whichever shape the server sent.</summary>
     public string? ErrorMessage => Error switch
@@ -56,6 +59,13 @@ public sealed class LangGraphRun
 
     /// <summary>A string value of <c>metadata</c>, or null.</summary>
     public string? MetadataValue(string key) => Metadata is { ValueKind: JsonValueKind.Object } metadata ? String(metadata, key) : null;
+
+    private string? ConfigurableValue(string key) =>
+        Kwargs is { ValueKind: JsonValueKind.Object } k
+        && k.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
+        && config.TryGetProperty("configurable", out var configurable) && configurable.ValueKind == JsonValueKind.Object
+            ? String(configurable, key)
+            : null;
 
     /// <summary>Reads a run from a parsed body; null when it has no non-empty string <c>run_id</c>.</summary>
     /// <remarks>The result refers to <paramref name="root"/>: keep its document alive as long as the run.</remarks>

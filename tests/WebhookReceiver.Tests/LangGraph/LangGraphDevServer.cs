@@ -1,0 +1,226 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WebhookReceiver.Tests.Infrastructure;
+
+namespace WebhookReceiver.Tests.LangGraph;
+
+/// <summary>The ids of a run the driver made, as the LangGraph server announced them.</summary>
+public sealed record DrivenRun(string RunId, string? ThreadId);
+
+/// <summary>What one driver scenario made: its runs in order, and the default assistant of the graph they ran.</summary>
+public sealed record DriverResult(string AssistantId, IReadOnlyList<DrivenRun> Runs);
+
+/// <summary>
+/// A real LangGraph JS dev server (<c>langgraphjs dev</c> from tests/langgraph-e2e) on a free loopback port, run from a
+/// temporary folder that holds its state (.langgraph_api) and is deleted with it. The test owns the process: it is
+/// stopped by its handle, with the processes it started, when disposed, and a server that does not answer
+/// <c>GET /ok</c> in time fails the test.
+/// </summary>
+public sealed class LangGraphDevServer : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(90);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(15);
+    private readonly Process _process;
+    private readonly TempDirectory _directory;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private LangGraphDevServer(Process process, TempDirectory directory, Uri baseAddress)
+    {
+        _process = process;
+        _directory = directory;
+        BaseAddress = baseAddress;
+    }
+
+    /// <summary>tests/langgraph-e2e: package.json, its lockfile, langgraph.json, the graphs and the driver.</summary>
+    public static string ProjectDirectory { get; } = Path.Combine(BuiltService.RepositoryRoot, "tests", "langgraph-e2e");
+
+    public Uri BaseAddress { get; }
+
+    /// <summary>Everything the server wrote so far, for failure messages.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public static async Task<LangGraphDevServer> StartAsync()
+    {
+        var cli = Path.Combine(ProjectDirectory, "node_modules", "@langchain", "langgraph-cli", "dist", "cli", "cli.mjs");
+        if (!File.Exists(cli))
+        {
+            throw new InvalidOperationException(
+                $"The LangGraph CLI is not installed in {ProjectDirectory}: run `npm ci` there (scripts/test.sh does it when node_modules is missing).");
+        }
+
+        var directory = new TempDirectory();
+        var port = FreeLoopbackPort();
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = directory.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[]
+                 {
+                     cli, "dev", "--config", WriteConfig(directory.Path), "--host", "127.0.0.1", "--port", port.ToString(CultureInfo.InvariantCulture),
+                     "--no-browser", "--no-reload", "--studio-url", "http://127.0.0.1:9",
+                 })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["LANGGRAPH_CLI_NO_ANALYTICS"] = "1";
+        start.Environment["BROWSER"] = "none";
+        start.Environment["LANGSMITH_TRACING"] = "false";
+        start.Environment["NO_COLOR"] = "1";
+        // tsx keeps its cache and IPC pipes in the temp folder; a killed server cannot clean them, so they go with its folder.
+        start.Environment["TMPDIR"] = Directory.CreateDirectory(Path.Combine(directory.Path, "tmp")).FullName;
+
+        var process = new Process { StartInfo = start };
+        var server = new LangGraphDevServer(process, directory, new Uri($"http://127.0.0.1:{port}"));
+        process.OutputDataReceived += (_, e) => server.Capture(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Capture(e.Data);
+        try
+        {
+            process.Start();
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            await server.WaitUntilHealthyAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs one scenario of driver.mjs (the official SDK) against this server, every run pointed at <paramref name="webhook"/>.</summary>
+    public async Task<DriverResult> DriveAsync(string scenario, string webhook, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo("node")
+        {
+            WorkingDirectory = _directory.Path,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { Path.Combine(ProjectDirectory, "driver.mjs"), BaseAddress.ToString().TrimEnd('/'), webhook, scenario })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var driver = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        var stdout = driver.StandardOutput.ReadToEndAsync();
+        var stderr = driver.StandardError.ReadToEndAsync();
+        try
+        {
+            await driver.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            driver.Kill(entireProcessTree: true);
+            await driver.WaitForExitAsync();
+            throw new TimeoutException($"The driver's scenario '{scenario}' did not finish within {timeout.TotalSeconds:0} s.\n{await stderr}\nServer:\n{Output}");
+        }
+
+        if (driver.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"The driver's scenario '{scenario}' failed ({driver.ExitCode}):\n{await stderr}\nServer:\n{Output}");
+        }
+
+        var result = JsonNode.Parse(await stdout) ?? throw new InvalidOperationException("The driver printed nothing.");
+        return new DriverResult(
+            (string)result["assistant_id"]!,
+            result["runs"]!.AsArray().Select(r => new DrivenRun((string)r!["run_id"]!, (string?)r["thread_id"])).ToList());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                // The CLI runs the API server as a child (tsx), which runs another: the whole tree goes, and nothing else.
+                _process.Kill(entireProcessTree: true);
+            }
+
+            await _process.WaitForExitAsync().WaitAsync(StopTimeout);
+        }
+        catch (InvalidOperationException)
+        {
+            // Never started.
+        }
+        finally
+        {
+            _process.Dispose();
+            _directory.Dispose();
+        }
+    }
+
+    /// <summary>Writes a langgraph.json into <paramref name="directory"/> naming the committed graphs.</summary>
+    /// <remarks>The server keeps its state in the folder of its config, so the committed folder stays clean.</remarks>
+    private static string WriteConfig(string directory)
+    {
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(ProjectDirectory, "langgraph.json")))!.AsObject();
+        foreach (var (_, graph) in config["graphs"]!.AsObject().ToList())
+        {
+            var spec = (string)graph!;
+            var separator = spec.LastIndexOf(':');
+            // Relative to the temporary folder: the server joins the path to its folder even when it is absolute.
+            var file = Path.GetFullPath(Path.Combine(ProjectDirectory, spec[..separator]));
+            graph!.ReplaceWith(Path.GetRelativePath(directory, file) + spec[separator..]);
+        }
+
+        var path = Path.Combine(directory, "langgraph.json");
+        File.WriteAllText(path, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        return path;
+    }
+
+    private async Task WaitUntilHealthyAsync()
+    {
+        using var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < StartTimeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The LangGraph dev server exited ({_process.ExitCode}) before it answered GET /ok:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/ok", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"The LangGraph dev server did not answer GET /ok within {StartTimeout.TotalSeconds:0} s:\n{Output}");
+    }
+
+    private void Capture(string? line)
+    {
+        if (line is not null)
+        {
+            _output.Enqueue(line);
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
