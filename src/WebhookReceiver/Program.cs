@@ -11,6 +11,7 @@ try
 
     builder.Services.AddWebhookReceiverSerilog(builder.Configuration);
     builder.Services.AddWebhookReceiver(builder.Configuration);
+    builder.Services.AddWebhookReceiverMetrics(builder.Configuration);
     builder.Services.AddWebhookReceiverOpenApi();
 
     var app = builder.Build();
@@ -20,6 +21,7 @@ try
     app.UseStatusCodePages();
 
     app.MapWebhookReceiver();
+    app.MapWebhookReceiverMetrics();
     app.MapOpenApi();
     app.UseSwaggerUI(swagger =>
     {

@@ -52,16 +52,20 @@ public static class WebhookEndpoint
         InboxWriter queue,
         TimeProvider time,
         IOptions<WebhookReceiverOptions> options,
+        ReceiverMetrics metrics,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var started = metrics.StartIngest();
         if (!tokens.Authenticate(context.Request))
         {
+            metrics.WebhookReceived(IngestOutcome.Unauthorized, started);
             return Problems.Unauthorized();
         }
 
         if (await RequestBody.ReadAsync(context.Request, settings.MaxBodyBytes, cancellationToken) is not { } body)
         {
+            metrics.WebhookReceived(IngestOutcome.TooLarge, started);
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
                 detail: $"The body is larger than the {settings.MaxBodyBytes} bytes this receiver accepts.");
         }
@@ -72,6 +76,7 @@ public static class WebhookEndpoint
             using var document = JsonDocument.Parse(body, new JsonDocumentOptions { MaxDepth = settings.MaxJsonDepth });
             if (LangGraphRun.FromJson(document.RootElement) is not { } run)
             {
+                metrics.WebhookReceived(IngestOutcome.Invalid, started);
                 return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                     detail: "The body is JSON but not a LangGraph run: it needs a non-empty string \"run_id\".");
             }
@@ -80,6 +85,7 @@ public static class WebhookEndpoint
         }
         catch (JsonException ex)
         {
+            metrics.WebhookReceived(IngestOutcome.Invalid, started);
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                 detail: $"The body is not valid JSON: {ex.Message}");
         }
@@ -88,10 +94,12 @@ public static class WebhookEndpoint
         {
             var stored = await queue.AppendAsync(webhook, cancellationToken);
             var response = new IngestResponse(stored.Id, webhook.RunId, stored.Duplicate);
+            metrics.WebhookReceived(stored.Duplicate ? IngestOutcome.Duplicate : IngestOutcome.Accepted, started);
             return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted($"/api/webhooks/{stored.Id}", response);
         }
         catch (InboxUnavailableException ex)
         {
+            metrics.WebhookReceived(IngestOutcome.StoreUnavailable, started);
             return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, ex.Message);
         }
     }
