@@ -25,8 +25,10 @@ public static class Chromium
             return File.Exists(configured) ? configured : throw new InvalidOperationException($"{Variable}={configured}: no such file.");
         }
 
-        return Candidates.FirstOrDefault(File.Exists) ?? throw new InvalidOperationException(
-            $"Chromium is not installed (looked for {string.Join(", ", Candidates)}). The browser tests need it: run `bash scripts/test.sh`, " +
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Select(folder => Path.Combine(folder, "chromium"));
+        return Candidates.Concat(onPath).FirstOrDefault(File.Exists) ?? throw new InvalidOperationException(
+            $"Chromium is not installed (looked for {string.Join(", ", Candidates)} and chromium on PATH). The browser tests need it: run `bash scripts/test.sh`, " +
             $"which installs it, or `apt-get install chromium`, or set {Variable} to a Chromium executable.");
     }
 }
