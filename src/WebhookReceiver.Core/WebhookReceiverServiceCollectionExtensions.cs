@@ -45,6 +45,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton<IWebhookInbox, SqliteInbox>();
         services.TryAddSingleton<InboxWriter>();
+        services.AddMetrics();
+        services.TryAddSingleton<ReceiverMetrics>();
 
         // Hosted services start in this order: the schema first, then the writer, then the dispatcher.
         services.AddHostedService<InboxMigrator>();

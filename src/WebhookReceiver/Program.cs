@@ -1,5 +1,11 @@
 using Serilog;
 
+// The container's HEALTHCHECK runs the same assembly as a probe: see HealthProbe.
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync(args);
+}
+
 // Start-up failures (a missing setting, a port in use) are written here; once the host runs, Serilog is configured from appsettings.json.
 Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateLogger();
 
@@ -11,6 +17,7 @@ try
 
     builder.Services.AddWebhookReceiverSerilog(builder.Configuration);
     builder.Services.AddWebhookReceiver(builder.Configuration);
+    builder.Services.AddWebhookReceiverMetrics(builder.Configuration);
     builder.Services.AddWebhookReceiverOpenApi();
 
     var app = builder.Build();
@@ -19,6 +26,7 @@ try
     app.UseWebhookReceiver();
 
     app.MapWebhookReceiver();
+    app.MapWebhookReceiverMetrics();
     app.MapOpenApi();
     app.UseSwaggerUI(swagger =>
     {

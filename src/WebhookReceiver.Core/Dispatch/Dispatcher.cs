@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
 
@@ -23,6 +24,7 @@ public sealed partial class Dispatcher(
     DispatchSignal signal,
     HandlerCatalog catalog,
     SecretRedactor redactor,
+    ReceiverMetrics metrics,
     TimeProvider time,
     IOptions<WebhookReceiverOptions> options,
     ILogger<Dispatcher> logger) : BackgroundService
@@ -100,6 +102,7 @@ public sealed partial class Dispatcher(
     private async Task RunAttemptAsync(ClaimedDelivery delivery)
     {
         var startedAt = time.GetUtcNow();
+        metrics.AttemptStarted(delivery.Handler, delivery.Attempt, delivery.ReceivedAt, startedAt);
         string? error = null;
         try
         {
@@ -167,6 +170,7 @@ public sealed partial class Dispatcher(
             state = DeliveryState.Dead;
         }
 
+        metrics.AttemptFinished(delivery.Handler, state, endedAt - startedAt);
         if (error is not null)
         {
             error = redactor.Redact(error.Length > MaxErrorLength ? error[..MaxErrorLength] : error);

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
+using WebhookReceiver.Operations;
 
 namespace WebhookReceiver.Ingress;
 
@@ -44,6 +45,8 @@ public static class IngressLimits
                 }));
             rateLimiter.OnRejected = async (rejected, cancellationToken) =>
             {
+                var metrics = rejected.HttpContext.RequestServices.GetRequiredService<ReceiverMetrics>();
+                metrics.WebhookReceived(IngestOutcome.RateLimited, metrics.StartIngest());
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
                 rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
                 await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext

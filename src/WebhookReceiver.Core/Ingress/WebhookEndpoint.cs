@@ -55,9 +55,35 @@ public static class WebhookEndpoint
         ConcurrencyLimiter inFlight,
         TimeProvider time,
         IOptions<WebhookReceiverOptions> options,
+        ReceiverMetrics metrics,
         CancellationToken cancellationToken)
     {
-        var settings = options.Value;
+        var started = metrics.StartIngest();
+        var answer = await AuthenticateAndStoreAsync(context, tokens, handlers, inbox, inFlight, time, options.Value, cancellationToken);
+        metrics.WebhookReceived(Outcome(answer.Result), started);
+        return answer;
+    }
+
+    private static string Outcome(IResult answer) => answer switch
+    {
+        Accepted<IngestResponse> => IngestOutcome.Accepted,
+        Ok<IngestResponse> => IngestOutcome.Duplicate,
+        ProblemHttpResult { StatusCode: StatusCodes.Status401Unauthorized } => IngestOutcome.Unauthorized,
+        ProblemHttpResult { StatusCode: StatusCodes.Status413PayloadTooLarge } => IngestOutcome.TooLarge,
+        ProblemHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable } => IngestOutcome.StoreUnavailable,
+        _ => IngestOutcome.Invalid,
+    };
+
+    private static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> AuthenticateAndStoreAsync(
+        HttpContext context,
+        WebhookTokens tokens,
+        HandlerCatalog handlers,
+        InboxWriter inbox,
+        ConcurrencyLimiter inFlight,
+        TimeProvider time,
+        WebhookReceiverOptions settings,
+        CancellationToken cancellationToken)
+    {
         if (!tokens.Authenticate(context.Request))
         {
             return Problems.Unauthorized();

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Inbox;
+
+namespace WebhookReceiver.Operations;
+
+/// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.webhooks.received</c>: these and no others.</summary>
+public static class IngestOutcome
+{
+    public const string Accepted = "accepted";
+    public const string Duplicate = "duplicate";
+    public const string Unauthorized = "unauthorized";
+    public const string Invalid = "invalid";
+    public const string TooLarge = "too_large";
+    public const string RateLimited = "rate_limited";
+    public const string StoreUnavailable = "store_unavailable";
+}
+
+/// <summary>
+/// The receiver's instruments, on the meter <see cref="MeterName"/>. Every label holds a bounded value: an outcome from a
+/// fixed list, a delivery state, or a handler name (handlers are configured, not sent). Never a run id, a token or a URL:
+/// each distinct label value is a time series kept forever by whoever scrapes it.
+/// </summary>
+public sealed class ReceiverMetrics
+{
+    public const string MeterName = "WebhookReceiver";
+
+    private static readonly double[] DurationBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+    private static readonly double[] LagBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
+
+    private readonly Counter<long> _received;
+    private readonly Histogram<double> _ingestDuration;
+    private readonly Counter<long> _attempts;
+    private readonly Histogram<double> _attemptDuration;
+    private readonly Histogram<double> _dispatchLag;
+    private readonly Counter<long> _deadLetters;
+
+    private readonly IWebhookInbox _inbox;
+    private readonly HandlerCatalog _catalog;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _pendingRefreshInterval;
+    private Measurement<long>[] _pending = [];
+    private long _pendingCountedAt;
+    private int _pendingRefreshing;
+
+    public ReceiverMetrics(IMeterFactory meters, IWebhookInbox inbox, HandlerCatalog catalog, TimeProvider time, IOptions<WebhookReceiverOptions> options)
+    {
+        _inbox = inbox;
+        _catalog = catalog;
+        _time = time;
+        _pendingRefreshInterval = options.Value.Metrics.PendingRefreshInterval;
+
+        var meter = meters.Create(MeterName);
+        _received = meter.CreateCounter<long>("webhookreceiver.webhooks.received", "{webhook}",
+            "Webhooks answered, by outcome: accepted, duplicate, unauthorized, invalid, too_large, rate_limited, store_unavailable.");
+        _ingestDuration = meter.CreateHistogram("webhookreceiver.ingest.duration", "s",
+            "From the start of the webhook endpoint to its answer (for accepted ones: until durably stored), by outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _attempts = meter.CreateCounter<long>("webhookreceiver.delivery.attempts", "{attempt}",
+            "Finished handler attempts, by handler and outcome: succeeded, failed (a retry is scheduled) or dead (dead-lettered).");
+        _attemptDuration = meter.CreateHistogram("webhookreceiver.delivery.duration", "s",
+            "How long one handler attempt ran, by handler and outcome.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _dispatchLag = meter.CreateHistogram("webhookreceiver.dispatch.lag", "s",
+            "From a webhook being stored to a handler's first attempt starting, by handler.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
+        _deadLetters = meter.CreateCounter<long>("webhookreceiver.dead_letters", "{delivery}",
+            "Deliveries dead-lettered after their last attempt failed, by handler.");
+        meter.CreateObservableGauge("webhookreceiver.deliveries.pending", ObservePending, "{delivery}",
+            "Deliveries not yet succeeded nor dead (new or waiting for a retry), by handler; counted at most every PendingRefreshInterval.");
+    }
+
+    /// <summary>Marks the start of an ingest; pass the value to <see cref="WebhookReceived"/>.</summary>
+    public long StartIngest() => _time.GetTimestamp();
+
+    public void WebhookReceived(string outcome, long startedAt)
+    {
+        var tag = new KeyValuePair<string, object?>("outcome", outcome);
+        _received.Add(1, tag);
+        _ingestDuration.Record(_time.GetElapsedTime(startedAt).TotalSeconds, tag);
+    }
+
+    /// <summary>A handler attempt starts: the first attempt of a delivery records how long it waited since the webhook was stored.</summary>
+    public void AttemptStarted(string handler, int attempt, DateTimeOffset receivedAt, DateTimeOffset startedAt)
+    {
+        // Later attempts wait for their backoff on purpose; counting them would hide a dispatcher that falls behind.
+        if (attempt == 1)
+        {
+            _dispatchLag.Record(Math.Max(0, (startedAt - receivedAt).TotalSeconds), new KeyValuePair<string, object?>("handler", handler));
+        }
+    }
+
+    /// <summary>A handler attempt finished and its delivery moved to <paramref name="state"/> (a <see cref="DeliveryState"/>).</summary>
+    public void AttemptFinished(string handler, string state, TimeSpan duration)
+    {
+        var tags = new TagList { { "handler", handler }, { "outcome", state } };
+        _attempts.Add(1, tags);
+        _attemptDuration.Record(duration.TotalSeconds, tags);
+        if (state == DeliveryState.Dead)
+        {
+            _deadLetters.Add(1, new KeyValuePair<string, object?>("handler", handler));
+        }
+    }
+
+    // Gauges are read synchronously at every collection; the store is asked in the background, at most once per interval,
+    // so a scrape never waits on the store and a busy scraper cannot turn into a load on it. A scrape may see the count
+    // of the previous refresh (nothing at all at the very first one).
+    private IEnumerable<Measurement<long>> ObservePending()
+    {
+        var stale = _time.GetElapsedTime(Interlocked.Read(ref _pendingCountedAt)) >= _pendingRefreshInterval;
+        if (stale && Interlocked.CompareExchange(ref _pendingRefreshing, 1, 0) == 0)
+        {
+            _ = RefreshPendingAsync();
+        }
+
+        return Volatile.Read(ref _pending);
+    }
+
+    private async Task RefreshPendingAsync()
+    {
+        try
+        {
+            var counts = await _inbox.CountDeliveriesAsync(CancellationToken.None);
+            var pending = counts.Where(c => c.State is DeliveryState.Pending or DeliveryState.Failed)
+                .GroupBy(c => c.Handler)
+                .ToDictionary(g => g.Key, g => g.Sum(c => c.Count), StringComparer.Ordinal);
+            // Every registered handler appears, at 0 when it has nothing waiting, so a drained queue reads 0 rather than
+            // vanishing; handlers no longer registered appear while they still have deliveries waiting.
+            Volatile.Write(ref _pending, _catalog.Handlers.Select(h => h.Name).Union(pending.Keys)
+                .Select(name => new Measurement<long>(pending.GetValueOrDefault(name), new KeyValuePair<string, object?>("handler", name)))
+                .ToArray());
+        }
+        catch (Exception)
+        {
+            // The store is unreachable: the gauge keeps its last value, and /health/ready says why.
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _pendingCountedAt, _time.GetTimestamp());
+            Volatile.Write(ref _pendingRefreshing, 0);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Operations;
+using WebhookReceiver.Security;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// OpenTelemetry for the host: the receiver's meter plus ASP.NET Core and runtime metrics, scraped by Prometheus at
+/// <c>WebhookReceiver:Metrics:Path</c> and pushed over OTLP when an endpoint is configured. An app that already sets up
+/// OpenTelemetry itself calls neither and adds <c>.AddMeter("WebhookReceiver")</c> to its own meter provider.
+/// </summary>
+public static class WebhookReceiverMetricsExtensions
+{
+    public static IServiceCollection AddWebhookReceiverMetrics(this IServiceCollection services, IConfiguration configuration)
+    {
+        // Read now because it decides which exporters exist; the same values are validated with the rest at start-up.
+        var settings = configuration.GetSection($"{WebhookReceiverOptions.Section}:Metrics").Get<MetricsOptions>() ?? new MetricsOptions();
+        var otlpEndpoint = settings.OtlpEndpoint is { Length: > 0 } configured ? configured : configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
+
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? "webhook-receiver"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(ReceiverMetrics.MeterName).AddAspNetCoreInstrumentation().AddRuntimeInstrumentation();
+                if (settings.Enabled)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+
+                if (!string.IsNullOrEmpty(otlpEndpoint))
+                {
+                    // Endpoint, protocol, headers and interval otherwise come from the standard OTEL_EXPORTER_OTLP_* variables.
+                    metrics.AddOtlpExporter(otlp =>
+                    {
+                        if (settings.OtlpEndpoint is { Length: > 0 } endpoint)
+                        {
+                            otlp.Endpoint = new Uri(endpoint);
+                        }
+                    });
+                }
+            });
+        return services;
+    }
+
+    /// <summary>Maps the Prometheus scrape endpoint, unless <c>WebhookReceiver:Metrics:Enabled</c> is false.</summary>
+    public static IEndpointRouteBuilder MapWebhookReceiverMetrics(this IEndpointRouteBuilder endpoints)
+    {
+        var settings = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Metrics;
+        if (settings.Enabled)
+        {
+            endpoints.MapPrometheusScrapingEndpoint(settings.Path, meterProvider: null,
+                configureBranchedPipeline: settings.RequireAdminKey ? branch => branch.Use(RequireAdminKeyAsync) : null, optionsName: null);
+        }
+
+        return endpoints;
+    }
+
+    private static async Task RequireAdminKeyAsync(HttpContext context, RequestDelegate next)
+    {
+        if (context.RequestServices.GetRequiredService<AdminKeys>().Authenticate(context.Request))
+        {
+            await next(context);
+            return;
+        }
+
+        var result = Problems.Unauthorized();
+        await result.ExecuteAsync(context);
+    }
+}
