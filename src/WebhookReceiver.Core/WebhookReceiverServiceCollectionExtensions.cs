@@ -42,7 +42,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<AdminKeys>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
-        services.TryAddSingleton<IWebhookInbox, SqliteInbox>();
+        services.TryAddSingleton(StorageProviders.CreateInbox);
         services.TryAddSingleton<InboxWriter>();
 
         // Hosted services start in this order: the schema first, then the writer, then the dispatcher.

@@ -67,7 +67,9 @@ public abstract class SqlInbox : IWebhookInbox
         var deliveryNow = Add(addDelivery, "now", DbType.Int64);
 
         var results = new AppendResult[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        // Inserted in run_id order: two replicas storing overlapping batches then wait on each other's rows in the same
+        // order and never deadlock (PostgreSQL would abort one batch and its senders would be answered 503).
+        foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].RunId, StringComparer.Ordinal))
         {
             var webhook = batch[i];
             runId.Value = webhook.RunId;
