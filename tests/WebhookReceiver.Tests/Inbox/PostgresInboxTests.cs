@@ -76,4 +76,16 @@ public sealed class PostgresInboxTests
 
         Assert.Contains("WebhookReceiver:Storage:Provider must be Sqlite or Postgres", failure.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Choosing_Postgres_but_keeping_the_SQLite_connection_string_stops_start_up_with_a_message()
+    {
+        using var directory = new TempDirectory();
+        var settings = ServiceProcess.Settings(directory.Path);
+        settings["WebhookReceiver__Storage__Provider"] = "Postgres";
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => ServiceProcess.StartAsync(settings));
+
+        Assert.Contains("WebhookReceiver:Storage:Provider is Postgres but WebhookReceiver:Storage:ConnectionString is not a PostgreSQL connection string", failure.Message, StringComparison.Ordinal);
+    }
 }
