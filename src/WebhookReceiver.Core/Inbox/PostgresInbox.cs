@@ -12,8 +12,9 @@ namespace WebhookReceiver.Inbox;
 /// </summary>
 public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
 {
-    // Any fixed number will do; every replica must use the same one, so that they migrate one at a time.
+    // Any fixed numbers will do; every replica must use the same ones, so that they migrate, and purge, one at a time.
     private const long MigrationLockKey = 0x5745_4248_4F4F_4B31; // "WEBHOOK1"
+    private const long PurgeLockKey = 0x5745_4248_4F4F_4B32; // "WEBHOOK2"
 
     // Each entry upgrades the schema by one version (recorded in webhook_receiver_schema); append, never edit.
     // Times are BIGINT Unix milliseconds and flags INTEGER 0/1, as the portable SQL in SqlInbox reads and writes them.
@@ -90,6 +91,8 @@ public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         WHERE d.id = due.id
         RETURNING d.id, d.webhook_id, d.handler, d.attempts, d.round_start
         """;
+
+    protected override string PurgeLockSql => $"SELECT pg_advisory_xact_lock({PurgeLockKey})";
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);

@@ -36,6 +36,12 @@ public abstract class SqlInbox : IWebhookInbox
     /// </summary>
     protected abstract string ClaimSql { get; }
 
+    /// <summary>
+    /// Run first in a purge's transaction where several processes share the store, so that their purges take turns:
+    /// its statements pick the same expired rows again and again, and two purges interleaved would deadlock.
+    /// </summary>
+    protected virtual string? PurgeLockSql => null;
+
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -295,6 +301,12 @@ public abstract class SqlInbox : IWebhookInbox
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (PurgeLockSql is { } purgeLock)
+        {
+            await using var takeTurn = Command(connection, transaction, purgeLock);
+            await takeTurn.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         // Webhooks still being retried are never purged; those with dead letters wait for the dead-letter cutoff.
         const string Expired = """
             SELECT w.id FROM webhooks w

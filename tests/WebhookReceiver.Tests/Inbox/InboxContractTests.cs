@@ -272,6 +272,30 @@ public abstract class InboxContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Replicas_purging_at_once_delete_every_expired_webhook_once_and_without_errors()
+    {
+        var old = T0 - TimeSpan.FromDays(40);
+        await AppendAsync(Enumerable.Range(0, 200).Select(i => Webhook($"old-{i:000}", receivedAt: old)).ToArray());
+        await FinishAllAsync(T0, DeliveryState.Succeeded);
+
+        // Like the retention loop of every replica: purge in small batches until nothing is left.
+        var purgers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            var purged = 0;
+            for (int batch; (batch = await Inbox.PurgeAsync(T0, T0, 10, CancellationToken.None)) > 0;)
+            {
+                purged += batch;
+            }
+
+            return purged;
+        }));
+
+        Assert.Equal(200, (await Task.WhenAll(purgers)).Sum());
+        Assert.Empty((await Inbox.ListAsync(new WebhookQuery(), CancellationToken.None)).Items);
+        Assert.Empty(await Inbox.CountDeliveriesAsync(CancellationToken.None));
+    }
+
+    [Fact]
     public async Task Ping_succeeds_on_a_reachable_store()
     {
         await Inbox.PingAsync(CancellationToken.None);
