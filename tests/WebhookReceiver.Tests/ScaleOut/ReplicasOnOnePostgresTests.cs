@@ -103,6 +103,13 @@ public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
             async Task KillAndRestartAsync()
             {
                 await killNow.Task.WaitAsync(deadline.Token);
+                // Killed while it holds leases (its owner name holds its process id), so that there is work to take over.
+                var leasesHeld = $"SELECT COUNT(*) FROM deliveries WHERE lease_owner LIKE '%/{replicas[KilledReplica].Id}/%'";
+                for (var wait = Stopwatch.StartNew(); wait.Elapsed < TimeSpan.FromSeconds(10) && await database.ScalarAsync<long>(leasesHeld) == 0;)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(20), deadline.Token);
+                }
+
                 await replicas[KilledReplica].KillAsync();
                 killedAt = clock.Elapsed;
                 await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token);
