@@ -140,6 +140,18 @@ public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
     /// </summary>
     public override Task RecoverAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Ready means writable: a server that reached is a read-only standby (after a fail-over, say) must show.</summary>
+    public override async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await base.PingAsync(cancellationToken);
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
+        await using var readOnly = Command(connection, null, "SHOW transaction_read_only");
+        if (await readOnly.ExecuteScalarAsync(cancellationToken) is not "off")
+        {
+            throw new InvalidOperationException("The PostgreSQL server accepts no writes (transaction_read_only is on).");
+        }
+    }
+
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
     public void Dispose() => _dataSource.Dispose();

@@ -5,7 +5,8 @@ namespace WebhookReceiver.Inbox;
 
 /// <summary>
 /// The inbox contract in portable SQL over ADO.NET. An engine supplies its connections, its schema migrations and the
-/// one statement that differs between engines: how due deliveries are claimed.
+/// one statement that differs between engines: how due deliveries are claimed (and, where several processes share the
+/// store, how their purges take turns).
 /// Times are stored as Unix milliseconds so that both engines compare them the same way.
 /// </summary>
 public abstract class SqlInbox : IWebhookInbox

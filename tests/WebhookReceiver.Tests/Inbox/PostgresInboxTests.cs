@@ -49,6 +49,23 @@ public sealed class PostgresInboxTests
     }
 
     [Fact]
+    public async Task Ping_fails_when_the_server_accepts_no_writes()
+    {
+        await using var database = await PostgresDatabase.CreateAsync();
+        await using (var migrating = PostgresInboxContractTests.Create(database.ConnectionString))
+        {
+            await migrating.MigrateAsync(CancellationToken.None);
+        }
+
+        await database.ScalarAsync<string>($"ALTER DATABASE {database.Name} SET default_transaction_read_only = on; SELECT 'done'");
+        await using var inbox = PostgresInboxContractTests.Create(database.ConnectionString); // The setting applies to new sessions.
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => inbox.PingAsync(CancellationToken.None));
+
+        Assert.Contains("accepts no writes", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_service_configured_for_Postgres_stores_webhooks_in_the_database()
     {
         await using var database = await PostgresDatabase.CreateAsync();
