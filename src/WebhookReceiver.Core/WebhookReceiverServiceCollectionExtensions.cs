@@ -34,6 +34,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddOptions<WebhookReceiverOptions>().Bind(configuration.GetSection(WebhookReceiverOptions.Section)).ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsAnnotationsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, PostgresStorageOptionsValidator>());
         services.AddOptions<HostOptions>().Configure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
             host.ShutdownTimeout = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10));
 
@@ -43,7 +44,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<AdminKeys>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
-        services.TryAddSingleton<IWebhookInbox, SqliteInbox>();
+        services.TryAddSingleton(StorageProviders.CreateInbox);
         services.TryAddSingleton<InboxWriter>();
         services.AddMetrics();
         services.TryAddSingleton<ReceiverMetrics>();

@@ -58,11 +58,11 @@ public sealed class WebhookReceiverOptions
 
 public sealed class StorageOptions
 {
-    /// <summary><c>Sqlite</c> (embedded, the default).</summary>
-    [Required]
+    /// <summary><c>Sqlite</c> (embedded, the default: one process) or <c>Postgres</c> (several replicas share one database).</summary>
+    [Required, RegularExpression("^(?i)(Sqlite|Postgres)$", ErrorMessage = "WebhookReceiver:Storage:Provider must be Sqlite or Postgres.")]
     public string Provider { get; set; } = "Sqlite";
 
-    /// <summary>For SQLite, a path relative to the working directory.</summary>
+    /// <summary>For SQLite, <c>Data Source=</c> a path relative to the working directory; for PostgreSQL, an Npgsql connection string.</summary>
     [Required]
     public string ConnectionString { get; set; } = "Data Source=data/webhooks.db";
 

@@ -5,7 +5,8 @@ namespace WebhookReceiver.Inbox;
 
 /// <summary>
 /// The inbox contract in portable SQL over ADO.NET. An engine supplies its connections, its schema migrations and the
-/// one statement that differs between engines: how due deliveries are claimed.
+/// one statement that differs between engines: how due deliveries are claimed (and, where several processes share the
+/// store, how their purges take turns).
 /// Times are stored as Unix milliseconds so that both engines compare them the same way.
 /// </summary>
 public abstract class SqlInbox : IWebhookInbox
@@ -35,6 +36,12 @@ public abstract class SqlInbox : IWebhookInbox
     /// <c>attempts</c> already counting the attempt about to run. Parameters: @owner, @now, @lease_until, @max.
     /// </summary>
     protected abstract string ClaimSql { get; }
+
+    /// <summary>
+    /// Run first in a purge's transaction where several processes share the store, so that their purges take turns:
+    /// its statements pick the same expired rows again and again, and two purges interleaved would deadlock.
+    /// </summary>
+    protected virtual string? PurgeLockSql => null;
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
     {
@@ -67,7 +74,9 @@ public abstract class SqlInbox : IWebhookInbox
         var deliveryNow = Add(addDelivery, "now", DbType.Int64);
 
         var results = new AppendResult[batch.Count];
-        for (var i = 0; i < batch.Count; i++)
+        // Inserted in run_id order: two replicas storing overlapping batches then wait on each other's rows in the same
+        // order and never deadlock (PostgreSQL would abort one batch and its senders would be answered 503).
+        foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].RunId, StringComparer.Ordinal))
         {
             var webhook = batch[i];
             runId.Value = webhook.RunId;
@@ -293,6 +302,12 @@ public abstract class SqlInbox : IWebhookInbox
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        if (PurgeLockSql is { } purgeLock)
+        {
+            await using var takeTurn = Command(connection, transaction, purgeLock);
+            await takeTurn.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         // Webhooks still being retried are never purged; those with dead letters wait for the dead-letter cutoff.
         const string Expired = """
             SELECT w.id FROM webhooks w

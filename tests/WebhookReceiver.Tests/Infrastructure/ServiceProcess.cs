@@ -49,8 +49,13 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         var service = new ServiceProcess(new Process { StartInfo = start, EnableRaisingEvents = true });
         service._process.OutputDataReceived += (_, e) => service.Capture(e.Data);
         service._process.ErrorDataReceived += (_, e) => service.Capture(e.Data);
-        service._process.Exited += (_, _) => service._listening.TrySetException(
-            new InvalidOperationException("The service exited before it listened:\n" + string.Join('\n', service._output)));
+        service._process.Exited += (_, _) =>
+        {
+            // Exited can come before the last lines are read; this WaitForExit() returns once the output is read to its end.
+            service._process.WaitForExit();
+            service._listening.TrySetException(
+                new InvalidOperationException("The service exited before it listened:\n" + string.Join('\n', service._output)));
+        };
         service._process.Start();
         service._process.BeginOutputReadLine();
         service._process.BeginErrorReadLine();

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Tests.Infrastructure;
+
+namespace WebhookReceiver.Tests.Inbox;
+
+/// <summary>The inbox contract on a real PostgreSQL server, in a database of the test's own.</summary>
+public sealed class PostgresInboxContractTests : InboxContractTests
+{
+    private PostgresDatabase? _database;
+
+    protected override async Task<IWebhookInbox> CreateInboxAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        return Create(_database.ConnectionString);
+    }
+
+    protected override async Task DestroyStoreAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+
+    internal static PostgresInbox Create(string connectionString)
+    {
+        var options = new WebhookReceiverOptions();
+        options.Storage.Provider = StorageProviders.Postgres;
+        options.Storage.ConnectionString = connectionString;
+        return new PostgresInbox(Options.Create(options));
+    }
+}
