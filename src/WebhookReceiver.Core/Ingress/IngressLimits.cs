@@ -59,15 +59,23 @@ public static class IngressLimits
 
         services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<WebhookReceiverOptions>>((forwarded, receiver) =>
         {
-            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
-            forwarded.KnownProxies.Clear(); // Not even loopback by default: only the proxies named in configuration.
+            var limits = receiver.Value.Limits;
+            // Not even loopback by default: only the proxies named in configuration. With none named, the headers are
+            // not read at all (the middleware trusts every sender when its lists are empty).
+            forwarded.KnownProxies.Clear();
             forwarded.KnownIPNetworks.Clear();
-            foreach (var proxy in receiver.Value.Limits.KnownProxies)
+#pragma warning disable ASPDEPR005 // The obsolete list still holds 127.0.0.0/8 by default and is still consulted.
+            forwarded.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
+            forwarded.ForwardedHeaders = limits.KnownProxies.Count + limits.KnownNetworks.Count == 0
+                ? ForwardedHeaders.None
+                : ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in limits.KnownProxies)
             {
                 forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
             }
 
-            foreach (var network in receiver.Value.Limits.KnownNetworks)
+            foreach (var network in limits.KnownNetworks)
             {
                 forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
             }
