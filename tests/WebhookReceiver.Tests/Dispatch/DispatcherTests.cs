@@ -225,6 +225,71 @@ public sealed class DispatcherTests
     }
 
     [Fact]
+    public async Task On_shutdown_a_running_attempt_finishes_within_the_grace_period()
+    {
+        var started = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var script = new HandlerScript
+        {
+            Behaviour = async (_, _) =>
+            {
+                started.TrySetResult();
+                await release.Task;
+            },
+        };
+        var settings = Retries(maxAttempts: 5);
+        settings["WebhookReceiver:Dispatch:ShutdownGrace"] = "00:00:10";
+        var run = Payloads.Run();
+        using var directory = new TempDirectory();
+        var app = new TestApp(settings, Handlers(null, ("slow", script)), directory: directory);
+        await app.PostWebhookAsync(run.ToJsonString());
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var stopping = app.DisposeAsync().AsTask();
+        await Task.Delay(300);
+        Assert.False(stopping.IsCompleted, "the host waits for the running attempt");
+        release.SetResult();
+        await stopping;
+
+        await using var after = new TestApp(settings, Handlers(null, ("slow", new HandlerScript())), directory: directory);
+        var delivery = await DeliveryAsync(after, run, "slow", _ => true);
+        Assert.Equal("succeeded", (string?)delivery["state"]);
+        Assert.Equal(1, (int)delivery["attempts"]!);
+    }
+
+    [Fact]
+    public async Task On_shutdown_an_attempt_past_the_grace_period_is_cancelled_released_and_resumed_by_the_next_host()
+    {
+        var started = new TaskCompletionSource();
+        var script = new HandlerScript
+        {
+            Behaviour = async (_, token) =>
+            {
+                started.TrySetResult();
+                await Task.Delay(Timeout.Infinite, token);
+            },
+        };
+        var settings = Retries(maxAttempts: 5);
+        settings["WebhookReceiver:Dispatch:ShutdownGrace"] = "00:00:00.300";
+        var run = Payloads.Run();
+        using var directory = new TempDirectory();
+        await using (var before = new TestApp(settings, Handlers(null, ("hung", script)), directory: directory))
+        {
+            await before.PostWebhookAsync(run.ToJsonString());
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(20)); // running, and it will not end by itself
+        }
+
+        var resumed = new HandlerScript();
+        await using var after = new TestApp(settings, Handlers(null, ("hung", resumed)), directory: directory);
+        _ = after.Server;
+        await resumed.WaitForCallsAsync(1);
+
+        Assert.Single(script.Calls); // cancelled at shutdown
+        Assert.Equal(1, resumed.Calls[0].Context.Attempt); // the released attempt did not count
+        await DeliveryAsync(after, run, "hung", d => (string?)d["state"] == "succeeded");
+    }
+
+    [Fact]
     public async Task Handlers_receive_the_typed_run_with_its_raw_json_and_the_token_redacted()
     {
         var script = new HandlerScript();

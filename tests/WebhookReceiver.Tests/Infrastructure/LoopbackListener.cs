@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -9,7 +10,10 @@ using Microsoft.Extensions.Logging;
 
 namespace WebhookReceiver.Tests.Infrastructure;
 
-/// <summary>A real Kestrel server on 127.0.0.1 that records every request it receives: the far side of a forward target.</summary>
+/// <summary>
+/// A real Kestrel server on a free 127.0.0.1 port that records every request it receives: the far side of a forward
+/// target. It can answer slowly, as a slow downstream service would, to keep deliveries in flight.
+/// </summary>
 public sealed class LoopbackListener : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -21,7 +25,15 @@ public sealed class LoopbackListener : IAsyncDisposable
     /// <summary>The status code to answer the n-th request (1-based) with; 200 by default.</summary>
     public Func<int, int> Answer { get; set; } = _ => StatusCodes.Status200OK;
 
+    /// <summary>How long to wait before answering each request.</summary>
+    public TimeSpan AnswerDelay { get; set; }
+
     public IReadOnlyList<ReceivedRequest> Received => _received.ToList();
+
+    /// <summary>How many times each run was delivered, by the <c>run_id</c> of the bodies received.</summary>
+    public IReadOnlyDictionary<string, int> DeliveriesByRunId() => _received
+        .GroupBy(r => JsonNode.Parse(r.Body)?["run_id"]?.GetValue<string>() ?? "")
+        .ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
 
     public Uri Url { get; private set; } = null!;
 
@@ -39,7 +51,13 @@ public sealed class LoopbackListener : IAsyncDisposable
             var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
             listener._received.Enqueue(new ReceivedRequest(context.Request.Path, headers, body));
             listener._arrived.Release();
-            return Results.StatusCode(listener.Answer(listener._received.Count));
+            var answer = listener.Answer(listener._received.Count);
+            if (listener.AnswerDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(listener.AnswerDelay, context.RequestAborted);
+            }
+
+            return Results.StatusCode(answer);
         });
         await app.StartAsync();
         listener.Url = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());

@@ -43,7 +43,8 @@ public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         using var deadline = new CancellationTokenSource(TestDeadline);
         await using var database = await PostgresDatabase.CreateAsync();
-        await using var counter = await CountingWebhookListener.StartAsync(CounterAnswerDelay);
+        await using var counter = await LoopbackListener.StartAsync();
+        counter.AnswerDelay = CounterAnswerDelay;
         using var directory = new TempDirectory();
         var settings = ReplicaSettings(directory.Path, database.ConnectionString, counter.Url);
 
@@ -149,13 +150,14 @@ public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
                 """)).ToHashSet(StringComparer.Ordinal);
             var failedAttempts = await database.ScalarAsync<long>("SELECT COUNT(*) FROM attempts WHERE succeeded = 0");
             var deliveryCount = await database.ScalarAsync<long>("SELECT COUNT(*) FROM deliveries");
-            var doubles = counter.Deliveries.Where(d => d.Value > 1).ToDictionary(d => d.Key, d => d.Value);
+            var deliveries = counter.DeliveriesByRunId();
+            var doubles = deliveries.Where(d => d.Value > 1).ToDictionary(d => d.Key, d => d.Value);
 
             output.WriteLine($"replicas started in {startedIn.TotalSeconds:0.0} s; {plan.Length} webhooks sent by {Senders} senders in {(sentIn - startedIn).TotalSeconds:0.0} s");
             output.WriteLine($"replica {KilledReplica} SIGKILLed at {killedAt.TotalSeconds:0.0} s after {KillAfterAnswers} answers, listening again at {restartedAt.TotalSeconds:0.0} s");
             output.WriteLine($"answers: {answers.Count} 2xx ({answers.Count(a => a.Status == HttpStatusCode.Accepted)} new, {duplicatesRejected} duplicates rejected), {resent} resent to another replica after a failed try, {unanswered.Count} never answered 2xx");
             output.WriteLine($"stored: {stored.Count} webhooks ({storedSet.Count} distinct run ids), {deliveryCount} deliveries");
-            output.WriteLine($"delivered: {counter.Deliveries.Count} runs, {counter.Deliveries.Values.Sum()} deliveries; double deliveries: {doubles.Count} runs ({doubles.Values.Sum() - doubles.Count} extra); " +
+            output.WriteLine($"delivered: {deliveries.Count} runs, {deliveries.Values.Sum()} deliveries; double deliveries: {doubles.Count} runs ({doubles.Values.Sum() - doubles.Count} extra); " +
                              $"leases lost with the killed replica: {lostLeases.Count}; failed attempts: {failedAttempts}");
             output.WriteLine($"all deliveries succeeded at {doneIn.TotalSeconds:0.0} s ({(doneIn - killedAt).TotalSeconds:0.0} s after the kill)");
 
@@ -167,7 +169,7 @@ public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
             Assert.Empty(answeredNewTwice);
             Assert.True(duplicatesRejected >= Repeats, $"{duplicatesRejected} duplicates rejected; at least {Repeats} were sent.");
             Assert.Equal(stored.Count, deliveryCount);
-            var undelivered = acknowledged.Where(runId => !counter.Deliveries.ContainsKey(runId)).ToList();
+            var undelivered = acknowledged.Where(runId => !deliveries.ContainsKey(runId)).ToList();
             Assert.Empty(undelivered);
             Assert.True(lostLeases.Count > 0, "The killed replica held no lease when it died, so nothing was taken over: the test proved nothing about leases.");
             Assert.True(lostLeases.Count <= DispatchConcurrency, $"{lostLeases.Count} leases lost; the killed replica could hold at most {DispatchConcurrency}.");
