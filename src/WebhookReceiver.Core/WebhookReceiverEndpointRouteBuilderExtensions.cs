@@ -32,13 +32,15 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
         endpoints.MapWebhookEndpoint();
         endpoints.MapQueryApi();
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteHealthAsync })
-            .WithTags("Health").WithSummary("Liveness: the process answers");
+            .WithTags("Health").WithSummary("Liveness: the process answers")
+            .WithDescription("200 while the process runs; for a container's liveness probe. Needs no key.");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions
             {
                 Predicate = check => check.Tags.Contains(InboxHealthCheck.ReadyTag),
                 ResponseWriter = WriteHealthAsync,
             })
-            .WithTags("Health").WithSummary("Readiness: the inbox can be written");
+            .WithTags("Health").WithSummary("Readiness: the inbox can be written")
+            .WithDescription("200 when a webhook arriving now would be stored; 503 problem details when the store cannot be written. Needs no key.");
         return endpoints;
     }
 

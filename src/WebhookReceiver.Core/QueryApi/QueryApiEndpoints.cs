@@ -36,7 +36,8 @@ public static class QueryApiEndpoints
             .WithSummary("One webhook with its payload and every delivery attempt")
             .WithDescription("The payload is returned as received, with webhook tokens redacted.");
         api.MapGet("/runs/{runId}", GetRunAsync).WithTags("Webhooks").WithName("GetRun")
-            .WithSummary("The webhook of a LangGraph run, by run_id");
+            .WithSummary("The webhook of a LangGraph run, by run_id")
+            .WithDescription("The same view as a single webhook, found by the `run_id` LangGraph gave the run (tokens redacted).");
         api.MapPost("/webhooks/{id:long}/replay", ReplayWebhookAsync).WithTags("Replay").WithName("ReplayWebhook")
             .WithSummary("Deliver a webhook again")
             .WithDescription("Makes the webhook due again for every handler that has a delivery for it or accepts it now, or only for `handler`. " +
@@ -46,7 +47,9 @@ public static class QueryApiEndpoints
             .WithDescription("Every dead delivery of the webhooks that match the same filters as the list (and of `handler`, if given) is made due now.")
             .ProducesValidationProblem();
         api.MapGet("/handlers", ListHandlersAsync).WithTags("Handlers").WithName("ListHandlers")
-            .WithSummary("Registered handlers, their filters, and their deliveries by state");
+            .WithSummary("Registered handlers, their filters, and their deliveries by state")
+            .WithDescription("Built-in handlers (`log`, forward targets) and those registered in code, with the runs each accepts " +
+                "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state.");
         return api;
     }
 
