@@ -34,7 +34,8 @@ if ! command -v chromium >/dev/null 2>&1; then apt_install chromium; fi
 
 # --- Node packages of the LangGraph end-to-end test, from the lockfile ---
 for dir in tests/langgraph-e2e; do
-  if [ -f "$dir/package-lock.json" ] && [ ! -d "$dir/node_modules" ]; then
+  # Installed when missing, and again when the lockfile changed since the last install.
+  if [ -f "$dir/package-lock.json" ] && { [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
     echo "test: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci failed in $dir"
   fi

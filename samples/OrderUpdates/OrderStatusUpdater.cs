@@ -14,7 +14,7 @@ public sealed class OrderStatusUpdater(OrderBook orders) : IWebhookHandler
         }
 
         var state = run.Status == "success" ? "answered" : "needs_attention";
-        // Keyed by order and run: a retried or replayed delivery records the same thing again, harmlessly.
+        // Idempotent: a retried or replayed delivery of this run records the same state again, harmlessly.
         orders.Record(orderId, run.RunId, state, run.ErrorMessage);
         return Task.CompletedTask;
     }

@@ -32,7 +32,6 @@ try
     {
         swagger.SwaggerEndpoint("/openapi/v1.json", "WebhookReceiver v1");
         swagger.DocumentTitle = "WebhookReceiver";
-        swagger.EnablePersistAuthorization();
     });
 
     await app.RunAsync();

@@ -27,7 +27,7 @@ public sealed class WebhookReceiverOptions
     public long MaxBodyBytes { get; set; } = 32 * 1024 * 1024;
 
     /// <summary>Deepest JSON nesting accepted in a webhook body.</summary>
-    [Range(8, 1000)]
+    [Range(8, Runs.LangGraphRun.MaxSupportedDepth)]
     public int MaxJsonDepth { get; set; } = 128;
 
     [Required, ValidateObjectMembers]
@@ -82,6 +82,7 @@ public sealed class IngestOptions
     public int MaxBatchSize { get; set; } = 256;
 
     /// <summary>How long a request waits for the store before it is answered 503 with Retry-After.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
     public TimeSpan MaxQueueWait { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Seconds suggested in Retry-After when the store cannot take a webhook.</summary>
@@ -96,12 +97,15 @@ public sealed class DispatchOptions
     public int Concurrency { get; set; } = 16;
 
     /// <summary>A handler attempt running longer is cancelled and counted as failed.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
     public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Delay before the first retry; doubles with every failed attempt.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
     public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>Longest delay between two attempts.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "7.00:00:00")]
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(10);
 
     /// <summary>Each delay is moved at random by up to this fraction, so retries of many deliveries spread out.</summary>
@@ -113,9 +117,11 @@ public sealed class DispatchOptions
     public int MaxAttempts { get; set; } = 8;
 
     /// <summary>How often the store is asked for due retries when nothing new arrives.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>On shutdown, how long running attempts may finish before they are cancelled and released.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
 }
 
@@ -203,12 +209,15 @@ public sealed class RetentionOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>Webhooks whose deliveries are all done are deleted, with their attempts, after this long.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
     /// <summary>Webhooks with a dead letter are kept this long, or until replayed.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan DeadLetterMaxAge { get; set; } = TimeSpan.FromDays(90);
 
     /// <summary>How often the purge runs.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>Webhooks deleted per transaction, so that a purge never holds the store for long.</summary>

@@ -11,9 +11,12 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
     public ValidateOptionsResult Validate(string? name, WebhookReceiverOptions options)
     {
         var failures = new List<string>();
-        if (options.Handlers.Forward.GroupBy(f => f.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        foreach (var target in options.Handlers.Forward.Where(t => t.Secret.StartsWith("whsec_", StringComparison.Ordinal)))
         {
-            failures.Add($"WebhookReceiver:Handlers:Forward names the target '{twice.Key}' twice.");
+            if (!Convert.TryFromBase64String(target.Secret["whsec_".Length..], new byte[target.Secret.Length], out _))
+            {
+                failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret that starts with whsec_ but is not base64 after it.");
+            }
         }
 
         foreach (var proxy in options.Limits.KnownProxies.Where(p => !System.Net.IPAddress.TryParse(p, out _)))

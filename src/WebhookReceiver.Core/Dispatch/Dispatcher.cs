@@ -103,29 +103,25 @@ public sealed partial class Dispatcher(
     {
         var startedAt = time.GetUtcNow();
         metrics.AttemptStarted(delivery.Handler, delivery.Attempt, delivery.ReceivedAt, startedAt);
-        string? error = null;
         try
         {
-            error = await InvokeHandlerAsync(delivery);
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            return; // Shutdown: StopAsync gives the delivery back; the attempt does not count.
-        }
-        finally
-        {
-            if (!_abort.IsCancellationRequested)
+            var (finished, error) = await InvokeHandlerAsync(delivery);
+            if (finished)
             {
                 await RecordAsync(delivery, startedAt, error);
             }
 
+            // Otherwise shutdown cut it short: StopAsync gives the delivery back and the attempt does not count.
+        }
+        finally
+        {
             _running.TryRemove(delivery.DeliveryId, out _);
             signal.Notify();
         }
     }
 
-    /// <summary>Runs the handler; returns null on success or the reason it failed.</summary>
-    private async Task<string?> InvokeHandlerAsync(ClaimedDelivery delivery)
+    /// <summary>Runs the handler: finished with no error, finished with the reason it failed, or cut short by shutdown.</summary>
+    private async Task<(bool Finished, string? Error)> InvokeHandlerAsync(ClaimedDelivery delivery)
     {
         using var timeout = new CancellationTokenSource(_options.AttemptTimeout, time);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
@@ -138,16 +134,22 @@ public sealed partial class Dispatcher(
             var run = LangGraphRun.Parse(json)
                 ?? throw new InvalidOperationException("The stored payload has no run_id.");
             var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt);
-            await handler.HandleAsync(run, context, attempt.Token);
-            return null;
+            // Waits no longer than the token allows, even for a handler that ignores it: the attempt ends on time, its
+            // lease is never outlived, and the same delivery never runs twice at once here.
+            await handler.HandleAsync(run, context, attempt.Token).WaitAsync(attempt.Token);
+            return (true, null);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !_abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            return $"Timed out after {_options.AttemptTimeout.TotalSeconds:0.###} s.";
+            return (false, null);
         }
-        catch (Exception ex) when (!_abort.IsCancellationRequested)
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            return $"{ex.GetType().Name}: {ex.Message}";
+            return (true, $"Timed out after {_options.AttemptTimeout.TotalSeconds:0.###} s.");
+        }
+        catch (Exception ex)
+        {
+            return (true, $"{ex.GetType().Name}: {ex.Message}");
         }
     }
 
@@ -179,7 +181,8 @@ public sealed partial class Dispatcher(
 
         try
         {
-            var result = new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, startedAt, endedAt, error is null, error, state, next);
+            var result = new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, delivery.Attempt - delivery.AttemptInRound,
+                startedAt, endedAt, error is null, error, state, next);
             if (!await inbox.CompleteAttemptAsync(result, CancellationToken.None))
             {
                 LogLeaseLost(logger, delivery.DeliveryId);

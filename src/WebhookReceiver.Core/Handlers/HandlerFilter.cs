@@ -39,6 +39,11 @@ public sealed class HandlerFilter
     /// <summary>Only runs whose <c>metadata[key]</c> is the string <paramref name="value"/>; several calls must all hold.</summary>
     public HandlerFilter WithMetadata(string key, string value)
     {
+        if (_metadata.Exists(m => m.Key == key))
+        {
+            throw new ArgumentException($"The filter already asks for metadata '{key}'; a run has one value for it.", nameof(key));
+        }
+
         _metadata.Add(new(key, value));
         return this;
     }

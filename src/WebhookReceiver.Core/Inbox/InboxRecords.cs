@@ -36,10 +36,12 @@ public sealed record ClaimedDelivery(
     DateTimeOffset ReceivedAt,
     byte[] Payload);
 
+/// <param name="RoundStart">The delivery's round when it was claimed (Attempt - AttemptInRound); a replay since starts a new one.</param>
 public sealed record AttemptResult(
     long DeliveryId,
     string Owner,
     int Attempt,
+    int RoundStart,
     DateTimeOffset StartedAt,
     DateTimeOffset EndedAt,
     bool Succeeded,

@@ -102,7 +102,9 @@ public abstract class SqlInbox : IWebhookInbox
             else
             {
                 existingRunId.Value = webhook.RunId;
-                var existing = await findExisting.ExecuteScalarAsync(cancellationToken);
+                // Gone only if purged between the two statements: then it is not stored, and the sender must be told so.
+                var existing = await findExisting.ExecuteScalarAsync(cancellationToken)
+                    ?? throw new InvalidOperationException("The stored webhook with this run_id was purged while a repeat arrived.");
                 results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
             }
         }
@@ -156,12 +158,15 @@ public abstract class SqlInbox : IWebhookInbox
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
+        // A replay while the attempt ran started a new round: the attempt is recorded, but the delivery stays due.
         await using var update = Command(connection, transaction, """
             UPDATE deliveries
-            SET state = @state, next_attempt_at = @next_attempt_at, last_error = @error, updated_at = @ended_at,
-                lease_owner = NULL, lease_until = NULL
+            SET state = CASE WHEN round_start = @round_start THEN @state ELSE 'pending' END,
+                next_attempt_at = CASE WHEN round_start = @round_start THEN @next_attempt_at ELSE next_attempt_at END,
+                last_error = @error, updated_at = @ended_at, lease_owner = NULL, lease_until = NULL
             WHERE id = @id AND lease_owner = @owner AND attempts = @attempt
             """);
+        Add(update, "round_start", DbType.Int32, result.RoundStart);
         Add(update, "state", DbType.String, result.NextState);
         Add(update, "next_attempt_at", DbType.Int64, result.NextAttemptAt?.ToUnixTimeMilliseconds());
         Add(update, "error", DbType.String, result.Error);

@@ -133,7 +133,14 @@ public static class WebhookEndpoint
                     detail: "The body is JSON but not a LangGraph run: it needs a non-empty string \"run_id\" (valid UTF-8).");
             }
 
-            webhook = new NewWebhook(run.RunId, run.ThreadId, run.AssistantId, run.GraphId, run.Status, time.GetUtcNow(), body, handlers.Match(run));
+            if (IndexValue(run.RunId) is null)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                    detail: $"The run_id must be at most {MaxIndexedLength} characters, with no control characters.");
+            }
+
+            webhook = new NewWebhook(run.RunId, IndexValue(run.ThreadId), IndexValue(run.AssistantId), IndexValue(run.GraphId),
+                IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run));
         }
         catch (JsonException ex)
         {
@@ -158,4 +165,12 @@ public static class WebhookEndpoint
             return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, ex.Message);
         }
     }
+
+    /// <summary>Longest id, status or graph id that is indexed: LangGraph's are UUIDs and short words.</summary>
+    public const int MaxIndexedLength = 512;
+
+    // What goes into an indexed column must suit every engine: PostgreSQL text holds no NUL, and index rows are limited.
+    // A run_id that fails is refused; any other field that fails is left out of the index (it stays in the payload).
+    private static string? IndexValue(string? value) =>
+        value is { Length: <= MaxIndexedLength } && !value.AsSpan().ContainsAnyInRange('\0', '\u001f') ? value : null;
 }

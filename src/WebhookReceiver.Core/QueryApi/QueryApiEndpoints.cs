@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Ingress;
 using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
@@ -81,7 +82,8 @@ public static class QueryApiEndpoints
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetRunAsync(
         string runId, IWebhookInbox inbox, SecretRedactor redactor, CancellationToken cancellationToken) =>
-        await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
+        runId.Length <= WebhookEndpoint.MaxIndexedLength && !runId.Contains('\0', StringComparison.Ordinal)
+            && await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
             ? TypedResults.Ok(Detail(webhook, redactor))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
@@ -144,7 +146,7 @@ public static class QueryApiEndpoints
     private static WebhookDetail Detail(StoredWebhook webhook, SecretRedactor redactor) => new(
         webhook.Id, webhook.RunId, webhook.ThreadId, webhook.AssistantId, webhook.GraphId, webhook.Status, webhook.ReceivedAt,
         webhook.Deliveries.Select(d => DeliveryView.From(d, webhook.Attempts ?? [])).ToList(),
-        JsonSerializer.Deserialize<JsonElement>(redactor.Redact(Encoding.UTF8.GetString(webhook.Payload!))));
+        LangGraphRun.ParseStored(redactor.Redact(Encoding.UTF8.GetString(webhook.Payload!))));
 
     private static ValidationProblem? Validate(WebhookQuery query)
     {
@@ -157,6 +159,14 @@ public static class QueryApiEndpoints
         if (query.DeliveryState is { } state && !DeliveryState.All.Contains(state))
         {
             errors["delivery_state"] = [$"One of: {string.Join(", ", DeliveryState.All)}."];
+        }
+
+        foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("thread_id", query.ThreadId) })
+        {
+            if (value is { Length: > WebhookEndpoint.MaxIndexedLength } || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
+            {
+                errors[name] = [$"At most {WebhookEndpoint.MaxIndexedLength} characters, with no NUL."];
+            }
         }
 
         if (query.ReceivedFrom > query.ReceivedTo)

@@ -107,8 +107,16 @@ public sealed class LangGraphRun
         };
     }
 
+    /// <summary>The deepest nesting a receiver may be configured to accept, and so the depth any stored body may have.</summary>
+    public const int MaxSupportedDepth = 1000;
+
+    private static readonly JsonSerializerOptions StoredBodyOptions = new() { MaxDepth = MaxSupportedDepth };
+
     /// <summary>Parses a stored body into a run that owns its data.</summary>
-    public static LangGraphRun? Parse(string json) => FromJson(JsonSerializer.Deserialize<JsonElement>(json), json);
+    public static LangGraphRun? Parse(string json) => FromJson(ParseStored(json), json);
+
+    /// <summary>Reads back a stored body, however deep the receiver was configured to accept.</summary>
+    internal static JsonElement ParseStored(string json) => JsonSerializer.Deserialize<JsonElement>(json, StoredBodyOptions);
 
     private static readonly HashSet<string> KnownFields =
     [

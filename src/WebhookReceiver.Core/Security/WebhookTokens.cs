@@ -12,7 +12,7 @@ public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 
     public bool Authenticate(HttpRequest request)
     {
-        if (request.Query.TryGetValue("token", out var query) && query.Count == 1)
+        if (request.Query.TryGetValue(Ingress.WebhookEndpoint.TokenQueryParameter, out var query) && query.Count == 1)
         {
             return _accepted.Contains(query[0]);
         }

@@ -47,12 +47,18 @@ public sealed class DispatcherTests
         clock.Advance(TimeSpan.FromSeconds(9.9));
         await Task.Delay(300);
         Assert.Single(script.Calls); // not before the 10 s backoff
-        clock.Advance(TimeSpan.FromSeconds(0.1));
+        await AdvanceUntilCalledAsync(clock, script, calls: 2);
         await FailureRecordedAsync(app, run, "flaky", attempts: 2);
-        clock.Advance(TimeSpan.FromSeconds(20)); // the second delay doubles
-        await script.WaitForCallsAsync(3);
+        clock.Advance(TimeSpan.FromSeconds(19.9));
+        await Task.Delay(300);
+        Assert.Equal(2, script.Calls.Count); // the second delay doubles
+        await AdvanceUntilCalledAsync(clock, script, calls: 3);
 
-        Assert.Equal([Start, Start.AddSeconds(10), Start.AddSeconds(30)], script.Calls.Select(c => c.At));
+        var at = script.Calls.Select(c => c.At - Start).ToList();
+        Assert.Equal(TimeSpan.Zero, at[0]);
+        // Not before the backoff; after it, as soon as the dispatcher's next poll sees the clock moved.
+        Assert.InRange(at[1], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(12));
+        Assert.InRange(at[2] - at[1], TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(22));
         Assert.Equal([1, 2, 3], script.Calls.Select(c => c.Context.Attempt));
         Assert.Single(script.Calls.Select(c => c.Context.DeliveryId).Distinct());
         var delivery = await DeliveryAsync(app, run, "flaky", d => (string?)d["state"] == "succeeded");
@@ -72,10 +78,11 @@ public sealed class DispatcherTests
 
         await app.PostWebhookAsync(run.ToJsonString());
         await FailureRecordedAsync(app, run, "broken", attempts: 1);
-        clock.Advance(TimeSpan.FromSeconds(10));
+        clock.Advance(TimeSpan.FromSeconds(9.9));
+        await AdvanceUntilCalledAsync(clock, script, calls: 2);
         await FailureRecordedAsync(app, run, "broken", attempts: 2);
-        clock.Advance(TimeSpan.FromSeconds(20));
-        await script.WaitForCallsAsync(3);
+        clock.Advance(TimeSpan.FromSeconds(19.9));
+        await AdvanceUntilCalledAsync(clock, script, calls: 3);
         var delivery = await DeliveryAsync(app, run, "broken", d => (string?)d["state"] == "dead");
         clock.Advance(TimeSpan.FromHours(1));
         await Task.Delay(300);
@@ -102,9 +109,9 @@ public sealed class DispatcherTests
         {
             await FailureRecordedAsync(app, run, "bad", attempts: i);
             clock.Advance(TimeSpan.FromMinutes(5));
+            await AdvanceUntilCalledAsync(clock, bad, calls: i + 1);
         }
 
-        await bad.WaitForCallsAsync(4);
 
         await Task.Delay(300);
         Assert.Single(good.Calls);
@@ -314,6 +321,21 @@ public sealed class DispatcherTests
         Assert.Equal((long)response["id"]!, call.Context.WebhookId);
         Assert.Equal("typed", call.Context.Handler);
         Assert.Equal(1, call.Context.Attempt);
+    }
+
+    /// <summary>
+    /// Moves the fake clock on in small steps until the handler has been called <paramref name="calls"/> times: the
+    /// dispatcher sets its next poll timer only after it has looked, so one big step can land before that timer exists.
+    /// </summary>
+    private static async Task AdvanceUntilCalledAsync(FakeTimeProvider clock, HandlerScript script, int calls)
+    {
+        for (var step = 0; script.Calls.Count < calls && step < 1000; step++)
+        {
+            clock.Advance(TimeSpan.FromMilliseconds(20));
+            await Task.Delay(25);
+        }
+
+        await script.WaitForCallsAsync(calls);
     }
 
     /// <summary>Waits until the dispatcher has recorded the n-th failed attempt, so that the clock moves only after it.</summary>

@@ -52,7 +52,10 @@ public sealed class BadInputTests
         { "lone surrogate escape in a name", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{Guid.NewGuid()}\", \"\\ud800x\": 1}}"), HttpStatusCode.BadRequest },
         { "huge number", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{Guid.NewGuid()}\", \"values\": {new string('9', 100_000)}}}"), HttpStatusCode.Accepted },
         { "huge exponent", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{Guid.NewGuid()}\", \"values\": 1e999999999}}"), HttpStatusCode.Accepted },
-        { "1 MiB run_id", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{new string('r', 1 << 20)}\"}}"), HttpStatusCode.Accepted },
+        { "1 MiB run_id", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{new string('r', 1 << 20)}\"}}"), HttpStatusCode.BadRequest },
+        { "NUL escape in run_id", "{\"run_id\": \"r\\u0000\"}"u8.ToArray(), HttpStatusCode.BadRequest },
+        { "NUL escape in thread_id", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{Guid.NewGuid()}\", \"thread_id\": \"t\\u0000\"}}"), HttpStatusCode.Accepted },
+        { "1 MiB status", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{Guid.NewGuid()}\", \"status\": \"{new string('s', 1 << 20)}\"}}"), HttpStatusCode.Accepted },
         { "duplicate keys", Encoding.UTF8.GetBytes($"{{\"run_id\": \"{Guid.NewGuid()}\", \"run_id\": \"{Guid.NewGuid()}\"}}"), HttpStatusCode.Accepted },
         { "run_id null", "{\"run_id\": null}"u8.ToArray(), HttpStatusCode.BadRequest },
         { "run_id object", "{\"run_id\": {\"id\": 1}}"u8.ToArray(), HttpStatusCode.BadRequest },
@@ -145,6 +148,7 @@ public sealed class BadInputTests
     [InlineData("/api/webhooks?limit=abc")]
     [InlineData("/api/webhooks?received_from=yesterday")]
     [InlineData("/api/webhooks?cursor=-5")]
+    [InlineData("/api/webhooks?status=%00")]
     public async Task Path_tricks_on_the_api_never_pass_without_the_key_and_never_fail_with_a_5xx(string path)
     {
         await using var app = new TestApp(NoRateLimit);

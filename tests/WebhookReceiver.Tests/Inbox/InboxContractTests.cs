@@ -142,7 +142,7 @@ public abstract class InboxContractTests : IAsyncLifetime
         var first = Assert.Single(await Inbox.ClaimDueAsync("w", T0, T0 + Lease, 10, CancellationToken.None));
         var retryAt = T0 + TimeSpan.FromSeconds(10);
         Assert.True(await Inbox.CompleteAttemptAsync(
-            new AttemptResult(first.DeliveryId, "w", first.Attempt, T0, T0 + TimeSpan.FromSeconds(1), false, "boom", DeliveryState.Failed, retryAt),
+            new AttemptResult(first.DeliveryId, "w", first.Attempt, 0, T0, T0 + TimeSpan.FromSeconds(1), false, "boom", DeliveryState.Failed, retryAt),
             CancellationToken.None));
 
         var failed = Assert.Single((await Inbox.GetByRunIdAsync("run-a", CancellationToken.None))!.Deliveries);
@@ -179,6 +179,24 @@ public abstract class InboxContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replay_while_an_attempt_runs_is_not_overwritten_by_that_attempt_finishing()
+    {
+        var id = (await AppendAsync(Webhook("run-a", handlers: ["h1"])))[0].Id;
+        var running = Assert.Single(await Inbox.ClaimDueAsync("w", T0, T0 + Lease, 1, CancellationToken.None));
+
+        var later = T0 + TimeSpan.FromSeconds(5);
+        Assert.Equal(1, await Inbox.ReplayAsync(id, ["h1"], later, CancellationToken.None));
+        Assert.True(await Inbox.CompleteAttemptAsync(new AttemptResult(running.DeliveryId, "w", running.Attempt,
+            running.Attempt - running.AttemptInRound, T0, later, true, null, DeliveryState.Succeeded, null), CancellationToken.None));
+
+        var delivery = Assert.Single((await Inbox.GetAsync(id, CancellationToken.None))!.Deliveries);
+        Assert.Equal(DeliveryState.Pending, delivery.State); // the replay still stands
+        var again = Assert.Single(await Inbox.ClaimDueAsync("w", later, later + Lease, 1, CancellationToken.None));
+        Assert.Equal(2, again.Attempt);
+        Assert.Equal(1, again.AttemptInRound);
+    }
+
+    [Fact]
     public async Task Dead_letters_are_replayed_in_bulk_by_the_webhook_filter_and_handler()
     {
         await AppendAsync(
@@ -210,7 +228,7 @@ public abstract class InboxContractTests : IAsyncLifetime
             receivedAt: T0 + TimeSpan.FromMinutes(i))).ToArray();
         await AppendAsync(webhooks);
         var failing = Assert.Single(await Inbox.ClaimDueAsync("w", T0, T0 + Lease, 1, CancellationToken.None));
-        await Inbox.CompleteAttemptAsync(new AttemptResult(failing.DeliveryId, "w", 1, T0, T0, false, "x", DeliveryState.Dead, null), CancellationToken.None);
+        await Inbox.CompleteAttemptAsync(new AttemptResult(failing.DeliveryId, "w", 1, 0, T0, T0, false, "x", DeliveryState.Dead, null), CancellationToken.None);
 
         var seen = new List<StoredWebhook>();
         long? cursor = null;
@@ -256,7 +274,7 @@ public abstract class InboxContractTests : IAsyncLifetime
                 _ => (DeliveryState.Succeeded, null),
             };
             var succeeded = outcome.State == DeliveryState.Succeeded;
-            await Inbox.CompleteAttemptAsync(new AttemptResult(delivery.DeliveryId, "w", delivery.Attempt, T0, T0, succeeded,
+            await Inbox.CompleteAttemptAsync(new AttemptResult(delivery.DeliveryId, "w", delivery.Attempt, delivery.Attempt - delivery.AttemptInRound, T0, T0, succeeded,
                 succeeded ? null : "x", outcome.State, outcome.Next), CancellationToken.None);
         }
 
@@ -315,7 +333,7 @@ public abstract class InboxContractTests : IAsyncLifetime
     protected Task<IReadOnlyList<AppendResult>> AppendAsync(params NewWebhook[] batch) => Inbox.AppendAsync(batch, CancellationToken.None);
 
     private static AttemptResult Succeeded(ClaimedDelivery delivery, string owner, DateTimeOffset at) =>
-        new(delivery.DeliveryId, owner, delivery.Attempt, at, at, true, null, DeliveryState.Succeeded, null);
+        new(delivery.DeliveryId, owner, delivery.Attempt, delivery.Attempt - delivery.AttemptInRound, at, at, true, null, DeliveryState.Succeeded, null);
 
     /// <summary>Claims every due delivery and records it as <paramref name="state"/>.</summary>
     private async Task FinishAllAsync(DateTimeOffset now, string state)
@@ -326,7 +344,7 @@ public abstract class InboxContractTests : IAsyncLifetime
             {
                 var succeeded = state == DeliveryState.Succeeded;
                 Assert.True(await Inbox.CompleteAttemptAsync(
-                    new AttemptResult(delivery.DeliveryId, "finisher", delivery.Attempt, now, now, succeeded, succeeded ? null : "x", state, null),
+                    new AttemptResult(delivery.DeliveryId, "finisher", delivery.Attempt, delivery.Attempt - delivery.AttemptInRound, now, now, succeeded, succeeded ? null : "x", state, null),
                     CancellationToken.None));
             }
         }

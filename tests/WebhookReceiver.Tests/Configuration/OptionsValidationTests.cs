@@ -1,0 +1,45 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Tests.Infrastructure;
+
+namespace WebhookReceiver.Tests.Configuration;
+
+/// <summary>A bad setting stops the start-up with a message naming it, instead of misbehaving later.</summary>
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("WebhookReceiver:Dispatch:AttemptTimeout", "-00:00:01", "AttemptTimeout")]
+    [InlineData("WebhookReceiver:Dispatch:PollInterval", "00:00:00", "PollInterval")]
+    [InlineData("WebhookReceiver:Retention:Interval", "-01:00:00", "Interval")]
+    [InlineData("WebhookReceiver:MaxJsonDepth", "5000", "MaxJsonDepth")]
+    [InlineData("WebhookReceiver:Limits:KnownProxies:0", "not-an-address", "KnownProxies")]
+    [InlineData("WebhookReceiver:Handlers:Forward:0:Secret", "whsec_***not base64***", "not base64")]
+    public async Task A_bad_setting_stops_the_start_up_naming_it(string key, string value, string named)
+    {
+        using var directory = new TempDirectory();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration["WebhookReceiver:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory.Path, "webhooks.db")}";
+        builder.Configuration["WebhookReceiver:Handlers:Forward:0:Name"] = "crm";
+        builder.Configuration["WebhookReceiver:Handlers:Forward:0:Url"] = "http://127.0.0.1:9/";
+        builder.Configuration["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-secret-of-sixteen-or-more";
+        builder.Configuration[key] = value;
+        builder.Services.AddWebhookReceiver(builder.Configuration);
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
+        {
+            using var host = builder.Build();
+            await host.StartAsync();
+        });
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_filter_asking_twice_for_one_metadata_key_is_refused_at_registration()
+    {
+        var filter = new WebhookReceiver.Handlers.HandlerFilter().WithMetadata("tenant", "acme");
+
+        Assert.Throws<ArgumentException>(() => filter.WithMetadata("tenant", "other"));
+    }
+}
