@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Npgsql;
 
 namespace WebhookReceiver.Tests.Infrastructure;
 
@@ -65,14 +64,6 @@ public sealed class PostgresCluster : IAsyncDisposable
 
     /// <summary>Stops the server as an operator would for maintenance: sessions are ended, running transactions rolled back.</summary>
     public Task StopServerAsync() => AsPostgresAsync("pg_ctl", "-D", Data, "-m", "fast", "-w", "-t", "30", "stop");
-
-    public async Task<long> ScalarAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(ConnectionString + ";Pooling=false");
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
-    }
 
     public async ValueTask DisposeAsync()
     {
