@@ -51,6 +51,12 @@ public sealed class SqliteInbox : SqlInbox
             PRIMARY KEY (delivery_id, attempt)
         );
         """,
+        """
+        CREATE TABLE readiness_probe (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            probes INTEGER NOT NULL
+        );
+        """,
     ];
 
     private readonly string _connectionString;
@@ -127,14 +133,19 @@ public sealed class SqliteInbox : SqlInbox
         await recover.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Ready means writable: a read-only file or a full disk must show, not just a file that opens.</summary>
+    /// <summary>
+    /// Ready means writable, and only a committed write shows it: a read-only file fails as soon as a write begins, but a
+    /// full disk only when the write-ahead log must grow, which happens at commit. So the probe commits one small row
+    /// (a page in the log, reused once the log is checkpointed).
+    /// </summary>
     public override async Task PingAsync(CancellationToken cancellationToken)
     {
         await base.PingAsync(cancellationToken);
         await using var connection = await OpenAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var touch = Command(connection, transaction, "UPDATE webhooks SET id = id WHERE id = 0");
-        await touch.ExecuteNonQueryAsync(cancellationToken);
-        await transaction.RollbackAsync(cancellationToken);
+        await using var probe = Command(connection, null, """
+            INSERT INTO readiness_probe (id, probes) VALUES (1, 1)
+            ON CONFLICT (id) DO UPDATE SET probes = probes + 1
+            """);
+        await probe.ExecuteNonQueryAsync(cancellationToken);
     }
 }
