@@ -94,8 +94,10 @@ public sealed class MetricsTests
         await PostAsync(client, Payloads.Run().ToJsonString());
         await PostAsync(client, Payloads.Run().ToJsonString());
 
+        // Pending counts deliveries not yet attempted too: wait for both failures so that the two are the retrying ones.
         var metrics = await ScrapeUntilAsync(client, m =>
-            m.Value("webhookreceiver_deliveries_pending", ("handler", Unreachable)) == 2
+            m.Value("webhookreceiver_delivery_attempts_total", ("handler", Unreachable), ("outcome", "failed")) == 2
+            && m.Value("webhookreceiver_deliveries_pending", ("handler", Unreachable)) == 2
             && m.Value("webhookreceiver_deliveries_pending", ("handler", "log")) == 0);
         Assert.Equal(2, metrics.Value("webhookreceiver_delivery_attempts_total", ("handler", Unreachable), ("outcome", "failed")));
         Assert.Null(metrics.Value("webhookreceiver_dead_letters_total"));
