@@ -108,7 +108,8 @@ public sealed partial class CrashSafetyTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         using var data = new TempDirectory();
         // A slow downstream for some runs keeps attempts running past the grace, so that shutdown has leases to give back.
-        await using var slow = await CountingWebhookListener.StartAsync(TimeSpan.FromSeconds(3));
+        await using var slow = await LoopbackListener.StartAsync();
+        slow.AnswerDelay = TimeSpan.FromSeconds(3);
         var settings = Settings(data.Path);
         settings["WebhookReceiver__Dispatch__ShutdownGrace"] = ShutdownGrace.ToString();
         settings["WebhookReceiver__Dispatch__Concurrency"] = "32";
@@ -126,7 +127,7 @@ public sealed partial class CrashSafetyTests(ITestOutputHelper output)
                              n => n % 40 == 0 ? Payloads.Run(status: "error") : Payloads.Run()))
             {
                 await load.WaitUntilAsync(o => o.Count(x => x.Acknowledged) >= 300, TimeSpan.FromSeconds(30), "300 acknowledged");
-                await Eventually.MatchAsync(() => Task.FromResult(slow.Deliveries.Count), n => n >= 1);
+                await Eventually.MatchAsync(() => Task.FromResult(slow.Received.Count), n => n >= 1);
 
                 load.Phase = 1;
                 exitedIn = await first.TerminateAsync(ShutdownGrace + TimeSpan.FromSeconds(30));
@@ -156,12 +157,12 @@ public sealed partial class CrashSafetyTests(ITestOutputHelper output)
                 var stored = await StoredRuns.ReadAllAsync(admin);
                 var acknowledged = outcomes.Where(o => o.Acknowledged).Select(o => o.RunId).ToList();
                 output.WriteLine($"after the restart: acknowledged {acknowledged.Count}, found {acknowledged.Count(stored.ContainsKey)}, stored {stored.Count}, " +
-                                 $"slow target reached for {slow.Deliveries.Count} runs; checked at {clock.Elapsed.TotalSeconds:0.0} s");
+                                 $"slow target reached for {slow.DeliveriesByRunId().Count} runs; checked at {clock.Elapsed.TotalSeconds:0.0} s");
 
                 var lost = acknowledged.Where(runId => !stored.ContainsKey(runId)).ToList();
                 var undelivered = stored.Where(s => s.Value.Any(state => state != "succeeded")).Select(s => s.Key).ToList();
                 var slowRuns = stored.Where(s => s.Value.Length == 2).Select(s => s.Key).ToList();
-                var slowNeverReached = slowRuns.Where(runId => !slow.Deliveries.ContainsKey(runId)).ToList();
+                var slowNeverReached = slowRuns.Where(runId => !slow.DeliveriesByRunId().ContainsKey(runId)).ToList();
                 Assert.Empty(lost);
                 Assert.Empty(undelivered);
                 Assert.NotEmpty(slowRuns);
