@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,8 +38,14 @@ public sealed partial class Dispatcher(
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly CancellationTokenSource _abort = new();
 
+    // Outcomes are recorded by one writer, several per transaction: one transaction per attempt made the attempts queue
+    // for the store's write lock, and each other. At most Concurrency outcomes wait here, one per running attempt.
+    private readonly Channel<PendingOutcome> _outcomes = Channel.CreateUnbounded<PendingOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _recorder = Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _recorder = Task.Run(RecordOutcomesAsync, CancellationToken.None);
         await inbox.RecoverAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -83,6 +90,10 @@ public sealed partial class Dispatcher(
             await inbox.ReleaseAsync(_owner, unfinished, CancellationToken.None);
             LogReleased(logger, unfinished.Length);
         }
+
+        // Every attempt has finished or been given back: nothing is left to record.
+        _outcomes.Writer.TryComplete();
+        await _recorder;
     }
 
     public override void Dispose()
@@ -179,8 +190,13 @@ public sealed partial class Dispatcher(
 
         try
         {
-            var result = new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, startedAt, endedAt, error is null, error, state, next);
-            if (!await inbox.CompleteAttemptAsync(result, CancellationToken.None))
+            var outcome = new PendingOutcome(new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, startedAt, endedAt, error is null, error, state, next));
+            if (!_outcomes.Writer.TryWrite(outcome))
+            {
+                throw new InvalidOperationException("The dispatcher has stopped recording outcomes.");
+            }
+
+            if (!await outcome.Recorded.Task)
             {
                 LogLeaseLost(logger, delivery.DeliveryId);
             }
@@ -190,6 +206,37 @@ public sealed partial class Dispatcher(
             // The lease runs out and the delivery is attempted again: at least once, never lost.
             LogRecordFailed(logger, ex, delivery.DeliveryId);
         }
+    }
+
+    private async Task RecordOutcomesAsync()
+    {
+        var batch = new List<PendingOutcome>(_options.Concurrency);
+        while (await _outcomes.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (_outcomes.Reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            try
+            {
+                var recorded = await inbox.CompleteAttemptsAsync(batch.ConvertAll(o => o.Result), CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Recorded.TrySetResult(recorded[i]);
+                }
+            }
+            catch (Exception ex)
+            {
+                batch.ForEach(o => o.Recorded.TrySetException(ex));
+            }
+        }
+    }
+
+    private sealed record PendingOutcome(AttemptResult Result)
+    {
+        public TaskCompletionSource<bool> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handler {Handler} failed delivery {DeliveryId} on attempt {Attempt}; now {State}: {Error}")]
