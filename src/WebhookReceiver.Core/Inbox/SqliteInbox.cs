@@ -101,11 +101,13 @@ public sealed class SqliteInbox : SqlInbox, IAsyncDisposable, IDisposable
         }
     }
 
+    // INDEXED BY: without statistics SQLite picked ix_deliveries_state and sorted every waiting delivery for each claim,
+    // so a claim cost as much as the backlog was long; the due index hands out the first few in order.
     protected override string ClaimSql => """
         UPDATE deliveries
         SET lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1
         WHERE id IN (
-            SELECT id FROM deliveries
+            SELECT id FROM deliveries INDEXED BY ix_deliveries_due
             WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
               AND (lease_until IS NULL OR lease_until <= @now)
             ORDER BY next_attempt_at
