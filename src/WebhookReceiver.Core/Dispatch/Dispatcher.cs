@@ -39,7 +39,7 @@ public sealed partial class Dispatcher(
     private readonly CancellationTokenSource _abort = new();
 
     // Outcomes are recorded by one writer, several per transaction: one transaction per attempt made the attempts queue
-    // for the store's write lock, and each other. At most Concurrency outcomes wait here, one per running attempt.
+    // for the store's write lock, and each other. Few wait here: each transaction takes all that are waiting.
     private readonly Channel<PendingOutcome> _outcomes = Channel.CreateUnbounded<PendingOutcome>(new UnboundedChannelOptions { SingleReader = true });
     private Task _recorder = Task.CompletedTask;
 
@@ -125,13 +125,16 @@ public sealed partial class Dispatcher(
         }
         finally
         {
-            if (!_abort.IsCancellationRequested)
-            {
-                await RecordAsync(delivery, startedAt, error);
-            }
+            var outcome = _abort.IsCancellationRequested ? null : QueueOutcome(delivery, startedAt, error);
 
+            // The slot frees as soon as the handler is done, not once its outcome is committed: the next claim then runs
+            // while outcomes are written, instead of after them. The delivery keeps its lease until its outcome is written.
             _running.TryRemove(delivery.DeliveryId, out _);
             signal.Notify();
+            if (outcome is not null)
+            {
+                await ConfirmRecordedAsync(outcome);
+            }
         }
     }
 
@@ -162,7 +165,8 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private async Task RecordAsync(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error)
+    /// <summary>Hands the attempt's outcome to the recorder; null when it cannot take it any more.</summary>
+    private PendingOutcome? QueueOutcome(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error)
     {
         var endedAt = time.GetUtcNow();
         string state;
@@ -188,23 +192,29 @@ public sealed partial class Dispatcher(
             LogAttemptFailed(logger, delivery.Handler, delivery.DeliveryId, delivery.Attempt, state, error);
         }
 
+        var outcome = new PendingOutcome(new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, startedAt, endedAt, error is null, error, state, next));
+        if (_outcomes.Writer.TryWrite(outcome))
+        {
+            return outcome;
+        }
+
+        LogRecordFailed(logger, new InvalidOperationException("The dispatcher has stopped recording outcomes."), delivery.DeliveryId);
+        return null;
+    }
+
+    private async Task ConfirmRecordedAsync(PendingOutcome outcome)
+    {
         try
         {
-            var outcome = new PendingOutcome(new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, startedAt, endedAt, error is null, error, state, next));
-            if (!_outcomes.Writer.TryWrite(outcome))
-            {
-                throw new InvalidOperationException("The dispatcher has stopped recording outcomes.");
-            }
-
             if (!await outcome.Recorded.Task)
             {
-                LogLeaseLost(logger, delivery.DeliveryId);
+                LogLeaseLost(logger, outcome.Result.DeliveryId);
             }
         }
         catch (Exception ex)
         {
             // The lease runs out and the delivery is attempted again: at least once, never lost.
-            LogRecordFailed(logger, ex, delivery.DeliveryId);
+            LogRecordFailed(logger, ex, outcome.Result.DeliveryId);
         }
     }
 
