@@ -8,7 +8,8 @@
 #   bash bench/run.sh dispatch   only dispatch: draining a backlog, and the lag at a steady rate
 #
 # Settings (environment): DURATION=10 (s measured per run), WARMUP=3 (s of the same load first, not measured),
-# CASES="small:16 small:64 large:16 large:64 large:256" (payload:connections), BACKLOG=20000, RATE_SECONDS=20.
+# CASES="small:16 small:64 large:16 large:64 large:256" (payload:connections), BACKLOG=20000, RATE_SECONDS=20,
+# SERVICE_ENV="Name=value ..." (extra settings for every service started, e.g. WebhookReceiver__Handlers__Log__Enabled=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -75,7 +76,7 @@ start_app() {
       WebhookReceiver__Tokens__0="$token" WebhookReceiver__AdminKeys__0="$admin_key" \
       WebhookReceiver__Storage__ConnectionString="Data Source=${DB:-$work/bench-$RANDOM.db}" \
       WebhookReceiver__Limits__PermitsPerSecond=0 \
-      "$@" dotnet "$work/service/WebhookReceiver.dll" >"$work/service.log" 2>&1 &
+      ${SERVICE_ENV:-} "$@" dotnet "$work/service/WebhookReceiver.dll" >"$work/service.log" 2>&1 &
   fi
   app_pid=$!
   started+=("$app_pid")
@@ -168,10 +169,10 @@ dispatch() {
   awk -v n="$replayed" -v ms="$ms" 'BEGIN { printf "dispatch: drained %d deliveries (log handler) in %.2f s: %.0f deliveries/s\n", n, ms / 1000, n * 1000 / ms }'
   rm -f "$db"*
 
-  echo "dispatch: steady load of ~1,000 webhooks/s for ${RATE_SECONDS} s (20 connections, one request per 20 ms each)"
+  echo "dispatch: steady load of ~1,000 webhooks/s for ${RATE_SECONDS} s (32 connections, each pausing 30 ms before a request)"
   DB=$db start_app service
   local out
-  out=$(wrk -t2 -c20 -d"$RATE_SECONDS"s --timeout 30s -s bench/webhook.lua "$app_url/webhooks/langgraph" -- small "$token" steady 20)
+  out=$(wrk -t2 -c32 -d"$RATE_SECONDS"s --timeout 30s -s bench/webhook.lua "$app_url/webhooks/langgraph" -- small "$token" steady 30)
   sleep 2 # the last deliveries start
   stop_app_keep_db
   awk '/^Requests\/sec:/ { printf "dispatch: sent %.0f webhooks/s\n", $2 }' <<<"$out"
