@@ -188,11 +188,11 @@ public sealed class AbuseLimitOptions
 
     /// <summary>
     /// Webhook requests handled at once; more are answered 503 at once instead of piling up in memory. Each holds its
-    /// body until stored: at 128, a flood of 259 KB runs peaks under 300 MB (bench/run.sh, docs/benchmarks.md), while
-    /// 512 let it pass 300 MB, and one store cannot write faster for having more requests waiting on it.
+    /// body until stored: at 64, 256 connections sending 259 KB runs peak at ~270 MB (bench/run.sh, docs/benchmarks.md);
+    /// 128 peaked past 300 MB and 512 further, and one store writes no faster for having more requests waiting on it.
     /// </summary>
     [Range(1, 100_000)]
-    public int MaxConcurrentIngests { get; set; } = 128;
+    public int MaxConcurrentIngests { get; set; } = 64;
 
     /// <summary>Addresses of reverse proxies whose X-Forwarded-For/-Proto is believed; no others are.</summary>
     public List<string> KnownProxies { get; set; } = [];
