@@ -44,15 +44,6 @@ public abstract class SqlInbox : IWebhookInbox
     protected virtual string? PurgeLockSql => null;
 
     /// <summary>
-    /// True when the engine keeps one connection for <see cref="AppendAsync"/> open across batches, its statements
-    /// prepared once. For an embedded file, opening a connection, applying its settings and preparing three statements
-    /// for every batch cost as much as storing a small batch; a server's driver pools and prepares on its own.
-    /// </summary>
-    protected virtual bool KeepsAppendConnection => false;
-
-    private AppendStatements? _keptAppend;
-
-    /// <summary>
     /// Waits for this process's turn to write, where the engine lets one writer in at a time; dispose the result to pass
     /// the turn on. Null where writers need no turns. Taken by the busy writers (append, claim, complete) so that they
     /// queue here, without a thread, instead of in the engine's lock, whose waiters sleep and retry.
@@ -61,38 +52,34 @@ public abstract class SqlInbox : IWebhookInbox
 
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
     {
-        // The kept statements are taken out while a batch uses them; a batch that finds none (the first, or one running
-        // beside another) prepares its own.
-        var statements = Interlocked.Exchange(ref _keptAppend, null)
-            ?? await AppendStatements.PrepareAsync(await OpenAsync(cancellationToken), cancellationToken);
-        IReadOnlyList<AppendResult> results;
-        try
-        {
-            using var turn = await WaitWriteTurnAsync(cancellationToken);
-            results = await StoreBatchAsync(statements, batch, cancellationToken);
-        }
-        catch
-        {
-            // A connection that failed is not trusted with the next batch: the next one opens a new one.
-            await statements.DisposeAsync();
-            throw;
-        }
+        await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        if (!KeepsAppendConnection || Interlocked.CompareExchange(ref _keptAppend, statements, null) is not null)
-        {
-            await statements.DisposeAsync();
-        }
+        await using var insert = Command(connection, transaction, """
+            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload)
+            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload)
+            ON CONFLICT (run_id) DO NOTHING
+            RETURNING id
+            """);
+        var runId = Add(insert, "run_id", DbType.String);
+        var threadId = Add(insert, "thread_id", DbType.String);
+        var assistantId = Add(insert, "assistant_id", DbType.String);
+        var graphId = Add(insert, "graph_id", DbType.String);
+        var status = Add(insert, "status", DbType.String);
+        var receivedAt = Add(insert, "received_at", DbType.Int64);
+        var payload = Add(insert, "payload", DbType.Binary);
 
-        return results;
-    }
+        await using var findExisting = Command(connection, transaction, "SELECT id FROM webhooks WHERE run_id = @run_id");
+        var existingRunId = Add(findExisting, "run_id", DbType.String);
 
-    /// <summary>Closes the connection kept for appends, if any.</summary>
-    protected ValueTask CloseAppendConnectionAsync() => Interlocked.Exchange(ref _keptAppend, null)?.DisposeAsync() ?? ValueTask.CompletedTask;
-
-    private static async Task<IReadOnlyList<AppendResult>> StoreBatchAsync(AppendStatements statements, IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
-    {
-        await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
-        statements.Enlist(transaction);
+        await using var addDelivery = Command(connection, transaction, """
+            INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
+            VALUES (@webhook_id, @handler, 'pending', @now, @now)
+            """);
+        var deliveryWebhookId = Add(addDelivery, "webhook_id", DbType.Int64);
+        var handler = Add(addDelivery, "handler", DbType.String);
+        var deliveryNow = Add(addDelivery, "now", DbType.Int64);
 
         var results = new AppendResult[batch.Count];
         // Inserted in run_id order: two replicas storing overlapping batches then wait on each other's rows in the same
@@ -100,124 +87,36 @@ public abstract class SqlInbox : IWebhookInbox
         foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].RunId, StringComparer.Ordinal))
         {
             var webhook = batch[i];
-            statements.RunId.Value = webhook.RunId;
-            statements.ThreadId.Value = (object?)webhook.ThreadId ?? DBNull.Value;
-            statements.AssistantId.Value = (object?)webhook.AssistantId ?? DBNull.Value;
-            statements.GraphId.Value = (object?)webhook.GraphId ?? DBNull.Value;
-            statements.Status.Value = (object?)webhook.Status ?? DBNull.Value;
-            statements.ReceivedAt.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
-            statements.Payload.Value = webhook.Payload;
+            runId.Value = webhook.RunId;
+            threadId.Value = (object?)webhook.ThreadId ?? DBNull.Value;
+            assistantId.Value = (object?)webhook.AssistantId ?? DBNull.Value;
+            graphId.Value = (object?)webhook.GraphId ?? DBNull.Value;
+            status.Value = (object?)webhook.Status ?? DBNull.Value;
+            receivedAt.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
+            payload.Value = webhook.Payload;
 
-            if (await statements.Insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull)
+            if (await insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull)
             {
                 var webhookId = Convert.ToInt64(id, System.Globalization.CultureInfo.InvariantCulture);
                 results[i] = new AppendResult(webhookId, Duplicate: false);
                 foreach (var name in webhook.Handlers)
                 {
-                    statements.DeliveryWebhookId.Value = webhookId;
-                    statements.Handler.Value = name;
-                    statements.DeliveryNow.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
-                    await statements.AddDelivery.ExecuteNonQueryAsync(cancellationToken);
+                    deliveryWebhookId.Value = webhookId;
+                    handler.Value = name;
+                    deliveryNow.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
+                    await addDelivery.ExecuteNonQueryAsync(cancellationToken);
                 }
             }
             else
             {
-                statements.ExistingRunId.Value = webhook.RunId;
-                var existing = await statements.FindExisting.ExecuteScalarAsync(cancellationToken);
+                existingRunId.Value = webhook.RunId;
+                var existing = await findExisting.ExecuteScalarAsync(cancellationToken);
                 results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
             }
         }
 
         await transaction.CommitAsync(cancellationToken);
         return results;
-    }
-
-    /// <summary>The statements that store a batch, with their parameters, on a connection they own.</summary>
-    private sealed class AppendStatements : IAsyncDisposable
-    {
-        private AppendStatements(DbConnection connection)
-        {
-            Connection = connection;
-            Insert = Command(connection, null, """
-                INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload)
-                VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload)
-                ON CONFLICT (run_id) DO NOTHING
-                RETURNING id
-                """);
-            RunId = Add(Insert, "run_id", DbType.String);
-            ThreadId = Add(Insert, "thread_id", DbType.String);
-            AssistantId = Add(Insert, "assistant_id", DbType.String);
-            GraphId = Add(Insert, "graph_id", DbType.String);
-            Status = Add(Insert, "status", DbType.String);
-            ReceivedAt = Add(Insert, "received_at", DbType.Int64);
-            Payload = Add(Insert, "payload", DbType.Binary);
-
-            FindExisting = Command(connection, null, "SELECT id FROM webhooks WHERE run_id = @run_id");
-            ExistingRunId = Add(FindExisting, "run_id", DbType.String);
-
-            AddDelivery = Command(connection, null, """
-                INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
-                VALUES (@webhook_id, @handler, 'pending', @now, @now)
-                """);
-            DeliveryWebhookId = Add(AddDelivery, "webhook_id", DbType.Int64);
-            Handler = Add(AddDelivery, "handler", DbType.String);
-            DeliveryNow = Add(AddDelivery, "now", DbType.Int64);
-        }
-
-        public DbConnection Connection { get; }
-        public DbCommand Insert { get; }
-        public DbParameter RunId { get; }
-        public DbParameter ThreadId { get; }
-        public DbParameter AssistantId { get; }
-        public DbParameter GraphId { get; }
-        public DbParameter Status { get; }
-        public DbParameter ReceivedAt { get; }
-        public DbParameter Payload { get; }
-        public DbCommand FindExisting { get; }
-        public DbParameter ExistingRunId { get; }
-        public DbCommand AddDelivery { get; }
-        public DbParameter DeliveryWebhookId { get; }
-        public DbParameter Handler { get; }
-        public DbParameter DeliveryNow { get; }
-
-        public static async Task<AppendStatements> PrepareAsync(DbConnection connection, CancellationToken cancellationToken)
-        {
-            try
-            {
-                var statements = new AppendStatements(connection);
-                foreach (var command in statements.Commands)
-                {
-                    await command.PrepareAsync(cancellationToken);
-                }
-
-                return statements;
-            }
-            catch
-            {
-                await connection.DisposeAsync();
-                throw;
-            }
-        }
-
-        private DbCommand[] Commands => [Insert, FindExisting, AddDelivery];
-
-        public void Enlist(DbTransaction transaction)
-        {
-            foreach (var command in Commands)
-            {
-                command.Transaction = transaction;
-            }
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var command in Commands)
-            {
-                await command.DisposeAsync();
-            }
-
-            await Connection.DisposeAsync();
-        }
     }
 
     public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(

@@ -6,7 +6,7 @@ using WebhookReceiver.Configuration;
 namespace WebhookReceiver.Inbox;
 
 /// <summary>The embedded inbox: one SQLite file in WAL mode, used by one process.</summary>
-public sealed class SqliteInbox : SqlInbox, IAsyncDisposable, IDisposable
+public sealed class SqliteInbox : SqlInbox, IDisposable
 {
     // Each entry upgrades the schema by one version (PRAGMA user_version); append, never edit.
     private static readonly string[] Migrations =
@@ -72,21 +72,13 @@ public sealed class SqliteInbox : SqlInbox, IAsyncDisposable, IDisposable
     // SQLite lets one writer in at a time, and only this process writes to the file.
     private readonly SemaphoreSlim _writeTurn = new(1, 1);
 
-    protected override bool KeepsAppendConnection => true;
-
     protected override async ValueTask<IDisposable?> WaitWriteTurnAsync(CancellationToken cancellationToken)
     {
         await _writeTurn.WaitAsync(cancellationToken);
         return new WriteTurn(_writeTurn);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await CloseAppendConnectionAsync();
-        _writeTurn.Dispose();
-    }
-
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Dispose() => _writeTurn.Dispose();
 
     private sealed class WriteTurn(SemaphoreSlim turn) : IDisposable
     {
