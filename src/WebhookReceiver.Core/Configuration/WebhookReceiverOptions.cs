@@ -192,9 +192,13 @@ public sealed class AbuseLimitOptions
     [Range(1, 1_000_000)]
     public int Burst { get; set; } = 1000;
 
-    /// <summary>Webhook requests handled at once; more are answered 503 at once instead of piling up in memory.</summary>
+    /// <summary>
+    /// Webhook requests handled at once; more are answered 503 at once instead of piling up in memory. Each holds its
+    /// body until stored: at 64, 256 connections sending 259 KB runs peak at ~270 MB (bench/run.sh, docs/benchmarks.md);
+    /// 128 peaked past 300 MB and 512 further, and one store writes no faster for having more requests waiting on it.
+    /// </summary>
     [Range(1, 100_000)]
-    public int MaxConcurrentIngests { get; set; } = 512;
+    public int MaxConcurrentIngests { get; set; } = 64;
 
     /// <summary>Addresses of reverse proxies whose X-Forwarded-For/-Proto is believed; no others are.</summary>
     public List<string> KnownProxies { get; set; } = [];

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,8 +38,14 @@ public sealed partial class Dispatcher(
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly CancellationTokenSource _abort = new();
 
+    // Outcomes are recorded by one writer, several per transaction: one transaction per attempt made the attempts queue
+    // for the store's write lock, and each other. Few wait here: each transaction takes all that are waiting.
+    private readonly Channel<PendingOutcome> _outcomes = Channel.CreateUnbounded<PendingOutcome>(new UnboundedChannelOptions { SingleReader = true });
+    private Task _recorder = Task.CompletedTask;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        _recorder = Task.Run(RecordOutcomesAsync, CancellationToken.None);
         await inbox.RecoverAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -83,6 +90,10 @@ public sealed partial class Dispatcher(
             await inbox.ReleaseAsync(_owner, unfinished, CancellationToken.None);
             LogReleased(logger, unfinished.Length);
         }
+
+        // Every attempt has finished or been given back: nothing is left to record.
+        _outcomes.Writer.TryComplete();
+        await _recorder;
     }
 
     public override void Dispose()
@@ -103,20 +114,24 @@ public sealed partial class Dispatcher(
     {
         var startedAt = time.GetUtcNow();
         metrics.AttemptStarted(delivery.Handler, delivery.Attempt, delivery.ReceivedAt, startedAt);
+        PendingOutcome? outcome = null;
         try
         {
             var (finished, error) = await InvokeHandlerAsync(delivery);
-            if (finished)
-            {
-                await RecordAsync(delivery, startedAt, error);
-            }
-
-            // Otherwise shutdown cut it short: StopAsync gives the delivery back and the attempt does not count.
+            // Not finished: shutdown cut it short, StopAsync gives the delivery back and the attempt does not count.
+            outcome = finished ? QueueOutcome(delivery, startedAt, error) : null;
         }
         finally
         {
+            // The slot frees as soon as the handler is done, not once its outcome is committed: the next claim then runs
+            // while outcomes are written, instead of after them. The delivery keeps its lease until its outcome is written.
             _running.TryRemove(delivery.DeliveryId, out _);
             signal.Notify();
+        }
+
+        if (outcome is not null)
+        {
+            await ConfirmRecordedAsync(outcome);
         }
     }
 
@@ -153,7 +168,8 @@ public sealed partial class Dispatcher(
         }
     }
 
-    private async Task RecordAsync(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error)
+    /// <summary>Hands the attempt's outcome to the recorder; null when it cannot take it any more.</summary>
+    private PendingOutcome? QueueOutcome(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error)
     {
         var endedAt = time.GetUtcNow();
         string state;
@@ -179,20 +195,62 @@ public sealed partial class Dispatcher(
             LogAttemptFailed(logger, delivery.Handler, delivery.DeliveryId, delivery.Attempt, state, error);
         }
 
+        var outcome = new PendingOutcome(new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt,
+            delivery.Attempt - delivery.AttemptInRound, startedAt, endedAt, error is null, error, state, next));
+        if (_outcomes.Writer.TryWrite(outcome))
+        {
+            return outcome;
+        }
+
+        LogRecordFailed(logger, new InvalidOperationException("The dispatcher has stopped recording outcomes."), delivery.DeliveryId);
+        return null;
+    }
+
+    private async Task ConfirmRecordedAsync(PendingOutcome outcome)
+    {
         try
         {
-            var result = new AttemptResult(delivery.DeliveryId, _owner, delivery.Attempt, delivery.Attempt - delivery.AttemptInRound,
-                startedAt, endedAt, error is null, error, state, next);
-            if (!await inbox.CompleteAttemptAsync(result, CancellationToken.None))
+            if (!await outcome.Recorded.Task)
             {
-                LogLeaseLost(logger, delivery.DeliveryId);
+                LogLeaseLost(logger, outcome.Result.DeliveryId);
             }
         }
         catch (Exception ex)
         {
             // The lease runs out and the delivery is attempted again: at least once, never lost.
-            LogRecordFailed(logger, ex, delivery.DeliveryId);
+            LogRecordFailed(logger, ex, outcome.Result.DeliveryId);
         }
+    }
+
+    private async Task RecordOutcomesAsync()
+    {
+        var batch = new List<PendingOutcome>(_options.Concurrency);
+        while (await _outcomes.Reader.WaitToReadAsync(CancellationToken.None))
+        {
+            batch.Clear();
+            while (_outcomes.Reader.TryRead(out var outcome))
+            {
+                batch.Add(outcome);
+            }
+
+            try
+            {
+                var recorded = await inbox.CompleteAttemptsAsync(batch.ConvertAll(o => o.Result), CancellationToken.None);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Recorded.TrySetResult(recorded[i]);
+                }
+            }
+            catch (Exception ex)
+            {
+                batch.ForEach(o => o.Recorded.TrySetException(ex));
+            }
+        }
+    }
+
+    private sealed record PendingOutcome(AttemptResult Result)
+    {
+        public TaskCompletionSource<bool> Recorded { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handler {Handler} failed delivery {DeliveryId} on attempt {Attempt}; now {State}: {Error}")]

@@ -21,6 +21,9 @@ public interface IWebhookInbox
     /// <summary>Records a finished attempt and the delivery's new state; ignored when the lease was lost.</summary>
     Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken);
 
+    /// <summary>Records finished attempts in one transaction; each entry tells whether its attempt was recorded (false: lease lost).</summary>
+    Task<IReadOnlyList<bool>> CompleteAttemptsAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken);
+
     /// <summary>Gives leased deliveries back without counting an attempt (shutdown).</summary>
     Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken);
 

@@ -43,9 +43,17 @@ public abstract class SqlInbox : IWebhookInbox
     /// </summary>
     protected virtual string? PurgeLockSql => null;
 
+    /// <summary>
+    /// Waits for this process's turn to write, where the engine lets one writer in at a time; dispose the result to pass
+    /// the turn on. Null where writers need no turns. Taken by the busy writers (append, claim, complete) so that they
+    /// queue here, without a thread, instead of in the engine's lock, whose waiters sleep and retry.
+    /// </summary>
+    protected virtual ValueTask<IDisposable?> WaitWriteTurnAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
+
     public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         await using var insert = Command(connection, transaction, """
@@ -117,6 +125,7 @@ public abstract class SqlInbox : IWebhookInbox
         string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         await using var claim = Command(connection, transaction, ClaimSql);
@@ -153,9 +162,13 @@ public abstract class SqlInbox : IWebhookInbox
             .ToList();
     }
 
-    public async Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken)
+    public async Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken) =>
+        (await CompleteAttemptsAsync([result], cancellationToken))[0];
+
+    public async Task<IReadOnlyList<bool>> CompleteAttemptsAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         // A replay while the attempt ran started a new round: the attempt is recorded, but the delivery stays due.
@@ -166,33 +179,56 @@ public abstract class SqlInbox : IWebhookInbox
                 last_error = @error, updated_at = @ended_at, lease_owner = NULL, lease_until = NULL
             WHERE id = @id AND lease_owner = @owner AND attempts = @attempt
             """);
-        Add(update, "round_start", DbType.Int32, result.RoundStart);
-        Add(update, "state", DbType.String, result.NextState);
-        Add(update, "next_attempt_at", DbType.Int64, result.NextAttemptAt?.ToUnixTimeMilliseconds());
-        Add(update, "error", DbType.String, result.Error);
-        Add(update, "ended_at", DbType.Int64, result.EndedAt.ToUnixTimeMilliseconds());
-        Add(update, "id", DbType.Int64, result.DeliveryId);
-        Add(update, "owner", DbType.String, result.Owner);
-        Add(update, "attempt", DbType.Int32, result.Attempt);
-        if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
-        {
-            return false; // The lease expired and another worker owns the delivery now.
-        }
+        var roundStart = Add(update, "round_start", DbType.Int32);
+        var state = Add(update, "state", DbType.String);
+        var nextAttemptAt = Add(update, "next_attempt_at", DbType.Int64);
+        var updateError = Add(update, "error", DbType.String);
+        var updateEndedAt = Add(update, "ended_at", DbType.Int64);
+        var updateId = Add(update, "id", DbType.Int64);
+        var owner = Add(update, "owner", DbType.String);
+        var updateAttempt = Add(update, "attempt", DbType.Int32);
 
         await using var record = Command(connection, transaction, """
             INSERT INTO attempts (delivery_id, attempt, started_at, ended_at, succeeded, error)
             VALUES (@id, @attempt, @started_at, @ended_at, @succeeded, @error)
             """);
-        Add(record, "id", DbType.Int64, result.DeliveryId);
-        Add(record, "attempt", DbType.Int32, result.Attempt);
-        Add(record, "started_at", DbType.Int64, result.StartedAt.ToUnixTimeMilliseconds());
-        Add(record, "ended_at", DbType.Int64, result.EndedAt.ToUnixTimeMilliseconds());
-        Add(record, "succeeded", DbType.Int32, result.Succeeded ? 1 : 0);
-        Add(record, "error", DbType.String, result.Error);
-        await record.ExecuteNonQueryAsync(cancellationToken);
+        var recordId = Add(record, "id", DbType.Int64);
+        var recordAttempt = Add(record, "attempt", DbType.Int32);
+        var startedAt = Add(record, "started_at", DbType.Int64);
+        var recordEndedAt = Add(record, "ended_at", DbType.Int64);
+        var succeeded = Add(record, "succeeded", DbType.Int32);
+        var recordError = Add(record, "error", DbType.String);
+
+        var recorded = new bool[results.Count];
+        // In delivery order, so that two processes completing overlapping batches lock rows in the same order.
+        foreach (var i in Enumerable.Range(0, results.Count).OrderBy(i => results[i].DeliveryId))
+        {
+            var result = results[i];
+            roundStart.Value = result.RoundStart;
+            state.Value = result.NextState;
+            nextAttemptAt.Value = (object?)result.NextAttemptAt?.ToUnixTimeMilliseconds() ?? DBNull.Value;
+            updateError.Value = (object?)result.Error ?? DBNull.Value;
+            updateEndedAt.Value = result.EndedAt.ToUnixTimeMilliseconds();
+            updateId.Value = result.DeliveryId;
+            owner.Value = result.Owner;
+            updateAttempt.Value = result.Attempt;
+            if (await update.ExecuteNonQueryAsync(cancellationToken) == 0)
+            {
+                continue; // The lease expired and another worker owns the delivery now.
+            }
+
+            recordId.Value = result.DeliveryId;
+            recordAttempt.Value = result.Attempt;
+            startedAt.Value = result.StartedAt.ToUnixTimeMilliseconds();
+            recordEndedAt.Value = result.EndedAt.ToUnixTimeMilliseconds();
+            succeeded.Value = result.Succeeded ? 1 : 0;
+            recordError.Value = (object?)result.Error ?? DBNull.Value;
+            await record.ExecuteNonQueryAsync(cancellationToken);
+            recorded[i] = true;
+        }
 
         await transaction.CommitAsync(cancellationToken);
-        return true;
+        return recorded;
     }
 
     public async Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken)

@@ -6,7 +6,7 @@ using WebhookReceiver.Configuration;
 namespace WebhookReceiver.Inbox;
 
 /// <summary>The embedded inbox: one SQLite file in WAL mode, used by one process.</summary>
-public sealed class SqliteInbox : SqlInbox
+public sealed class SqliteInbox : SqlInbox, IDisposable
 {
     // Each entry upgrades the schema by one version (PRAGMA user_version); append, never edit.
     private static readonly string[] Migrations =
@@ -72,14 +72,40 @@ public sealed class SqliteInbox : SqlInbox
         }
 
         _connectionString = builder.ToString();
-        _openPragmas = $"PRAGMA synchronous = {storage.Synchronous.ToUpperInvariant()}; PRAGMA foreign_keys = ON;";
+        _openPragmas = $"PRAGMA synchronous = {storage.Synchronous.ToUpperInvariant()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
     }
 
+    // SQLite lets one writer in at a time, and only this process writes to the file.
+    private readonly SemaphoreSlim _writeTurn = new(1, 1);
+
+    protected override async ValueTask<IDisposable?> WaitWriteTurnAsync(CancellationToken cancellationToken)
+    {
+        await _writeTurn.WaitAsync(cancellationToken);
+        return new WriteTurn(_writeTurn);
+    }
+
+    public void Dispose() => _writeTurn.Dispose();
+
+    private sealed class WriteTurn(SemaphoreSlim turn) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                turn.Release();
+            }
+        }
+    }
+
+    // INDEXED BY: without statistics SQLite picked ix_deliveries_state and sorted every waiting delivery for each claim,
+    // so a claim cost as much as the backlog was long; the due index hands out the first few in order.
     protected override string ClaimSql => """
         UPDATE deliveries
         SET lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1
         WHERE id IN (
-            SELECT id FROM deliveries
+            SELECT id FROM deliveries INDEXED BY ix_deliveries_due
             WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
               AND (lease_until IS NULL OR lease_until <= @now)
             ORDER BY next_attempt_at

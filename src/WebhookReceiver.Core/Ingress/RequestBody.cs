@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 
@@ -22,6 +23,11 @@ internal static class RequestBody
         }
 
         var reader = request.BodyReader;
+        if (request.ContentLength is { } length && length <= Array.MaxLength)
+        {
+            return await ReadKnownLengthAsync(reader, length, cancellationToken);
+        }
+
         while (true)
         {
             var read = await reader.ReadAsync(cancellationToken);
@@ -40,6 +46,35 @@ internal static class RequestBody
             }
 
             reader.AdvanceTo(buffer.Start, buffer.End); // Keep it all; wait for more.
+        }
+    }
+
+    // The size is announced (LangGraph's servers announce it): the body is copied into its array as it arrives, so the
+    // server's buffers are given back at once instead of holding a second copy of every large body until it is whole.
+    // Only the first MiB is set aside before it arrives: a client announcing a large body and sending nothing costs little.
+    private const int PreallocatedBytes = 1024 * 1024;
+
+    private static async Task<byte[]> ReadKnownLengthAsync(PipeReader reader, long length, CancellationToken cancellationToken)
+    {
+        var body = new byte[Math.Min(length, PreallocatedBytes)];
+        var filled = 0;
+        while (true)
+        {
+            // Kestrel ends the body at Content-Length, and fails the read when the client stops short of it.
+            var read = await reader.ReadAsync(cancellationToken);
+            var buffer = read.Buffer;
+            if (filled + buffer.Length > body.Length)
+            {
+                Array.Resize(ref body, (int)Math.Min(length, Math.Max(2L * body.Length, filled + buffer.Length)));
+            }
+
+            buffer.CopyTo(body.AsSpan(filled));
+            filled += (int)buffer.Length;
+            reader.AdvanceTo(buffer.End);
+            if (read.IsCompleted)
+            {
+                return filled == body.Length ? body : body[..filled];
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
@@ -12,6 +13,10 @@ namespace WebhookReceiver.Security;
 public sealed partial class SecretRedactor
 {
     public const string Mask = "[REDACTED]";
+
+    // A vectorized search: string.Contains with OrdinalIgnoreCase compares char by char under invariant globalization,
+    // which made this check the costliest step of dispatching a large payload.
+    private static readonly SearchValues<string> TokenParameterName = SearchValues.Create(["token="], StringComparison.OrdinalIgnoreCase);
     private readonly string[] _secrets;
 
     public SecretRedactor(IOptions<WebhookReceiverOptions> options)
@@ -33,12 +38,14 @@ public sealed partial class SecretRedactor
             text = text.Replace(secret, Mask, StringComparison.Ordinal);
         }
 
-        return text.Contains("token=", StringComparison.OrdinalIgnoreCase) ? TokenParameter().Replace(text, Mask) : text;
+        return HasTokenParameterName(text) ? TokenParameter().Replace(text, Mask) : text;
     }
 
     public bool ContainsSecret(string text) =>
         _secrets.Any(s => text.Contains(s, StringComparison.Ordinal))
-        || (text.Contains("token=", StringComparison.OrdinalIgnoreCase) && TokenParameter().IsMatch(text));
+        || (HasTokenParameterName(text) && TokenParameter().IsMatch(text));
+
+    private static bool HasTokenParameterName(string text) => text.AsSpan().ContainsAny(TokenParameterName);
 
     // The value of a token query parameter, up to the next separator or the end of a JSON string.
     [GeneratedRegex(@"(?<=[?&]token=)(?!\[REDACTED\])[^&#""\s\\]+", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
