@@ -55,37 +55,63 @@ public sealed partial class InboxWriter(
     {
         // Reads until the queue is completed at shutdown, so that every request already queued gets its answer.
         var batch = new List<PendingAppend>(_options.MaxBatchSize);
-        var webhooks = new List<NewWebhook>(_options.MaxBatchSize);
         while (await _queue.Reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
-            webhooks.Clear();
             while (batch.Count < _options.MaxBatchSize && _queue.Reader.TryRead(out var pending))
             {
                 batch.Add(pending);
-                webhooks.Add(pending.Webhook);
             }
 
-            try
+            if (await StoreAsync(batch) is not { } failure)
             {
-                var results = await inbox.AppendAsync(webhooks, CancellationToken.None);
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    batch[i].Stored.TrySetResult(results[i]);
-                }
-
-                dispatchSignal.Notify();
+                continue;
             }
-            catch (Exception ex)
+
+            // A webhook the store refuses fails its whole batch. If the store takes the first one alone, it is working:
+            // store the rest one by one too, so that only the refused webhook is answered 503.
+            if (batch.Count > 1 && await StoreAsync(batch[..1]) is null)
             {
-                LogStoreFailed(logger, ex, batch.Count);
-                var unavailable = new InboxUnavailableException("The store could not take the webhook.", ex);
-                foreach (var pending in batch)
+                foreach (var pending in batch[1..])
                 {
-                    pending.Stored.TrySetException(unavailable);
+                    if (await StoreAsync([pending]) is { } refused)
+                    {
+                        Refuse([pending], refused);
+                    }
                 }
+            }
+            else
+            {
+                Refuse(batch, failure);
             }
         }
+    }
+
+    /// <summary>Stores the webhooks in one transaction and answers their requests; on failure, returns why and answers none.</summary>
+    private async Task<Exception?> StoreAsync(List<PendingAppend> batch)
+    {
+        try
+        {
+            var results = await inbox.AppendAsync(batch.ConvertAll(p => p.Webhook), CancellationToken.None);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                batch[i].Stored.TrySetResult(results[i]);
+            }
+
+            dispatchSignal.Notify();
+            return null;
+        }
+        catch (Exception ex)
+        {
+            LogStoreFailed(logger, ex, batch.Count);
+            return ex;
+        }
+    }
+
+    private static void Refuse(List<PendingAppend> batch, Exception failure)
+    {
+        var unavailable = new InboxUnavailableException("The store could not take the webhook.", failure);
+        batch.ForEach(pending => pending.Stored.TrySetException(unavailable));
     }
 
     public override Task StopAsync(CancellationToken cancellationToken)
@@ -99,6 +125,6 @@ public sealed partial class InboxWriter(
         public TaskCompletionSource<AppendResult> Stored { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} webhooks failed; their senders are answered 503")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Storing {Count} webhooks in one transaction failed")]
     private static partial void LogStoreFailed(ILogger logger, Exception exception, int count);
 }
