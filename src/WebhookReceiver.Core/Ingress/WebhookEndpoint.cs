@@ -29,6 +29,7 @@ public static class WebhookEndpoint
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
         return endpoints.MapPost(options.Path, ReceiveAsync)
+            .AddEndpointFilter(RecordOutcomeAsync)
             .RequireRateLimiting(IngressLimits.RatePolicy)
             .WithName("ReceiveWebhook")
             .WithTags("Webhooks")
@@ -37,34 +38,29 @@ public static class WebhookEndpoint
                 "Point a LangGraph run at this URL with `webhook=\"https://host" + options.Path + "?token=...\"`, or send the token as " +
                 $"`{options.TokenHeader}: Bearer ...` (LangGraph's `webhooks.headers`). The body is read as JSON whatever its Content-Type " +
                 "(the JS server sends text/plain). The webhook is stored before the answer: 202 for a new run, 200 with `duplicate: true` " +
-                "for a run_id already stored. 503 with Retry-After means it was not stored and should be sent again.")
+                "for a run_id already stored. 503 with Retry-After means it was not acknowledged: send it again (a repeat of one that was " +
+                "in fact stored is answered 200 duplicate).")
             .Produces<IngestResponse>(StatusCodes.Status202Accepted)
             .Produces<IngestResponse>(StatusCodes.Status200OK)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status408RequestTimeout)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
 
-    public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
-        HttpContext context,
-        WebhookTokens tokens,
-        HandlerCatalog handlers,
-        InboxWriter inbox,
-        ConcurrencyLimiter inFlight,
-        TimeProvider time,
-        IOptions<WebhookReceiverOptions> options,
-        ReceiverMetrics metrics,
-        CancellationToken cancellationToken)
+    // Every answer counted once, by outcome, with its latency: kept out of the endpoint's own logic.
+    private static async ValueTask<object?> RecordOutcomeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
+        var metrics = context.HttpContext.RequestServices.GetRequiredService<ReceiverMetrics>();
         var started = metrics.StartIngest();
-        var answer = await AuthenticateAndStoreAsync(context, tokens, handlers, inbox, inFlight, time, options.Value, cancellationToken);
-        metrics.WebhookReceived(Outcome(answer.Result), started);
+        var answer = await next(context);
+        metrics.WebhookReceived(Outcome(answer is INestedHttpResult nested ? nested.Result : answer), started);
         return answer;
     }
 
-    private static string Outcome(IResult answer) => answer switch
+    private static string Outcome(object? answer) => answer switch
     {
         Accepted<IngestResponse> => IngestOutcome.Accepted,
         Ok<IngestResponse> => IngestOutcome.Duplicate,
@@ -74,16 +70,17 @@ public static class WebhookEndpoint
         _ => IngestOutcome.Invalid,
     };
 
-    private static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> AuthenticateAndStoreAsync(
+    public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
         WebhookTokens tokens,
         HandlerCatalog handlers,
         InboxWriter inbox,
         ConcurrencyLimiter inFlight,
         TimeProvider time,
-        WebhookReceiverOptions settings,
+        IOptions<WebhookReceiverOptions> options,
         CancellationToken cancellationToken)
     {
+        var settings = options.Value;
         if (!tokens.Authenticate(context.Request))
         {
             return Problems.Unauthorized();

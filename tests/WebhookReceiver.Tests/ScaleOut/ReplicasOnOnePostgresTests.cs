@@ -172,7 +172,10 @@ public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
             var undelivered = acknowledged.Where(runId => !deliveries.ContainsKey(runId)).ToList();
             Assert.Empty(undelivered);
             Assert.True(lostLeases.Count > 0, "The killed replica held no lease when it died, so nothing was taken over: the test proved nothing about leases.");
-            Assert.True(lostLeases.Count <= DispatchConcurrency, $"{lostLeases.Count} leases lost; the killed replica could hold at most {DispatchConcurrency}.");
+            // A slot frees when its handler returns, while the outcome still waits for its commit under the lease: a replica
+            // holds at most its running attempts plus one round of outcomes being written.
+            Assert.True(lostLeases.Count <= 2 * DispatchConcurrency,
+                $"{lostLeases.Count} leases lost; the killed replica could hold at most {2 * DispatchConcurrency}.");
             var doublesOutsideLostLeases = doubles.Keys.Where(runId => !lostLeases.Contains(runId)).ToList();
             Assert.Empty(doublesOutsideLostLeases);
         }
