@@ -7,13 +7,20 @@ public sealed class DispatchSignal : IDisposable
 
     public void Notify()
     {
+        // Already signalled: one wake-up serves every notification since the last wait. Checked first because this runs
+        // for every stored batch and finished attempt, where an exception each time would cost more than the work.
+        if (_signal.CurrentCount > 0)
+        {
+            return;
+        }
+
         try
         {
             _signal.Release();
         }
         catch (SemaphoreFullException)
         {
-            // Already signalled: one wake-up serves every notification since the last wait.
+            // Another thread signalled between the check and the release.
         }
     }
 
