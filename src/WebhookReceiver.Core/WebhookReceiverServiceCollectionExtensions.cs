@@ -42,6 +42,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<WebhookTokens>();
         services.TryAddSingleton<AdminKeys>();
+        services.AddAdminKeyAuthentication();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton(StorageProviders.CreateInbox);
