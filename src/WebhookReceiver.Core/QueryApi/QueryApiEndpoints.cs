@@ -2,12 +2,15 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
@@ -38,7 +41,7 @@ public static class QueryApiEndpoints
             group.Map($"/{resource}/{{**rest}}", () => Problems.NotFound("No query API endpoint answers this method and path.")).ExcludeFromDescription();
         }
 
-        var api = group.MapGroup("").AddEndpointFilterFactory(RefuseUnknownQueryParameters);
+        var api = group.MapGroup("").AddEndpointFilterFactory(RefuseUnknownQueryParameters).AddOpenApiOperationTransformer(DescribeParsedParameters);
         api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName("ListWebhooks")
             .WithSummary("List received webhooks, newest first")
             .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
@@ -213,6 +216,24 @@ public static class QueryApiEndpoints
 
         errors[name] = [expected];
         return null;
+    }
+
+    // The parameters are bound as text (parsed by the endpoints): the document still says what they hold.
+    private static Task DescribeParsedParameters(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>())
+        {
+            parameter.Schema = parameter.Name switch
+            {
+                "limit" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = "500", Default = 50 },
+                "cursor" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+                "received_from" or "received_to" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+                "delivery_state" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = DeliveryState.All.Select(s => (JsonNode)s).ToList() },
+                _ => parameter.Schema,
+            };
+        }
+
+        return Task.CompletedTask;
     }
 
     // A misspelt filter would otherwise be ignored and return everything: every query parameter must be one the endpoint reads.
