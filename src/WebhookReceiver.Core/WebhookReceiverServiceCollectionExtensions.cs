@@ -1,10 +1,10 @@
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Serilog;
+using WebhookReceiver;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
@@ -42,6 +42,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<WebhookTokens>();
         services.TryAddSingleton<AdminKeys>();
+        services.AddAdminKeyAuthentication();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton(StorageProviders.CreateInbox);
@@ -64,7 +65,8 @@ public static class WebhookReceiverServiceCollectionExtensions
                 context.ProblemDetails.Detail = bad.Message;
             }
         });
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
+        // The receiver's own types in snake_case; the host's naming policy stays the host's.
+        services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new ReceiverJsonNames()));
         services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         return builder;

@@ -53,7 +53,7 @@ public sealed class WebhookReceiverOptions
 
     /// <summary>Every configured secret: what logs, responses and error messages must never show.</summary>
     public IEnumerable<string> Secrets() =>
-        Tokens.Concat(AdminKeys).Concat(Handlers.Forward.Select(f => f.Secret)).Where(s => !string.IsNullOrEmpty(s));
+        Tokens.Concat(AdminKeys).Concat(Handlers.Forward.SelectMany(f => f.SigningSecrets())).Where(s => !string.IsNullOrEmpty(s));
 }
 
 public sealed class StorageOptions
@@ -173,9 +173,20 @@ public sealed class ForwardTargetOptions
     [Required, Url]
     public string Url { get; set; } = "";
 
-    /// <summary>Signing secret: <c>whsec_</c> + base64, as Standard Webhooks libraries expect, or any other text (its UTF-8 bytes are the key).</summary>
-    [Required, MinLength(16)]
+    /// <summary>
+    /// Signing secret: <c>whsec_</c> + base64, as Standard Webhooks libraries expect, or any other text (its UTF-8 bytes
+    /// are the key), at least 16 characters. The one-secret form of <see cref="Secrets"/>; set either or both.
+    /// </summary>
     public string Secret { get; set; } = "";
+
+    /// <summary>
+    /// Signing secrets while rotating: every request is signed with each (space-separated <c>v1,</c> entries of
+    /// <c>webhook-signature</c>), so the target may verify with the old secret or the new one.
+    /// </summary>
+    public List<string> Secrets { get; set; } = [];
+
+    /// <summary><see cref="Secret"/> and <see cref="Secrets"/>, blanks left out.</summary>
+    public IEnumerable<string> SigningSecrets() => Secrets.Prepend(Secret).Where(s => !string.IsNullOrEmpty(s)).Distinct();
 
     public List<string> Statuses { get; set; } = [];
     public List<string> Graphs { get; set; } = [];

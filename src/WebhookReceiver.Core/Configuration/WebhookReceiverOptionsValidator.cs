@@ -7,13 +7,26 @@ namespace WebhookReceiver.Configuration;
 internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environment) : IValidateOptions<WebhookReceiverOptions>
 {
     internal const int MinSecretLength = 32;
+    internal const int MinSigningSecretLength = 16;
 
     public ValidateOptionsResult Validate(string? name, WebhookReceiverOptions options)
     {
         var failures = new List<string>();
-        foreach (var target in options.Handlers.Forward.Where(t => t.Secret.StartsWith("whsec_", StringComparison.Ordinal)))
+        foreach (var target in options.Handlers.Forward)
         {
-            if (!Convert.TryFromBase64String(target.Secret["whsec_".Length..], new byte[target.Secret.Length], out _))
+            // The messages never quote a secret.
+            var secrets = target.SigningSecrets().ToList();
+            if (secrets.Count == 0)
+            {
+                failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has no Secret: set Secret or Secrets.");
+            }
+
+            if (secrets.Any(s => s.Length < MinSigningSecretLength))
+            {
+                failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret shorter than {MinSigningSecretLength} characters.");
+            }
+
+            if (secrets.Any(s => s.StartsWith("whsec_", StringComparison.Ordinal) && !Convert.TryFromBase64String(s["whsec_".Length..], new byte[s.Length], out _)))
             {
                 failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret that starts with whsec_ but is not base64 after it.");
             }

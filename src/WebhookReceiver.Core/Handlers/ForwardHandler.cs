@@ -9,13 +9,15 @@ namespace WebhookReceiver.Handlers;
 
 /// <summary>
 /// Built-in: POSTs the run as received (tokens redacted) to a configured URL, signed per Standard Webhooks so the
-/// receiving side can verify it with any Standard Webhooks library. Retries belong to the dispatcher, not to the HttpClient.
+/// receiving side can verify it with any Standard Webhooks library. Every attempt is signed afresh (its own timestamp)
+/// with every configured secret, so a target can rotate its secret without missing a webhook. Retries belong to the
+/// dispatcher, not to the HttpClient.
 /// </summary>
 public sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler
 {
     public const string HttpClientName = "WebhookReceiver.Forward";
 
-    private readonly byte[] _key = SigningKey(target.Secret);
+    private readonly byte[][] _keys = target.SigningSecrets().Select(SigningKey).ToArray();
 
     public async Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)
     {
@@ -27,7 +29,7 @@ public sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFacto
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.Add("webhook-id", id);
         request.Headers.Add("webhook-timestamp", timestamp);
-        request.Headers.Add("webhook-signature", "v1," + Sign(id, timestamp, body));
+        request.Headers.Add("webhook-signature", string.Join(' ', Sign(id, timestamp, body).Select(signature => "v1," + signature)));
 
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -37,13 +39,14 @@ public sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFacto
         }
     }
 
-    internal string Sign(string id, string timestamp, byte[] body)
+    /// <summary>The base64 HMAC-SHA256 of <c>id.timestamp.body</c> under each secret, in configuration order.</summary>
+    internal IEnumerable<string> Sign(string id, string timestamp, byte[] body)
     {
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
         var signed = new byte[prefix.Length + body.Length];
         prefix.CopyTo(signed, 0);
         body.CopyTo(signed, prefix.Length);
-        return Convert.ToBase64String(HMACSHA256.HashData(_key, signed));
+        return _keys.Select(key => Convert.ToBase64String(HMACSHA256.HashData(key, signed))).ToList();
     }
 
     // Standard Webhooks secrets are "whsec_" + base64 of the key; any other text is used as its UTF-8 bytes.

@@ -53,6 +53,8 @@ public sealed record WebhookQuery
 {
     public string? Status { get; init; }
     public string? AssistantId { get; init; }
+    /// <summary>The graph the run's assistant belongs to (<c>metadata.graph_id</c>).</summary>
+    public string? GraphId { get; init; }
     public string? ThreadId { get; init; }
     public DateTimeOffset? ReceivedFrom { get; init; }
     public DateTimeOffset? ReceivedTo { get; init; }

@@ -18,6 +18,7 @@ public abstract class SqlInbox : IWebhookInbox
     private const string WebhookFilter = """
         (@status IS NULL OR w.status = @status)
         AND (@assistant_id IS NULL OR w.assistant_id = @assistant_id)
+        AND (@graph_id IS NULL OR w.graph_id = @graph_id)
         AND (@thread_id IS NULL OR w.thread_id = @thread_id)
         AND (@received_from IS NULL OR w.received_at >= @received_from)
         AND (@received_to IS NULL OR w.received_at < @received_to)
@@ -412,6 +413,7 @@ public abstract class SqlInbox : IWebhookInbox
     {
         Add(command, "status", DbType.String, query.Status);
         Add(command, "assistant_id", DbType.String, query.AssistantId);
+        Add(command, "graph_id", DbType.String, query.GraphId);
         Add(command, "thread_id", DbType.String, query.ThreadId);
         Add(command, "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
         Add(command, "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());

@@ -1,11 +1,16 @@
+using System.Globalization;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.OpenApi;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
@@ -23,14 +28,23 @@ public static class QueryApiEndpoints
 
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder endpoints)
     {
-        var api = endpoints.MapGroup("/api")
-            .AddEndpointFilter(RequireAdminKey)
+        // Authorization runs before the endpoint binds anything: without the key every request is 401, whatever it asks.
+        var group = endpoints.MapGroup("/api")
+            .RequireAuthorization(AdminKeyAuthentication.Policy)
             .WithMetadata(new AdminKeyRequired())
             .ProducesProblem(StatusCodes.Status401Unauthorized);
 
+        // Paths under the API's own resources that no endpoint matches (an id that is not a number, a sub-path that does
+        // not exist): 401 without the key like the rest, 404 with it. The host's own /api routes are left alone.
+        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers" })
+        {
+            group.Map($"/{resource}/{{**rest}}", () => Problems.NotFound("No query API endpoint answers this method and path.")).ExcludeFromDescription();
+        }
+
+        var api = group.MapGroup("").AddEndpointFilterFactory(RefuseUnknownQueryParameters).AddOpenApiOperationTransformer(DescribeParsedParameters);
         api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName("ListWebhooks")
             .WithSummary("List received webhooks, newest first")
-            .WithDescription("Filter by run status, assistant, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
+            .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
                 "and delivery state (`pending`, `succeeded`, `failed`, `dead`). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
             .ProducesValidationProblem();
         api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName("GetWebhook")
@@ -58,12 +72,18 @@ public static class QueryApiEndpoints
         IWebhookInbox inbox,
         [AsParameters] WebhookFilter filter,
         [FromQuery(Name = "delivery_state")] string? deliveryState,
-        long? cursor,
-        int? limit,
+        [FromQuery(Name = "cursor")] string? cursor,
+        [FromQuery(Name = "limit")] string? limit,
         CancellationToken cancellationToken)
     {
-        var query = filter.ToQuery() with { DeliveryState = deliveryState, Before = cursor, Limit = limit ?? 50 };
-        if (Validate(query) is { } invalid)
+        var errors = new Dictionary<string, string[]>();
+        var query = filter.ToQuery(errors) with
+        {
+            DeliveryState = deliveryState,
+            Before = ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
+            Limit = ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
+        };
+        if (Validate(query, errors) is { } invalid)
         {
             return invalid;
         }
@@ -88,7 +108,7 @@ public static class QueryApiEndpoints
             : Problems.NotFound("No webhook has been received for that run_id.");
 
     public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
-        long id, string? handler, IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        long id, [FromQuery(Name = "handler")] string? handler, IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
         CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
@@ -114,15 +134,16 @@ public static class QueryApiEndpoints
 
     public static async Task<Results<Accepted<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
         IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        [AsParameters] WebhookFilter filter, string? handler, CancellationToken cancellationToken)
+        [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
         {
             return Problems.NotFound($"No handler is registered as '{handler}'.");
         }
 
-        var query = filter.ToQuery();
-        if (Validate(query) is { } invalid)
+        var errors = new Dictionary<string, string[]>();
+        var query = filter.ToQuery(errors);
+        if (Validate(query, errors) is { } invalid)
         {
             return invalid;
         }
@@ -148,9 +169,8 @@ public static class QueryApiEndpoints
         webhook.Deliveries.Select(d => DeliveryView.From(d, webhook.Attempts ?? [])).ToList(),
         LangGraphRun.ParseStored(redactor.Redact(Encoding.UTF8.GetString(webhook.Payload!))));
 
-    private static ValidationProblem? Validate(WebhookQuery query)
+    private static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
     {
-        var errors = new Dictionary<string, string[]>();
         if (query.Limit is < 1 or > 500)
         {
             errors["limit"] = ["Between 1 and 500."];
@@ -161,7 +181,7 @@ public static class QueryApiEndpoints
             errors["delivery_state"] = [$"One of: {string.Join(", ", DeliveryState.All)}."];
         }
 
-        foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("thread_id", query.ThreadId) })
+        foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("graph_id", query.GraphId), ("thread_id", query.ThreadId) })
         {
             if (value is { Length: > WebhookEndpoint.MaxIndexedLength } || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
             {
@@ -177,10 +197,63 @@ public static class QueryApiEndpoints
         return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors);
     }
 
-    private static async ValueTask<object?> RequireAdminKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    /// <summary>
+    /// Query values are bound as text and parsed here, so a value that does not parse is a 400 problem naming the parameter
+    /// as the API spells it, in every environment, instead of a framework binding failure (a bare 400, or an exception).
+    /// </summary>
+    internal static T? ParseOrNull<T>(string? value, string name, string expected, Dictionary<string, string[]> errors)
+        where T : struct, ISpanParsable<T>
     {
-        var keys = context.HttpContext.RequestServices.GetRequiredService<AdminKeys>();
-        return keys.Authenticate(context.HttpContext.Request) ? await next(context) : Problems.Unauthorized();
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (T.TryParse(value, CultureInfo.InvariantCulture, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors[name] = [expected];
+        return null;
+    }
+
+    // The parameters are bound as text (parsed by the endpoints): the document still says what they hold.
+    private static Task DescribeParsedParameters(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>())
+        {
+            parameter.Schema = parameter.Name switch
+            {
+                "limit" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = "500", Default = 50 },
+                "cursor" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
+                "received_from" or "received_to" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
+                "delivery_state" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = DeliveryState.All.Select(s => (JsonNode)s).ToList() },
+                _ => parameter.Schema,
+            };
+        }
+
+        return Task.CompletedTask;
+    }
+
+    // A misspelt filter would otherwise be ignored and return everything: every query parameter must be one the endpoint reads.
+    private static EndpointFilterDelegate RefuseUnknownQueryParameters(EndpointFilterFactoryContext context, EndpointFilterDelegate next)
+    {
+        var known = context.MethodInfo.GetParameters()
+            .SelectMany(p => p.GetCustomAttribute<AsParametersAttribute>() is null
+                ? [p.GetCustomAttribute<FromQueryAttribute>()?.Name]
+                : p.ParameterType.GetProperties().Select(property => property.GetCustomAttribute<FromQueryAttribute>()?.Name))
+            .OfType<string>()
+            .ToHashSet(StringComparer.OrdinalIgnoreCase); // as the framework binds them
+        return invocation =>
+        {
+            var unknown = invocation.HttpContext.Request.Query.Keys.Where(k => !known.Contains(k)).ToList();
+            return unknown.Count == 0
+                ? next(invocation)
+                : ValueTask.FromResult<object?>(TypedResults.ValidationProblem(unknown.ToDictionary(
+                    k => k,
+                    _ => new[] { known.Count == 0 ? "This endpoint takes no query parameters." : $"Not a parameter of this endpoint; it reads: {string.Join(", ", known.Order())}." })));
+        };
     }
 }
 
@@ -197,17 +270,45 @@ public sealed class WebhookFilter
     [FromQuery(Name = "assistant_id")]
     public string? AssistantId { get; init; }
 
+    /// <summary>The graph of the run's assistant (<c>metadata.graph_id</c>), as listed in <c>graph_id</c>.</summary>
+    [FromQuery(Name = "graph_id")]
+    public string? GraphId { get; init; }
+
     [FromQuery(Name = "thread_id")]
     public string? ThreadId { get; init; }
 
-    /// <summary>Received at or after this time (ISO-8601).</summary>
+    /// <summary>Received at or after this time (ISO-8601, e.g. 2026-01-31T12:00:00Z).</summary>
     [FromQuery(Name = "received_from")]
-    public DateTimeOffset? ReceivedFrom { get; init; }
+    public string? ReceivedFrom { get; init; }
 
-    /// <summary>Received before this time (ISO-8601).</summary>
+    /// <summary>Received before this time (ISO-8601, e.g. 2026-01-31T12:00:00Z).</summary>
     [FromQuery(Name = "received_to")]
-    public DateTimeOffset? ReceivedTo { get; init; }
+    public string? ReceivedTo { get; init; }
 
-    public WebhookQuery ToQuery() =>
-        new() { Status = Status, AssistantId = AssistantId, ThreadId = ThreadId, ReceivedFrom = ReceivedFrom, ReceivedTo = ReceivedTo };
+    /// <summary>The store's query; a time that does not parse is added to <paramref name="errors"/> under its query name.</summary>
+    public WebhookQuery ToQuery(Dictionary<string, string[]> errors) => new()
+    {
+        Status = Status,
+        AssistantId = AssistantId,
+        GraphId = GraphId,
+        ThreadId = ThreadId,
+        ReceivedFrom = ParseTime(ReceivedFrom, "received_from", errors),
+        ReceivedTo = ParseTime(ReceivedTo, "received_to", errors),
+    };
+
+    private static DateTimeOffset? ParseTime(string? value, string name, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        errors[name] = ["An ISO-8601 date and time, such as 2026-01-31T12:00:00Z."];
+        return null;
+    }
 }

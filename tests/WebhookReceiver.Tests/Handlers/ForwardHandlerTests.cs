@@ -77,6 +77,69 @@ public sealed class ForwardHandlerTests
     }
 
     [Fact]
+    public async Task While_rotating_every_attempt_and_replay_is_signed_afresh_with_each_secret_and_verifies_with_either_alone()
+    {
+        const string Old = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        const string New = "a-new-secret-that-is-plain-text-0123";
+        await using var target = await LoopbackListener.StartAsync();
+        target.Answer = n => n == 1 ? StatusCodes.Status500InternalServerError : StatusCodes.Status204NoContent;
+        var settings = ForwardTo(target.Url);
+        settings.Remove("WebhookReceiver:Handlers:Forward:0:Secret");
+        settings["WebhookReceiver:Handlers:Forward:0:Secrets:0"] = Old;
+        settings["WebhookReceiver:Handlers:Forward:0:Secrets:1"] = New;
+        await using var app = new TestApp(settings);
+        var run = Payloads.Run();
+
+        await app.PostWebhookAsync(run.ToJsonString());
+        await target.WaitForRequestsAsync(2); // the first attempt fails, the retry succeeds
+        var id = (long)(await app.GetAdminAsync<JsonObject>($"/api/runs/{run["run_id"]}"))["id"]!;
+        await Eventually.MatchAsync(
+            async () => (await app.GetAdminAsync<JsonObject>($"/api/runs/{run["run_id"]}"))["deliveries"]![0]!,
+            d => (string?)d["state"] == "succeeded");
+        Assert.True((await app.CreateAdminClient().PostAsync($"/api/webhooks/{id}/replay", null)).IsSuccessStatusCode);
+        await target.WaitForRequestsAsync(3);
+
+        foreach (var received in target.Received.Take(3))
+        {
+            var headers = new HeaderDictionary();
+            foreach (var name in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
+            {
+                headers[name] = received.Headers[name];
+            }
+
+            var entries = received.Headers["webhook-signature"].Split(' ');
+            Assert.Equal(2, entries.Length);
+            Assert.All(entries, e => Assert.StartsWith("v1,", e, StringComparison.Ordinal));
+
+            // Each secret alone verifies one entry: the target may hold either. Entry by entry, because StandardWebhooks
+            // 1.1.2 never checks the last of several space-separated entries (its loop ends before it).
+            bool Verifies(StandardWebhook secret, string entry)
+            {
+                headers["webhook-signature"] = entry;
+                try
+                {
+                    secret.Verify(received.Body, headers);
+                    return true;
+                }
+                catch (StandardWebhooks.Diagnostics.WebhookVerificationException)
+                {
+                    return false;
+                }
+            }
+
+            Assert.Single(entries, e => Verifies(new StandardWebhook(Old), e));
+            Assert.Single(entries, e => Verifies(new StandardWebhook(System.Text.Encoding.UTF8.GetBytes(New)), e)); // plain text: its UTF-8 bytes
+            Assert.DoesNotContain(entries, e => Verifies(new StandardWebhook("whsec_" + Convert.ToBase64String(new byte[24])), e));
+
+            // Signed for this attempt's own timestamp: a signature computed once and resent would not match a later one.
+            var timestamp = DateTimeOffset.FromUnixTimeSeconds(long.Parse(received.Headers["webhook-timestamp"], System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Contains(new StandardWebhook(Old).Sign(received.Headers["webhook-id"], timestamp, received.Body), received.Headers["webhook-signature"], StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(Old, await app.CreateAdminClient().GetStringAsync("/api/handlers"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_target_with_statuses_gets_only_those_runs()
     {
         await using var target = await LoopbackListener.StartAsync();

@@ -253,6 +253,28 @@ public abstract class InboxContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Listing_and_bulk_replay_filter_by_graph_id()
+    {
+        await AppendAsync(
+            Webhook("agent-1") with { GraphId = "agent" },
+            Webhook("support-1") with { GraphId = "support" },
+            Webhook("support-2") with { GraphId = "support" },
+            Webhook("no-graph") with { GraphId = null });
+        await FinishAllAsync(T0, DeliveryState.Dead);
+        var now = T0 + TimeSpan.FromMinutes(5);
+
+        var support = await Inbox.ListAsync(new WebhookQuery { GraphId = "support" }, CancellationToken.None);
+        Assert.Equal(["support-2", "support-1"], support.Items.Select(w => w.RunId));
+        Assert.All(support.Items, w => Assert.Equal("support", w.GraphId));
+        Assert.Equal(["agent-1"], (await Inbox.ListAsync(new WebhookQuery { GraphId = "agent" }, CancellationToken.None)).Items.Select(w => w.RunId));
+        Assert.Empty((await Inbox.ListAsync(new WebhookQuery { GraphId = "other" }, CancellationToken.None)).Items);
+
+        Assert.Equal(2, await Inbox.ReplayDeadAsync(new WebhookQuery { GraphId = "support" }, null, now, CancellationToken.None));
+        var replayed = await Inbox.ClaimDueAsync("w", now, now + Lease, 10, CancellationToken.None);
+        Assert.Equal([("support-1", "h1"), ("support-2", "h1")], await RunsAndHandlersAsync(replayed));
+    }
+
+    [Fact]
     public async Task Purging_deletes_old_finished_webhooks_in_batches_and_keeps_unfinished_and_recent_dead_ones()
     {
         var old = T0 - TimeSpan.FromDays(40);

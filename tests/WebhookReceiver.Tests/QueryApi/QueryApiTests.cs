@@ -29,6 +29,108 @@ public sealed class QueryApiTests
     }
 
     [Theory]
+    [InlineData("Production", "GET", "/api/webhooks?limit=abc")]
+    [InlineData("Production", "GET", "/api/webhooks?received_from=yesterday")]
+    [InlineData("Production", "GET", "/api/webhooks?no_such_parameter=1")]
+    [InlineData("Production", "GET", "/api/webhooks/abc")]
+    [InlineData("Production", "GET", "/api/webhooks/1/nothing-here")]
+    [InlineData("Production", "POST", "/api/webhooks/abc/replay")]
+    [InlineData("Production", "POST", "/api/dead-letters/replay?received_to=x&handler=nope")]
+    [InlineData("Production", "DELETE", "/api/handlers")]
+    [InlineData("Development", "GET", "/api/webhooks?limit=abc")]
+    [InlineData("Development", "GET", "/api/webhooks/abc")]
+    [InlineData("Development", "GET", "/api/runs/a/b")]
+    public async Task Without_the_key_every_request_is_401_whatever_its_route_values_and_parameters(string environment, string method, string url)
+    {
+        await using var app = new TestApp(environment: environment);
+        var client = app.CreateClient();
+
+        var anonymous = await client.SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+        var wrongKey = new HttpRequestMessage(new HttpMethod(method), url);
+        wrongKey.Headers.Add("X-Api-Key", TestApp.Token);
+        var wrong = await client.SendAsync(wrongKey);
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(401, (int)(await Json.ReadAsync(anonymous))["status"]!);
+        Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/api/webhooks/abc")]
+    [InlineData("/api/webhooks/1/nothing-here")]
+    [InlineData("/api/runs/a/b")]
+    public async Task With_the_key_a_path_no_endpoint_answers_is_404_problem_details(string url)
+    {
+        await using var app = new TestApp(environment: "Production");
+
+        var response = await app.CreateAdminClient().GetAsync(url);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal(404, (int)(await Json.ReadAsync(response))["status"]!);
+    }
+
+    [Theory]
+    [InlineData("Production", "GET", "/api/webhooks?limit=abc", "limit")]
+    [InlineData("Production", "GET", "/api/webhooks?cursor=next", "cursor")]
+    [InlineData("Production", "GET", "/api/webhooks?received_from=yesterday", "received_from")]
+    [InlineData("Production", "GET", "/api/webhooks?received_to=2026-13-45", "received_to")]
+    [InlineData("Production", "GET", "/api/webhooks?graphid=agent", "graphid")]
+    [InlineData("Production", "GET", "/api/runs/some-run?verbose=1", "verbose")]
+    [InlineData("Production", "POST", "/api/dead-letters/replay?received_from=soon", "received_from")]
+    [InlineData("Production", "POST", "/api/dead-letters/replay?limit=5", "limit")]
+    [InlineData("Development", "GET", "/api/webhooks?limit=abc", "limit")]
+    [InlineData("Development", "GET", "/api/webhooks?received_from=yesterday", "received_from")]
+    [InlineData("Development", "GET", "/api/webhooks?graphid=agent", "graphid")]
+    public async Task A_client_mistake_is_a_400_problem_naming_the_parameter_as_the_API_spells_it(string environment, string method, string url, string named)
+    {
+        await using var app = new TestApp(environment: environment);
+
+        var response = await app.CreateAdminClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), url));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var body = await response.Content.ReadAsStringAsync();
+        var errors = JsonNode.Parse(body)!["errors"]!.AsObject();
+        Assert.Equal([named], errors.Select(e => e.Key));
+        foreach (var csharp in new[] { "Nullable", "DateTimeOffset", "Int32", "Int64", "ReceivedFrom", "System." })
+        {
+            Assert.DoesNotContain(csharp, body, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_list_and_the_bulk_replay_filter_by_graph_id()
+    {
+        await using var app = new TestApp(new Dictionary<string, string?>
+        {
+            ["WebhookReceiver:Dispatch:MaxAttempts"] = "1",
+        }, services: s => new WebhookReceiver.Handlers.WebhookReceiverBuilder(s).AddHandler<AlwaysFails>("fails"));
+        var agent = Payloads.Run(graphId: "agent");
+        var support = Payloads.Run(graphId: "support");
+        foreach (var run in new[] { agent, support })
+        {
+            await app.PostWebhookAsync(run.ToJsonString());
+        }
+
+        Assert.Equal([Id(support)], await RunIds(app, "/api/webhooks?graph_id=support"));
+        Assert.Equal([Id(agent)], await RunIds(app, "/api/webhooks?graph_id=agent"));
+        Assert.Empty(await RunIds(app, "/api/webhooks?graph_id=other"));
+        Assert.Equal([Id(support), Id(agent)], await RunIds(app, "/api/webhooks"));
+
+        await Eventually.MatchAsync(() => RunIds(app, "/api/webhooks?delivery_state=dead"), ids => ids.Count == 2);
+        var replay = await app.CreateAdminClient().PostAsync("/api/dead-letters/replay?graph_id=support&handler=fails", null);
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.Equal(1, (int)(await Json.ReadAsync(replay))["replayed"]!);
+    }
+
+    private sealed class AlwaysFails : WebhookReceiver.Handlers.IWebhookHandler
+    {
+        public Task HandleAsync(WebhookReceiver.Runs.LangGraphRun run, WebhookReceiver.Handlers.DeliveryContext context, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("always fails");
+    }
+
+    [Theory]
     [InlineData("/api/webhooks/999")]
     [InlineData("/api/runs/no-such-run")]
     public async Task An_unknown_webhook_is_404_problem_details(string url)
