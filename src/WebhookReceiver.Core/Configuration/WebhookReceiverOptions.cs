@@ -123,6 +123,14 @@ public sealed class DispatchOptions
     /// <summary>On shutdown, how long running attempts may finish before they are cancelled and released.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How much longer than <see cref="AttemptTimeout"/> + <see cref="ShutdownGrace"/> a lease lasts: time to record the
+    /// outcome, and for replicas' clocks to differ. An attempt whose process died is taken over (and counted as abandoned)
+    /// once the lease runs out.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromSeconds(30);
 }
 
 /// <summary>The Prometheus scrape endpoint and OTLP export of the receiver's metrics (meter <c>WebhookReceiver</c>).</summary>

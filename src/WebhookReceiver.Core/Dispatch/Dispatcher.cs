@@ -106,8 +106,16 @@ public sealed partial class Dispatcher(
     {
         var now = time.GetUtcNow();
         // The lease outlives the attempt's timeout and the shutdown grace, so only a crashed owner loses it.
-        var leaseUntil = now + _options.AttemptTimeout + _options.ShutdownGrace + TimeSpan.FromSeconds(30);
-        return await inbox.ClaimDueAsync(_owner, now, leaseUntil, max, cancellationToken);
+        var leaseUntil = now + _options.AttemptTimeout + _options.ShutdownGrace + _options.LeaseMargin;
+        var batch = await inbox.ClaimDueAsync(_owner, now, leaseUntil, max, _options.MaxAttempts, cancellationToken);
+        // The store decided; counted here, as a finished attempt is, so the metrics of every engine agree.
+        foreach (var abandoned in batch.Abandoned)
+        {
+            metrics.AttemptAbandoned(abandoned.Handler, abandoned.State);
+            LogAttemptAbandoned(logger, abandoned.Handler, abandoned.DeliveryId, abandoned.Attempt, abandoned.State);
+        }
+
+        return batch.Claimed;
     }
 
     private async Task RunAttemptAsync(ClaimedDelivery delivery)
@@ -255,6 +263,9 @@ public sealed partial class Dispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handler {Handler} failed delivery {DeliveryId} on attempt {Attempt}; now {State}: {Error}")]
     private static partial void LogAttemptFailed(ILogger logger, string handler, long deliveryId, int attempt, string state, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handler {Handler}'s attempt {Attempt} at delivery {DeliveryId} was abandoned: the process running it stopped before it finished; now {State}")]
+    private static partial void LogAttemptAbandoned(ILogger logger, string handler, long deliveryId, int attempt, string state);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Claiming due deliveries failed; trying again at the next poll")]
     private static partial void LogClaimFailed(ILogger logger, Exception exception);

@@ -9,14 +9,27 @@ public interface IWebhookInbox
     /// <summary>Creates or upgrades the schema.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);
 
-    /// <summary>Makes claims left by a previous run of this process claimable again (engines used by one process only).</summary>
+    /// <summary>
+    /// Expires the leases left by a previous run of this process, so the next claim takes them over and records their
+    /// attempts as abandoned (engines used by one process only; elsewhere leases are taken over when they expire).
+    /// </summary>
     Task RecoverAsync(CancellationToken cancellationToken);
 
     /// <summary>Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate.</summary>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken);
 
-    /// <summary>Leases up to <paramref name="max"/> due deliveries to <paramref name="owner"/> until <paramref name="leaseUntil"/>.</summary>
-    Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due deliveries to <paramref name="owner"/> until <paramref name="leaseUntil"/>.
+    /// A delivery whose expired lease still has an owner (the attempt under it never got an outcome: its process died) has
+    /// that attempt recorded as abandoned, in the same transaction; when it was the round's <paramref name="maxAttempts"/>-th
+    /// attempt the delivery is dead-lettered instead of leased. Both are listed in <see cref="ClaimBatch.Abandoned"/>, so the
+    /// caller can count them.
+    /// </summary>
+    Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken);
+
+    /// <summary>Leases like the overload above, with no attempt limit: an abandoned attempt is recorded but dead-letters nothing.</summary>
+    async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
+        (await ClaimDueAsync(owner, now, leaseUntil, max, int.MaxValue, cancellationToken)).Claimed;
 
     /// <summary>Records a finished attempt and the delivery's new state; ignored when the lease was lost.</summary>
     Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken);

@@ -36,6 +36,30 @@ public sealed record ClaimedDelivery(
     DateTimeOffset ReceivedAt,
     byte[] Payload);
 
+/// <summary>What one claim leased, and the attempts it found abandoned on the way.</summary>
+public sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);
+
+/// <summary>
+/// An attempt that never got an outcome: the process running it stopped (killed, crashed, out of memory) or lost the
+/// store until its lease expired. It counts like a failed attempt and is recorded in the history with <see cref="Error"/>.
+/// </summary>
+/// <param name="Attempt">The abandoned attempt's number over the delivery's life (1-based).</param>
+/// <param name="State">The delivery's state after it (a <see cref="DeliveryState"/>): <c>dead</c> when it was the round's last allowed attempt.</param>
+public sealed record AbandonedAttempt(long DeliveryId, string Handler, int Attempt, string State)
+{
+    /// <summary>The error recorded for an abandoned attempt, in its history row and the delivery's <c>last_error</c>.</summary>
+    public const string Error = "abandoned: the process running the attempt stopped before it finished";
+}
+
+/// <summary>How an attempt ended, as the query API shows it.</summary>
+public static class AttemptOutcome
+{
+    public const string Succeeded = "succeeded";
+    public const string Failed = "failed";
+    /// <summary>The attempt's process stopped before it finished (see <see cref="AbandonedAttempt"/>).</summary>
+    public const string Abandoned = "abandoned";
+}
+
 /// <param name="RoundStart">The delivery's round when it was claimed (Attempt - AttemptInRound); a replay since starts a new one.</param>
 public sealed record AttemptResult(
     long DeliveryId,
@@ -88,12 +112,19 @@ public sealed record StoredDelivery(
     DateTimeOffset? NextAttemptAt,
     DateTimeOffset UpdatedAt);
 
+/// <param name="EndedAt">When it ended; for an abandoned attempt, when it was found abandoned (its lease taken over).</param>
+/// <param name="Abandoned">Its process stopped before it finished; it counted as failed.</param>
 public sealed record StoredAttempt(
     long DeliveryId,
     int Attempt,
     DateTimeOffset StartedAt,
     DateTimeOffset EndedAt,
     bool Succeeded,
-    string? Error);
+    string? Error,
+    bool Abandoned = false)
+{
+    /// <summary>An <see cref="AttemptOutcome"/>.</summary>
+    public string Outcome => Succeeded ? AttemptOutcome.Succeeded : Abandoned ? AttemptOutcome.Abandoned : AttemptOutcome.Failed;
+}
 
 public sealed record DeliveryCount(string Handler, string State, long Count);

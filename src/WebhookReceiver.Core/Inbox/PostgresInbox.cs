@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -60,6 +61,12 @@ public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
             PRIMARY KEY (delivery_id, attempt)
         );
         """,
+        // leased_at: when the attempt holding the lease started; abandoned: the attempt's owner stopped before its outcome.
+        // Both without rewriting the tables: a nullable column and a constant default are catalog changes only.
+        """
+        ALTER TABLE deliveries ADD COLUMN leased_at BIGINT;
+        ALTER TABLE attempts ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;
@@ -76,21 +83,31 @@ public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
     }
 
     // SKIP LOCKED: a row another replica is claiming right now is passed over instead of waited for, and its claim
-    // re-checks the lease on the row it finally locks, so a delivery is never leased to two owners at once.
-    protected override string ClaimSql => """
-        WITH due AS (
-            SELECT id FROM deliveries
-            WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
-              AND (lease_until IS NULL OR lease_until <= @now)
-            ORDER BY next_attempt_at
-            LIMIT @max
-            FOR UPDATE SKIP LOCKED)
-        UPDATE deliveries d
-        SET lease_owner = @owner, lease_until = @lease_until, attempts = d.attempts + 1
-        FROM due
-        WHERE d.id = due.id
-        RETURNING d.id, d.webhook_id, d.handler, d.attempts, d.round_start
-        """;
+    // re-checks the lease on the row it finally locks, so a delivery is never leased to two owners at once. The lease a
+    // row had is read in the same statement (due), so a lease left behind by a dead replica is seen as it was.
+    protected override async Task<List<LeasedRow>> LeaseDueAsync(DbConnection connection, DbTransaction transaction,
+        string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
+    {
+        await using var claim = Command(connection, transaction, $"""
+            WITH due AS (
+                SELECT id, {LeftBehindAt} AS left_behind_at FROM deliveries
+                WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
+                  AND (lease_until IS NULL OR lease_until <= @now)
+                ORDER BY next_attempt_at
+                LIMIT @max
+                FOR UPDATE SKIP LOCKED)
+            UPDATE deliveries d
+            SET lease_owner = @owner, lease_until = @lease_until, leased_at = @now, attempts = d.attempts + 1
+            FROM due
+            WHERE d.id = due.id
+            RETURNING d.id, d.webhook_id, d.handler, d.attempts, d.round_start, due.left_behind_at
+            """);
+        Add(claim, "owner", DbType.String, owner);
+        Add(claim, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        Add(claim, "lease_until", DbType.Int64, leaseUntil.ToUnixTimeMilliseconds());
+        Add(claim, "max", DbType.Int32, max);
+        return await ReadLeasedRowsAsync(claim, cancellationToken);
+    }
 
     protected override string PurgeLockSql => $"SELECT pg_advisory_xact_lock({PurgeLockKey})";
 

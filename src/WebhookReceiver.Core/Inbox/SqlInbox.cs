@@ -33,10 +33,37 @@ public abstract class SqlInbox : IWebhookInbox
     public abstract Task RecoverAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// Leases due deliveries and returns <c>id, webhook_id, handler, attempts, round_start</c> of each, with
-    /// <c>attempts</c> already counting the attempt about to run. Parameters: @owner, @now, @lease_until, @max.
+    /// Leases up to <paramref name="max"/> due deliveries to <paramref name="owner"/> (sets <c>lease_owner</c>,
+    /// <c>lease_until</c>, <c>leased_at</c> = now, and counts the attempt about to run in <c>attempts</c>) and returns them
+    /// as they are now, with <see cref="LeftBehindAt"/> read from the row as it was before.
     /// </summary>
-    protected abstract string ClaimSql { get; }
+    protected abstract Task<List<LeasedRow>> LeaseDueAsync(DbConnection connection, DbTransaction transaction,
+        string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A due delivery that still has a lease owner was left behind: finishing an attempt and giving a lease back both
+    /// clear the owner in the statement that records or uncounts the attempt, so an owner still set on an expired lease
+    /// means its attempt never got an outcome (the process died, or lost the store until its lease ran out). The value is
+    /// when that attempt started (unknown for leases taken before <c>leased_at</c> existed: then now), or NULL. Uses @now.
+    /// </summary>
+    protected const string LeftBehindAt = "CASE WHEN lease_owner IS NOT NULL THEN COALESCE(leased_at, @now) END";
+
+    /// <summary>A delivery just leased: <c>Attempts</c> counts the attempt about to run; <c>LeftBehindAt</c> as <see cref="LeftBehindAt"/>.</summary>
+    protected sealed record LeasedRow(long Id, long WebhookId, string Handler, int Attempts, int RoundStart, DateTimeOffset? LeftBehindAt);
+
+    /// <summary>Reads rows of <c>id, webhook_id, handler, attempts, round_start, left_behind_at</c>.</summary>
+    protected static async Task<List<LeasedRow>> ReadLeasedRowsAsync(DbCommand command, CancellationToken cancellationToken)
+    {
+        var rows = new List<LeasedRow>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new LeasedRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : Time(reader.GetInt64(5))));
+        }
+
+        return rows;
+    }
 
     /// <summary>
     /// Run first in a purge's transaction where several processes share the store, so that their purges take turns:
@@ -122,27 +149,16 @@ public abstract class SqlInbox : IWebhookInbox
         return results;
     }
 
-    public async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(
-        string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
+    public async Task<ClaimBatch> ClaimDueAsync(
+        string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         using var turn = await WaitWriteTurnAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using var claim = Command(connection, transaction, ClaimSql);
-        Add(claim, "owner", DbType.String, owner);
-        Add(claim, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
-        Add(claim, "lease_until", DbType.Int64, leaseUntil.ToUnixTimeMilliseconds());
-        Add(claim, "max", DbType.Int32, max);
-
-        var claimed = new List<(long Id, long WebhookId, string Handler, int Attempts, int RoundStart)>();
-        await using (var reader = await claim.ExecuteReaderAsync(cancellationToken))
-        {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                claimed.Add((reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4)));
-            }
-        }
+        var leased = await LeaseDueAsync(connection, transaction, owner, now, leaseUntil, max, cancellationToken);
+        var abandoned = await RecordAbandonedAsync(connection, transaction, leased, now, maxAttempts, cancellationToken);
+        var claimed = leased.Where(row => !abandoned.Any(a => a.DeliveryId == row.Id && a.State == DeliveryState.Dead)).ToList();
 
         var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload)>();
         if (claimed.Count > 0)
@@ -157,10 +173,73 @@ public abstract class SqlInbox : IWebhookInbox
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return claimed
-            .Select(c => new ClaimedDelivery(c.Id, c.WebhookId, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
-                webhooks[c.WebhookId].ReceivedAt, webhooks[c.WebhookId].Payload))
-            .ToList();
+        return new ClaimBatch(
+            claimed.Select(c => new ClaimedDelivery(c.Id, c.WebhookId, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
+                webhooks[c.WebhookId].ReceivedAt, webhooks[c.WebhookId].Payload)).ToList(),
+            abandoned);
+    }
+
+    /// <summary>
+    /// Records the attempts the claim found left behind as abandoned, each as the attempt before the one just leased. One
+    /// that was its round's last allowed attempt dead-letters its delivery, in this transaction, instead of leasing it:
+    /// the claim's count of the attempt about to run is taken back and the lease cleared.
+    /// </summary>
+    private static async Task<List<AbandonedAttempt>> RecordAbandonedAsync(DbConnection connection, DbTransaction transaction,
+        List<LeasedRow> leased, DateTimeOffset now, int maxAttempts, CancellationToken cancellationToken)
+    {
+        var abandoned = new List<AbandonedAttempt>();
+        var leftBehind = leased.Where(row => row.LeftBehindAt is not null).OrderBy(row => row.Id).ToList();
+        if (leftBehind.Count == 0)
+        {
+            return abandoned;
+        }
+
+        // ON CONFLICT: a row for that attempt would mean it was recorded after all; never let it stop every claim.
+        await using var record = Command(connection, transaction, """
+            INSERT INTO attempts (delivery_id, attempt, started_at, ended_at, succeeded, error, abandoned)
+            VALUES (@id, @attempt, @started_at, @now, 0, @error, 1)
+            ON CONFLICT (delivery_id, attempt) DO NOTHING
+            """);
+        var recordId = Add(record, "id", DbType.Int64);
+        var recordAttempt = Add(record, "attempt", DbType.Int32);
+        var startedAt = Add(record, "started_at", DbType.Int64);
+        Add(record, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        Add(record, "error", DbType.String, AbandonedAttempt.Error);
+
+        // An abandoned attempt of the current round is a failure of it; one from before a replay leaves the replay standing.
+        await using var update = Command(connection, transaction, """
+            UPDATE deliveries
+            SET state = CASE WHEN @dead = 1 THEN 'dead' WHEN @attempt > round_start THEN 'failed' ELSE state END,
+                attempts = CASE WHEN @dead = 1 THEN @attempt ELSE attempts END,
+                lease_owner = CASE WHEN @dead = 1 THEN NULL ELSE lease_owner END,
+                lease_until = CASE WHEN @dead = 1 THEN NULL ELSE lease_until END,
+                last_error = @error, updated_at = @now
+            WHERE id = @id
+            """);
+        var dead = Add(update, "dead", DbType.Int32);
+        var updateAttempt = Add(update, "attempt", DbType.Int32);
+        Add(update, "error", DbType.String, AbandonedAttempt.Error);
+        Add(update, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        var updateId = Add(update, "id", DbType.Int64);
+
+        foreach (var row in leftBehind)
+        {
+            var attempt = row.Attempts - 1;
+            var spent = attempt - row.RoundStart >= maxAttempts;
+            recordId.Value = row.Id;
+            recordAttempt.Value = attempt;
+            startedAt.Value = row.LeftBehindAt!.Value.ToUnixTimeMilliseconds();
+            await record.ExecuteNonQueryAsync(cancellationToken);
+
+            dead.Value = spent ? 1 : 0;
+            updateAttempt.Value = attempt;
+            updateId.Value = row.Id;
+            await update.ExecuteNonQueryAsync(cancellationToken);
+            var state = spent ? DeliveryState.Dead : attempt > row.RoundStart ? DeliveryState.Failed : DeliveryState.Pending;
+            abandoned.Add(new AbandonedAttempt(row.Id, row.Handler, attempt, state));
+        }
+
+        return abandoned;
     }
 
     public async Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken) =>
@@ -403,10 +482,10 @@ public abstract class SqlInbox : IWebhookInbox
         return parameter;
     }
 
-    private static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
+    protected static DateTimeOffset Time(long unixMilliseconds) => DateTimeOffset.FromUnixTimeMilliseconds(unixMilliseconds);
 
     // Ids are numbers the store produced, never user text, so they are safe to inline.
-    private static string InList(IEnumerable<long> ids) =>
+    protected static string InList(IEnumerable<long> ids) =>
         string.Join(',', ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     private static void AddFilter(DbCommand command, WebhookQuery query)
@@ -432,7 +511,7 @@ public abstract class SqlInbox : IWebhookInbox
 
         var deliveries = await ReadDeliveriesAsync(connection, [webhook.Id], cancellationToken);
         await using var attempts = Command(connection, null, """
-            SELECT a.delivery_id, a.attempt, a.started_at, a.ended_at, a.succeeded, a.error
+            SELECT a.delivery_id, a.attempt, a.started_at, a.ended_at, a.succeeded, a.error, a.abandoned
             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
             WHERE d.webhook_id = @id ORDER BY a.delivery_id, a.attempt
             """);
@@ -443,7 +522,7 @@ public abstract class SqlInbox : IWebhookInbox
             while (await reader.ReadAsync(cancellationToken))
             {
                 history.Add(new StoredAttempt(reader.GetInt64(0), reader.GetInt32(1), Time(reader.GetInt64(2)), Time(reader.GetInt64(3)),
-                    reader.GetInt32(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5)));
+                    reader.GetInt32(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5), Abandoned: reader.GetInt32(6) != 0));
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
@@ -57,6 +58,11 @@ public sealed class SqliteInbox : SqlInbox, IDisposable
             probes INTEGER NOT NULL
         );
         """,
+        // leased_at: when the attempt holding the lease started; abandoned: the attempt's owner stopped before its outcome.
+        """
+        ALTER TABLE deliveries ADD COLUMN leased_at INTEGER;
+        ALTER TABLE attempts ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     private readonly string _connectionString;
@@ -101,17 +107,36 @@ public sealed class SqliteInbox : SqlInbox, IDisposable
 
     // INDEXED BY: without statistics SQLite picked ix_deliveries_state and sorted every waiting delivery for each claim,
     // so a claim cost as much as the backlog was long; the due index hands out the first few in order.
-    protected override string ClaimSql => """
-        UPDATE deliveries
-        SET lease_owner = @owner, lease_until = @lease_until, attempts = attempts + 1
-        WHERE id IN (
-            SELECT id FROM deliveries INDEXED BY ix_deliveries_due
+    // Two statements, because SQLite's RETURNING sees only the new row, and a lease left behind must be seen as it was;
+    // only this process writes, and it holds its write turn, so the rows chosen are the rows leased.
+    protected override async Task<List<LeasedRow>> LeaseDueAsync(DbConnection connection, DbTransaction transaction,
+        string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
+    {
+        await using var due = Command(connection, transaction, $"""
+            SELECT id, webhook_id, handler, attempts + 1, round_start, {LeftBehindAt}
+            FROM deliveries INDEXED BY ix_deliveries_due
             WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
               AND (lease_until IS NULL OR lease_until <= @now)
             ORDER BY next_attempt_at
-            LIMIT @max)
-        RETURNING id, webhook_id, handler, attempts, round_start
-        """;
+            LIMIT @max
+            """);
+        Add(due, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        Add(due, "max", DbType.Int32, max);
+        var rows = await ReadLeasedRowsAsync(due, cancellationToken);
+        if (rows.Count > 0)
+        {
+            await using var lease = Command(connection, transaction, $"""
+                UPDATE deliveries SET lease_owner = @owner, lease_until = @lease_until, leased_at = @now, attempts = attempts + 1
+                WHERE id IN ({InList(rows.Select(r => r.Id))})
+                """);
+            Add(lease, "owner", DbType.String, owner);
+            Add(lease, "lease_until", DbType.Int64, leaseUntil.ToUnixTimeMilliseconds());
+            Add(lease, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+            await lease.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return rows;
+    }
 
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -150,12 +175,15 @@ public sealed class SqliteInbox : SqlInbox, IDisposable
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Only this process uses the file, so any lease in it was left by a previous run that crashed.</summary>
+    /// <summary>
+    /// Only this process uses the file, so any lease in it was left by a previous run that stopped mid-attempt: it is
+    /// expired at once, and the next claim takes it over, recording that attempt as abandoned.
+    /// </summary>
     public override async Task RecoverAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var recover = Command(connection, null,
-            "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL WHERE lease_owner IS NOT NULL");
+            "UPDATE deliveries SET lease_until = 0 WHERE lease_owner IS NOT NULL");
         await recover.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -68,7 +68,7 @@ public sealed class ReceiverMetrics
             "From a webhook being stored to a handler's first attempt starting, by handler.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
         _deadLetters = meter.CreateCounter<long>("webhookreceiver.dead_letters", "{delivery}",
-            "Deliveries dead-lettered after their last attempt failed, by handler.");
+            "Deliveries dead-lettered after their last attempt failed or was abandoned, by handler.");
         meter.CreateObservableGauge("webhookreceiver.deliveries.pending", ObservePending, "{delivery}",
             "Deliveries not yet succeeded nor dead (new or waiting for a retry), by handler; counted at most every PendingRefreshInterval.");
     }
@@ -99,6 +99,20 @@ public sealed class ReceiverMetrics
         var tags = new TagList { { "handler", handler }, { "outcome", state } };
         _attempts.Add(1, tags);
         _attemptDuration.Record(duration.TotalSeconds, tags);
+        if (state == DeliveryState.Dead)
+        {
+            _deadLetters.Add(1, new KeyValuePair<string, object?>("handler", handler));
+        }
+    }
+
+    /// <summary>
+    /// An attempt was found abandoned (its process stopped before it finished) and its delivery moved to
+    /// <paramref name="state"/>: counted as an attempt with that outcome, and as a dead letter when it is <c>dead</c>.
+    /// No duration: when it stopped is unknown.
+    /// </summary>
+    public void AttemptAbandoned(string handler, string state)
+    {
+        _attempts.Add(1, new TagList { { "handler", handler }, { "outcome", state } });
         if (state == DeliveryState.Dead)
         {
             _deadLetters.Add(1, new KeyValuePair<string, object?>("handler", handler));

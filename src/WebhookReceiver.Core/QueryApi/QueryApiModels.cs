@@ -44,10 +44,12 @@ public sealed record DeliveryView(
 {
     public static DeliveryView From(StoredDelivery delivery, IEnumerable<StoredAttempt>? history = null) => new(
         delivery.Id, delivery.Handler, delivery.State, delivery.Attempts, delivery.LastError, delivery.NextAttemptAt, delivery.UpdatedAt,
-        history?.Where(a => a.DeliveryId == delivery.Id).Select(a => new AttemptView(a.Attempt, a.StartedAt, a.EndedAt, a.Succeeded, a.Error)).ToList());
+        history?.Where(a => a.DeliveryId == delivery.Id).Select(a => new AttemptView(a.Attempt, a.StartedAt, a.EndedAt, a.Succeeded, a.Error, a.Outcome)).ToList());
 }
 
-public sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Succeeded, string? Error);
+/// <param name="EndedAt">When it ended; for an abandoned attempt, when another worker found it abandoned.</param>
+/// <param name="Outcome"><c>succeeded</c>, <c>failed</c>, or <c>abandoned</c> (its process stopped before it finished; counted as failed).</param>
+public sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Succeeded, string? Error, string Outcome);
 
 public sealed record ReplayResult(int Replayed);
 

@@ -117,8 +117,97 @@ public abstract class InboxContractTests : IAsyncLifetime
 
         var stored = await Inbox.GetByRunIdAsync("run-a", CancellationToken.None);
         Assert.Equal(DeliveryState.Succeeded, Assert.Single(stored!.Deliveries).State);
-        Assert.Equal(2, Assert.Single(stored.Attempts!).Attempt);
+        Assert.Equal([(1, AttemptOutcome.Abandoned), (2, AttemptOutcome.Succeeded)], stored.Attempts!.Select(a => (a.Attempt, a.Outcome)));
         Assert.Empty(await Inbox.ClaimDueAsync("other", T0 + 10 * Lease, T0 + 11 * Lease, 10, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_lease_taken_over_on_expiry_records_its_unfinished_attempt_as_abandoned_and_counts_it()
+    {
+        await AppendAsync(Webhook("run-a"));
+        var first = Assert.Single(await Inbox.ClaimDueAsync("dead-replica", T0, T0 + Lease, 10, CancellationToken.None));
+
+        var takeover = await Inbox.ClaimDueAsync("other", T0 + Lease, T0 + 2 * Lease, 10, maxAttempts: 3, CancellationToken.None);
+
+        var claimed = Assert.Single(takeover.Claimed);
+        Assert.Equal((2, 2), (claimed.Attempt, claimed.AttemptInRound));
+        Assert.Equal(new AbandonedAttempt(first.DeliveryId, "h1", 1, DeliveryState.Failed), Assert.Single(takeover.Abandoned));
+        var stored = (await Inbox.GetByRunIdAsync("run-a", CancellationToken.None))!;
+        var abandoned = Assert.Single(stored.Attempts!);
+        Assert.Equal((1, T0, T0 + Lease, false, AbandonedAttempt.Error, AttemptOutcome.Abandoned),
+            (abandoned.Attempt, abandoned.StartedAt, abandoned.EndedAt, abandoned.Succeeded, abandoned.Error, abandoned.Outcome));
+        var delivery = Assert.Single(stored.Deliveries);
+        Assert.Equal((DeliveryState.Failed, 2, AbandonedAttempt.Error), (delivery.State, delivery.Attempts, delivery.LastError));
+
+        // The old owner, were it only slow, can no longer record; the new one records its own attempt after the abandoned one.
+        Assert.False(await Inbox.CompleteAttemptAsync(Succeeded(first, "dead-replica", T0 + Lease), CancellationToken.None));
+        Assert.True(await Inbox.CompleteAttemptAsync(Succeeded(claimed, "other", T0 + Lease), CancellationToken.None));
+        Assert.Equal([AttemptOutcome.Abandoned, AttemptOutcome.Succeeded],
+            (await Inbox.GetByRunIdAsync("run-a", CancellationToken.None))!.Attempts!.Select(a => a.Outcome));
+    }
+
+    [Fact]
+    public async Task When_the_abandoned_attempt_was_the_last_allowed_the_takeover_dead_letters_the_delivery_instead_of_leasing_it()
+    {
+        await AppendAsync(Webhook("run-a"), Webhook("run-b", receivedAt: T0 + TimeSpan.FromSeconds(1)));
+        var leased = await Inbox.ClaimDueAsync("first", T0, T0 + Lease, 1, maxAttempts: 2, CancellationToken.None);
+        var doomed = Assert.Single(leased.Claimed).DeliveryId;
+        // The second life dies too, holding attempt 2 of 2.
+        Assert.Equal(doomed, Assert.Single((await Inbox.ClaimDueAsync("second", T0 + Lease, T0 + 2 * Lease, 1, 2, CancellationToken.None)).Claimed).DeliveryId);
+
+        var third = await Inbox.ClaimDueAsync("third", T0 + 2 * Lease, T0 + 3 * Lease, 10, maxAttempts: 2, CancellationToken.None);
+
+        Assert.Equal(new AbandonedAttempt(doomed, "h1", 2, DeliveryState.Dead), Assert.Single(third.Abandoned));
+        Assert.DoesNotContain(third.Claimed, c => c.DeliveryId == doomed);
+        var other = Assert.Single(third.Claimed); // the other webhook's delivery, untouched by the decision
+        Assert.True(await Inbox.CompleteAttemptAsync(Succeeded(other, "third", T0 + 2 * Lease), CancellationToken.None));
+        var stored = (await Inbox.GetByRunIdAsync("run-a", CancellationToken.None))!;
+        var delivery = Assert.Single(stored.Deliveries);
+        Assert.Equal((DeliveryState.Dead, 2, AbandonedAttempt.Error), (delivery.State, delivery.Attempts, delivery.LastError));
+        Assert.Equal([(1, AttemptOutcome.Abandoned), (2, AttemptOutcome.Abandoned)], stored.Attempts!.Select(a => (a.Attempt, a.Outcome)));
+        Assert.Empty(await Inbox.ClaimDueAsync("later", T0 + 10 * Lease, T0 + 11 * Lease, 10, CancellationToken.None));
+        Assert.Contains(await Inbox.CountDeliveriesAsync(CancellationToken.None), c => c is { State: DeliveryState.Dead, Count: 1 });
+
+        // A replay of the dead letter starts a new round with every attempt again.
+        Assert.Equal(1, await Inbox.ReplayDeadAsync(new WebhookQuery(), null, T0 + 11 * Lease, CancellationToken.None));
+        var replayed = Assert.Single(await Inbox.ClaimDueAsync("later", T0 + 11 * Lease, T0 + 12 * Lease, 10, CancellationToken.None));
+        Assert.Equal((3, 1), (replayed.Attempt, replayed.AttemptInRound));
+    }
+
+    [Fact]
+    public async Task An_attempt_abandoned_after_a_replay_started_a_new_round_is_recorded_but_does_not_count_in_that_round()
+    {
+        var id = (await AppendAsync(Webhook("run-a")))[0].Id;
+        Assert.Single(await Inbox.ClaimDueAsync("dead-replica", T0, T0 + Lease, 10, CancellationToken.None));
+        Assert.Equal(1, await Inbox.ReplayAsync(id, ["h1"], T0 + TimeSpan.FromSeconds(5), CancellationToken.None));
+
+        var takeover = await Inbox.ClaimDueAsync("other", T0 + Lease, T0 + 2 * Lease, 10, maxAttempts: 1, CancellationToken.None);
+
+        Assert.Equal(DeliveryState.Pending, Assert.Single(takeover.Abandoned).State);
+        var claimed = Assert.Single(takeover.Claimed);
+        Assert.Equal((2, 1), (claimed.Attempt, claimed.AttemptInRound));
+        Assert.Equal(AttemptOutcome.Abandoned, Assert.Single((await Inbox.GetAsync(id, CancellationToken.None))!.Attempts!).Outcome);
+    }
+
+    [Fact]
+    public async Task Attempts_that_finished_or_were_given_back_are_never_taken_for_abandoned()
+    {
+        var ids = await AppendAsync(Webhook("run-a"), Webhook("run-b"));
+        var claimed = await Inbox.ClaimDueAsync("w", T0, T0 + Lease, 10, CancellationToken.None);
+        var failed = claimed.Single(c => c.WebhookId == ids[0].Id);
+        var released = claimed.Single(c => c.WebhookId == ids[1].Id);
+        Assert.True(await Inbox.CompleteAttemptAsync(new AttemptResult(failed.DeliveryId, "w", 1, 0, T0, T0, false, "boom",
+            DeliveryState.Failed, T0 + TimeSpan.FromSeconds(1)), CancellationToken.None));
+        await Inbox.ReleaseAsync("w", [released.DeliveryId], CancellationToken.None);
+
+        // Both due again, after the first lease would have expired.
+        var again = await Inbox.ClaimDueAsync("w", T0 + Lease, T0 + 2 * Lease, 10, maxAttempts: 1, CancellationToken.None);
+
+        Assert.Empty(again.Abandoned);
+        Assert.Equal((2, 2), again.Claimed.Where(c => c.WebhookId == ids[0].Id).Select(c => (c.Attempt, c.AttemptInRound)).Single());
+        Assert.Equal((1, 1), again.Claimed.Where(c => c.WebhookId == ids[1].Id).Select(c => (c.Attempt, c.AttemptInRound)).Single());
+        Assert.Equal([AttemptOutcome.Failed], (await Inbox.GetByRunIdAsync("run-a", CancellationToken.None))!.Attempts!.Select(a => a.Outcome));
+        Assert.Empty((await Inbox.GetByRunIdAsync("run-b", CancellationToken.None))!.Attempts!);
     }
 
     [Fact]

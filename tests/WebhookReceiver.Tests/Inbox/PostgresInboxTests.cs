@@ -28,7 +28,7 @@ public sealed class PostgresInboxTests
             }
         }
 
-        Assert.Equal([1], await database.ColumnAsync<int>("SELECT version FROM webhook_receiver_schema"));
+        Assert.Equal([1, 2], await database.ColumnAsync<int>("SELECT version FROM webhook_receiver_schema ORDER BY version"));
     }
 
     [Fact]
@@ -39,12 +39,12 @@ public sealed class PostgresInboxTests
         await using var starting = PostgresInboxContractTests.Create(database.ConnectionString);
         await running.MigrateAsync(CancellationToken.None);
         await running.AppendAsync([new NewWebhook("run-a", null, null, null, "success", T0, Encoding.UTF8.GetBytes("{}"), ["h1"])], CancellationToken.None);
-        Assert.Single(await running.ClaimDueAsync("running", T0, T0 + TimeSpan.FromMinutes(1), 10, CancellationToken.None));
+        Assert.Single(await ((IWebhookInbox)running).ClaimDueAsync("running", T0, T0 + TimeSpan.FromMinutes(1), 10, CancellationToken.None));
 
         await starting.MigrateAsync(CancellationToken.None);
         await starting.RecoverAsync(CancellationToken.None);
 
-        Assert.Empty(await starting.ClaimDueAsync("starting", T0, T0 + TimeSpan.FromMinutes(1), 10, CancellationToken.None));
+        Assert.Empty(await ((IWebhookInbox)starting).ClaimDueAsync("starting", T0, T0 + TimeSpan.FromMinutes(1), 10, CancellationToken.None));
         Assert.Equal(["running"], await database.ColumnAsync<string>("SELECT lease_owner FROM deliveries"));
     }
 

@@ -9,11 +9,34 @@ public sealed class SqliteInboxContractTests : InboxContractTests
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
 
-    protected override Task<IWebhookInbox> CreateInboxAsync()
+    protected override Task<IWebhookInbox> CreateInboxAsync() => Task.FromResult<IWebhookInbox>(Open());
+
+    [Fact]
+    public async Task Leases_left_by_a_run_that_died_are_taken_over_after_recovery_at_start_up_and_their_attempts_counted_as_abandoned()
+    {
+        await AppendAsync(Webhook("run-a"));
+        var died = Assert.Single(await Inbox.ClaimDueAsync("died", T0, T0 + TimeSpan.FromHours(1), 10, CancellationToken.None));
+
+        // The next run of the service, on the same file, long before the lease would have expired.
+        using var restarted = Open();
+        IWebhookInbox next = restarted;
+        Assert.Empty(await next.ClaimDueAsync("not-yet-recovered", T0 + TimeSpan.FromSeconds(1), T0 + TimeSpan.FromHours(1), 10, CancellationToken.None));
+        await next.RecoverAsync(CancellationToken.None);
+        var claim = await next.ClaimDueAsync("restarted", T0 + TimeSpan.FromSeconds(2), T0 + TimeSpan.FromHours(1), 10, maxAttempts: 1, CancellationToken.None);
+
+        Assert.Empty(claim.Claimed);
+        Assert.Equal(new AbandonedAttempt(died.DeliveryId, "h1", 1, DeliveryState.Dead), Assert.Single(claim.Abandoned));
+        var stored = (await next.GetByRunIdAsync("run-a", CancellationToken.None))!;
+        Assert.Equal((DeliveryState.Dead, 1, AbandonedAttempt.Error), stored.Deliveries.Select(d => (d.State, d.Attempts, d.LastError)).Single());
+        var attempt = Assert.Single(stored.Attempts!);
+        Assert.Equal((1, T0, T0 + TimeSpan.FromSeconds(2), AttemptOutcome.Abandoned), (attempt.Attempt, attempt.StartedAt, attempt.EndedAt, attempt.Outcome));
+    }
+
+    private SqliteInbox Open()
     {
         var options = new WebhookReceiverOptions();
         options.Storage.ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}";
-        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(options)));
+        return new SqliteInbox(Options.Create(options));
     }
 
     protected override Task DestroyStoreAsync()

@@ -69,7 +69,7 @@ public sealed class InboxWriterTests
 
         public Task MigrateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RecoverAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<bool>> CompleteAttemptsAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken) => throw new NotSupportedException();
