@@ -56,7 +56,7 @@ public sealed class LangGraphClient
     /// <summary>The configured name of the deployment this client calls.</summary>
     public string Deployment { get; }
 
-    internal int RunsPerPage { get; init; } = RunsPageSize;
+    internal int RunsPerPage { get; set; } = RunsPageSize;
 
     /// <summary><c>GET /threads/{thread_id}/runs/{run_id}</c>: the run record (status, assistant_id, metadata, kwargs, timestamps), or null when the server has no such run.</summary>
     public async Task<LangGraphRun?> GetRunAsync(string threadId, string runId, CancellationToken cancellationToken = default)
