@@ -49,7 +49,7 @@ public sealed class LangGraphOptions
 public sealed class LangGraphDeploymentOptions
 {
     /// <summary>Unique name: stored with each webhook attributed to this deployment, and the key of its client in <see cref="ILangGraphClients"/>.</summary>
-    [Required, RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "A LangGraph deployment's Name may hold letters, digits, '_', '.' and '-'.")]
+    [RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "A LangGraph deployment's Name may hold letters, digits, '_', '.' and '-'.")]
     public string Name { get; set; } = "";
 
     /// <summary>Base URL of the server's REST API, for example <c>https://my-agent.us.langgraph.app</c> or <c>http://127.0.0.1:2024</c>.</summary>
