@@ -86,11 +86,21 @@ public sealed class CannedLangGraphServer : IAsyncDisposable
         return server;
     }
 
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+/// <summary>The receiver's own DI (<c>AddWebhookReceiver</c>) with one LangGraph deployment, <c>prod</c>, to take clients from.</summary>
+public static class LangGraphClientHost
+{
     /// <summary>
     /// The receiver's own DI (<c>AddWebhookReceiver</c>) with one deployment, <c>prod</c>, pointed at <paramref name="apiUrl"/>;
     /// retries wait 10 ms so tests do not sleep.
     /// </summary>
-    public static IHost ReceiverServices(Uri apiUrl, string? apiKey = null, Dictionary<string, string?>? settings = null)
+    public static IHost Build(Uri apiUrl, string? apiKey = null, Dictionary<string, string?>? settings = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -107,10 +117,4 @@ public sealed class CannedLangGraphServer : IAsyncDisposable
     }
 
     public static LangGraphClient Client(IHost host) => host.Services.GetRequiredService<ILangGraphClients>().ForDeployment("prod");
-
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
 }

@@ -28,10 +28,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [InlineData(false)]
     public async Task A_run_is_read_with_its_fields_and_the_api_key_is_sent_only_when_configured(bool withKey)
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url, withKey ? ApiKey : null);
+        using var host = LangGraphClientHost.Build(_server.Url, withKey ? ApiKey : null);
         _server.Answer = (_, _) => CannedAnswer.Json(PythonRun(RunId, "success", "2025-06-01T10:00:00.123456+00:00"));
 
-        var run = await CannedLangGraphServer.Client(host).GetRunAsync(ThreadId, RunId);
+        var run = await LangGraphClientHost.Client(host).GetRunAsync(ThreadId, RunId);
 
         Assert.NotNull(run);
         Assert.Equal(RunId, run.RunId);
@@ -58,11 +58,11 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [InlineData("js")]
     public async Task Not_found_is_null_whether_the_server_says_it_in_json_or_in_plain_text(string server)
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, _) => server == "python"
             ? CannedAnswer.PythonError(404, $"Thread {ThreadId} not found")
             : CannedAnswer.JsError(404, $"Thread with ID {ThreadId} not found");
-        var client = CannedLangGraphServer.Client(host);
+        var client = LangGraphClientHost.Client(host);
 
         Assert.Null(await client.GetRunAsync(ThreadId, RunId));
         Assert.Null(await client.GetThreadAsync(ThreadId));
@@ -76,8 +76,8 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task An_id_that_is_not_a_uuid_is_not_found_without_asking()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
-        var client = CannedLangGraphServer.Client(host);
+        using var host = LangGraphClientHost.Build(_server.Url);
+        var client = LangGraphClientHost.Client(host);
 
         Assert.Null(await client.GetRunAsync(ThreadId, "forged-run-id"));
         Assert.Null(await client.GetThreadAsync("../assistants"));
@@ -89,12 +89,12 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [InlineData(403, "js")]
     public async Task A_refused_key_throws_an_error_that_says_the_key_is_wrong_without_the_key(int status, string server)
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url, ApiKey);
+        using var host = LangGraphClientHost.Build(_server.Url, ApiKey);
         _server.Answer = (_, _) => server == "python"
             ? CannedAnswer.PythonError(status, $"Invalid API key {ApiKey}")
             : CannedAnswer.JsError(status, "Forbidden");
 
-        var error = await Assert.ThrowsAsync<LangGraphAuthenticationException>(() => CannedLangGraphServer.Client(host).GetThreadAsync(ThreadId));
+        var error = await Assert.ThrowsAsync<LangGraphAuthenticationException>(() => LangGraphClientHost.Client(host).GetThreadAsync(ThreadId));
 
         Assert.Equal((HttpStatusCode)status, error.StatusCode);
         Assert.Equal("prod", error.Deployment);
@@ -110,10 +110,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [InlineData(500)]
     public async Task A_read_answered_with_a_passing_error_is_retried_until_it_succeeds(int status)
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, n) => n == 1 ? CannedAnswer.JsError(status, "try later") : CannedAnswer.Json(JsThread("idle"));
 
-        var thread = await CannedLangGraphServer.Client(host).GetThreadAsync(ThreadId);
+        var thread = await LangGraphClientHost.Client(host).GetThreadAsync(ThreadId);
 
         Assert.Equal("idle", thread?.Status);
         Assert.Equal(2, _server.Received.Count);
@@ -122,10 +122,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task A_read_that_gets_no_answer_in_time_is_retried()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url, settings: new() { ["WebhookReceiver:LangGraph:RequestTimeout"] = "00:00:00.300" });
+        using var host = LangGraphClientHost.Build(_server.Url, settings: new() { ["WebhookReceiver:LangGraph:RequestTimeout"] = "00:00:00.300" });
         _server.Answer = (_, n) => n == 1 ? new CannedAnswer(200, "{}", Delay: TimeSpan.FromSeconds(10)) : CannedAnswer.Json(JsThread("idle"));
 
-        var thread = await CannedLangGraphServer.Client(host).GetThreadAsync(ThreadId);
+        var thread = await LangGraphClientHost.Client(host).GetThreadAsync(ThreadId);
 
         Assert.Equal("idle", thread?.Status);
         Assert.Equal(2, _server.Received.Count);
@@ -134,10 +134,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task A_read_that_keeps_failing_throws_with_the_status_and_the_servers_explanation_after_the_retries()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url, settings: new() { ["WebhookReceiver:LangGraph:MaxRetries"] = "2" });
+        using var host = LangGraphClientHost.Build(_server.Url, settings: new() { ["WebhookReceiver:LangGraph:MaxRetries"] = "2" });
         _server.Answer = (_, _) => CannedAnswer.PythonError(503, "database is restarting");
 
-        var error = await Assert.ThrowsAsync<LangGraphApiException>(() => CannedLangGraphServer.Client(host).GetThreadStateAsync(ThreadId));
+        var error = await Assert.ThrowsAsync<LangGraphApiException>(() => LangGraphClientHost.Client(host).GetThreadStateAsync(ThreadId));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
         Assert.Contains("database is restarting", error.Message, StringComparison.Ordinal);
@@ -147,11 +147,11 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task Creating_a_run_is_not_repeated_after_a_5xx_since_it_may_have_started()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, n) => n == 1 ? CannedAnswer.JsError(503, "busy") : CannedAnswer.Json(PythonRun(RunId, "pending"));
 
         var error = await Assert.ThrowsAsync<LangGraphApiException>(() =>
-            CannedLangGraphServer.Client(host).CreateRunAsync(ThreadId, new LangGraphRunRequest { AssistantId = "agent", Input = new JsonObject() }));
+            LangGraphClientHost.Client(host).CreateRunAsync(ThreadId, new LangGraphRunRequest { AssistantId = "agent", Input = new JsonObject() }));
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, error.StatusCode);
         Assert.Single(_server.Received);
@@ -160,10 +160,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task Creating_a_run_refused_with_429_is_retried_and_sends_the_command_webhook_and_metadata()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, n) => n == 1 ? CannedAnswer.PythonError(429, "Too many requests") : CannedAnswer.Json(PythonRun(RunId, "pending"));
 
-        var run = await CannedLangGraphServer.Client(host).CreateRunAsync(ThreadId, new LangGraphRunRequest
+        var run = await LangGraphClientHost.Client(host).CreateRunAsync(ThreadId, new LangGraphRunRequest
         {
             AssistantId = "agent",
             Command = LangGraphRunRequest.Resume("yes"),
@@ -186,7 +186,7 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task Runs_of_a_thread_on_a_python_server_are_read_page_by_page_until_a_short_page()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         var runs = Enumerable.Range(0, 5).Select(i => PythonRun(RunIdNumber(i), "success", $"2025-06-01T10:00:0{i}.000001+00:00")).ToList();
         _server.Answer = (request, _) =>
         {
@@ -194,7 +194,7 @@ public sealed class LangGraphClientTests : IAsyncLifetime
             // Python: newest first, offset and limit as documented.
             return CannedAnswer.Json(new JsonArray(runs.AsEnumerable().Reverse().Skip(offset).Take(limit).Select(r => r.DeepClone()).ToArray()));
         };
-        var client = CannedLangGraphServer.Client(host);
+        var client = LangGraphClientHost.Client(host);
         client.RunsPerPage = 2;
 
         var listed = await client.ListRunsAsync(ThreadId);
@@ -207,7 +207,7 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task Runs_of_a_thread_on_the_js_server_come_in_one_large_page_and_are_returned_newest_first()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         var runs = Enumerable.Range(0, 3).Select(i => PythonRun(RunIdNumber(i), "success", $"2025-06-01T10:00:0{i}.000Z")).ToList();
         _server.Answer = (request, _) =>
         {
@@ -216,7 +216,7 @@ public sealed class LangGraphClientTests : IAsyncLifetime
             return CannedAnswer.Json(new JsonArray(runs.Skip(offset).Take(Math.Max(0, limit - offset)).Select(r => r.DeepClone()).ToArray()));
         };
 
-        var listed = await CannedLangGraphServer.Client(host).ListRunsAsync(ThreadId, status: "success");
+        var listed = await LangGraphClientHost.Client(host).ListRunsAsync(ThreadId, status: "success");
 
         Assert.Equal([RunIdNumber(2), RunIdNumber(1), RunIdNumber(0)], listed!.Select(r => r.RunId));
         var request = Assert.Single(_server.Received);
@@ -228,7 +228,7 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [InlineData("js")]
     public async Task A_threads_pending_interrupts_are_read_from_its_state_on_both_servers(string server)
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         var state = JsState();
         if (server == "python")
         {
@@ -237,7 +237,7 @@ public sealed class LangGraphClientTests : IAsyncLifetime
 
         _server.Answer = (_, _) => CannedAnswer.Json(state);
 
-        var read = await CannedLangGraphServer.Client(host).GetThreadStateAsync(ThreadId);
+        var read = await LangGraphClientHost.Client(host).GetThreadStateAsync(ThreadId);
 
         Assert.Equal(["ask"], read!.Next);
         var interrupt = Assert.Single(read.Interrupts);
@@ -250,10 +250,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task Thread_history_always_sends_its_limit_since_the_servers_defaults_differ()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, _) => CannedAnswer.Json(new JsonArray(JsState(), JsState()));
 
-        var history = await CannedLangGraphServer.Client(host).GetThreadHistoryAsync(ThreadId, limit: 7);
+        var history = await LangGraphClientHost.Client(host).GetThreadHistoryAsync(ThreadId, limit: 7);
 
         Assert.Equal(2, history!.Count);
         var request = Assert.Single(_server.Received);
@@ -264,10 +264,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task Searching_threads_sends_the_query_and_reads_each_threads_interrupts()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, _) => CannedAnswer.Json(new JsonArray(JsThread("interrupted"), JsThread("idle", interrupts: false)));
 
-        var threads = await CannedLangGraphServer.Client(host).SearchThreadsAsync(new LangGraphThreadSearch
+        var threads = await LangGraphClientHost.Client(host).SearchThreadsAsync(new LangGraphThreadSearch
         {
             Status = "interrupted",
             Metadata = new JsonObject { ["tenant"] = "acme" },
@@ -286,10 +286,10 @@ public sealed class LangGraphClientTests : IAsyncLifetime
     [Fact]
     public async Task A_body_that_is_not_the_expected_json_throws_instead_of_reading_as_empty()
     {
-        using var host = CannedLangGraphServer.ReceiverServices(_server.Url);
+        using var host = LangGraphClientHost.Build(_server.Url);
         _server.Answer = (_, _) => new CannedAnswer(200, "<html>login</html>", "text/html");
 
-        var error = await Assert.ThrowsAsync<LangGraphApiException>(() => CannedLangGraphServer.Client(host).GetThreadAsync(ThreadId));
+        var error = await Assert.ThrowsAsync<LangGraphApiException>(() => LangGraphClientHost.Client(host).GetThreadAsync(ThreadId));
 
         Assert.Contains("not the expected JSON", error.Message, StringComparison.Ordinal);
     }
