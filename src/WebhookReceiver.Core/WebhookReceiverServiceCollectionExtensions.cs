@@ -10,6 +10,7 @@ using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Ingress;
+using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Operations;
 using WebhookReceiver.Security;
 
@@ -35,6 +36,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsAnnotationsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, PostgresStorageOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, LangGraphOptionsValidator>());
         services.AddOptions<HostOptions>().Configure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
             host.ShutdownTimeout = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10));
 
@@ -69,6 +71,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new ReceiverJsonNames()));
         services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddLangGraphClients(configuration);
         return builder;
     }
 

@@ -51,9 +51,13 @@ public sealed class WebhookReceiverOptions
     [Required, ValidateObjectMembers]
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>The LangGraph deployments the receiver may call back; none configured, it never does.</summary>
+    [Required, ValidateObjectMembers]
+    public LangGraphApi.LangGraphOptions LangGraph { get; set; } = new();
+
     /// <summary>Every configured secret: what logs, responses and error messages must never show.</summary>
     public IEnumerable<string> Secrets() =>
-        Tokens.Concat(AdminKeys).Concat(Handlers.Forward.SelectMany(f => f.SigningSecrets())).Where(s => !string.IsNullOrEmpty(s));
+        Tokens.Concat(AdminKeys).Concat(Handlers.Forward.SelectMany(f => f.SigningSecrets())).Concat(LangGraph.Secrets()).Where(s => !string.IsNullOrEmpty(s));
 }
 
 public sealed class StorageOptions

@@ -9,11 +9,18 @@ public sealed class HandlerFilter
     private readonly List<string> _assistants = [];
     private readonly List<string> _graphs = [];
     private readonly List<KeyValuePair<string, string>> _metadata = [];
+    private readonly List<string> _crons = [];
 
     public IReadOnlyList<string> Statuses => _statuses;
     public IReadOnlyList<string> Assistants => _assistants;
     public IReadOnlyList<string> Graphs => _graphs;
     public IReadOnlyList<KeyValuePair<string, string>> Metadata => _metadata;
+
+    /// <summary>True once <see cref="ForCron"/> was called: only runs a cron fired.</summary>
+    public bool CronRunsOnly { get; private set; }
+
+    /// <summary>The cron ids <see cref="ForCron"/> accepts; empty with <see cref="CronRunsOnly"/>, any cron.</summary>
+    public IReadOnlyList<string> Crons => _crons;
 
     /// <summary>Only runs that ended with one of these statuses (<c>success</c>, <c>error</c>, ...).</summary>
     public HandlerFilter OnStatus(params string[] statuses)
@@ -48,11 +55,23 @@ public sealed class HandlerFilter
         return this;
     }
 
+    /// <summary>
+    /// Only runs a cron fired (<see cref="LangGraphRun.CronId"/>): one of <paramref name="cronIds"/>, or any cron when none is
+    /// given. Crons run on the Python server only.
+    /// </summary>
+    public HandlerFilter ForCron(params string[] cronIds)
+    {
+        CronRunsOnly = true;
+        _crons.AddRange(cronIds);
+        return this;
+    }
+
     public bool Matches(LangGraphRun run) =>
         AnyOrNone(_statuses, run.Status)
         && AnyOrNone(_assistants, run.AssistantId)
         && AnyOrNone(_graphs, run.GraphId)
-        && _metadata.TrueForAll(m => run.MetadataValue(m.Key) == m.Value);
+        && _metadata.TrueForAll(m => run.MetadataValue(m.Key) == m.Value)
+        && (!CronRunsOnly || (run.CronId is { } cronId && AnyOrNone(_crons, cronId)));
 
     private static bool AnyOrNone(List<string> accepted, string? value) =>
         accepted.Count == 0 || (value is not null && accepted.Contains(value, StringComparer.Ordinal));

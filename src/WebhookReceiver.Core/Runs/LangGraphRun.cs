@@ -57,6 +57,28 @@ public sealed class LangGraphRun
     /// <summary>How long the run took, when the server sent both ends.</summary>
     public TimeSpan? Duration => RunStartedAt is { } start && RunEndedAt is { } end ? end - start : null;
 
+    /// <summary>
+    /// A stateless run (<c>kwargs.temporary</c> is true: <c>POST /runs</c>, <c>/runs/wait</c> or <c>/runs/stream</c> with the
+    /// default <c>on_completion: "delete"</c>). Its thread and run are deleted before the webhook is sent, so the server can
+    /// never be asked about it (LANGGRAPH-API.md, "Stateless runs").
+    /// </summary>
+    public bool IsTemporary =>
+        Kwargs is { ValueKind: JsonValueKind.Object } k && k.TryGetProperty("temporary", out var temporary) && temporary.ValueKind == JsonValueKind.True;
+
+    /// <summary>
+    /// The cron that fired this run: <c>kwargs.config.configurable.cron_id</c> (where the server's runtime puts it), else
+    /// <c>metadata.cron_id</c> (a marker a cron's own metadata can carry, which survives <c>webhooks.allowed_fields</c>); null
+    /// for a run no cron fired. Crons exist on the Python server only.
+    /// </summary>
+    public string? CronId => ConfigurableValue("cron_id") ?? MetadataValue("cron_id");
+
+    /// <summary>
+    /// How the receiver got this run: <see cref="Runs.WebhookSource.Webhook"/> when the server posted it, or
+    /// <see cref="Runs.WebhookSource.Sweep"/> when the receiver recovered it from the server's API. Set by the receiver, never
+    /// read from the body.
+    /// </summary>
+    public WebhookSource WebhookSource { get; init; } = WebhookSource.Webhook;
+
     /// <summary>A string value of <c>metadata</c>, or null.</summary>
     public string? MetadataValue(string key) => Metadata is { ValueKind: JsonValueKind.Object } metadata ? String(metadata, key) : null;
 
@@ -169,4 +191,14 @@ public sealed class LangGraphRun
         var message = String(error, "message");
         return type is null ? message ?? error.GetRawText() : message is null ? type : $"{type}: {message}";
     }
+}
+
+/// <summary>How a stored run reached the receiver; stored and shown in lower case (<c>webhook</c>, <c>sweep</c>).</summary>
+public enum WebhookSource
+{
+    /// <summary>The LangGraph server posted it to the webhook route.</summary>
+    Webhook,
+
+    /// <summary>The receiver found it through the LangGraph API after its webhook never arrived.</summary>
+    Sweep,
 }
