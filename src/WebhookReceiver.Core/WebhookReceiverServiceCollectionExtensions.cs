@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Serilog;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
@@ -35,8 +34,15 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsAnnotationsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, PostgresStorageOptionsValidator>());
-        services.AddOptions<HostOptions>().Configure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
-            host.ShutdownTimeout = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10));
+        // Raised so the dispatcher's grace fits in the host's shutdown; never lowered below what the host chose.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
+        {
+            var needed = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
@@ -56,26 +62,28 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService<RetentionService>();
 
         services.AddIngressLimits();
-        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        // The receiver writes its errors through IProblemDetailsService; the host's own customization runs first and is kept.
+        services.AddProblemDetails();
+        services.PostConfigure<ProblemDetailsOptions>(problems =>
         {
-            // Binding errors say which parameter was wrong; other exceptions stay opaque.
-            if (context.Exception is BadHttpRequestException bad)
+            var hostCustomization = problems.CustomizeProblemDetails;
+            problems.CustomizeProblemDetails = context =>
             {
-                context.ProblemDetails.Detail = bad.Message;
-            }
+                hostCustomization?.Invoke(context);
+                // Binding errors say which parameter was wrong; other exceptions stay opaque.
+                if (context.Exception is BadHttpRequestException bad && context.ProblemDetails.Detail is null)
+                {
+                    context.ProblemDetails.Detail = bad.Message;
+                }
+            };
         });
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower);
-        services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);
+        // A check only: the host maps its health routes and picks checks by the ready tag.
+        services.AddHealthChecks().AddCheck<InboxHealthCheck>(InboxHealthCheck.Name, tags: [InboxHealthCheck.ReadyTag]);
+        services.AddHostedService<MissingTokensWarning>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         return builder;
     }
-
-    /// <summary>Serilog for every log, configured from the <c>Serilog</c> section, with secrets scrubbed from every event.</summary>
-    public static IServiceCollection AddWebhookReceiverSerilog(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddSerilog((provider, logger) => logger
-            .ReadFrom.Configuration(configuration)
-            .ReadFrom.Services(provider)
-            .Enrich.With(new SecretScrubbingEnricher(provider.GetRequiredService<SecretRedactor>())));
 
     private sealed class WebhookReceiverMarker;
 }
