@@ -88,7 +88,7 @@ public sealed class GuestAppTests : IDisposable
         var client = app.GetTestClient();
 
         var own = await (await client.GetAsync("/problem")).Content.ReadFromJsonAsync<JsonElement>();
-        var receivers = await client.GetAsync("/webhooks/langgraph?token=wrong");
+        var receivers = await client.PostAsync("/webhooks/langgraph?token=wrong", new StringContent("{}"));
 
         Assert.Equal("guest", own.GetProperty("app").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, receivers.StatusCode);

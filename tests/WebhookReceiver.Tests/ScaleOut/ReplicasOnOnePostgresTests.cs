@@ -11,6 +11,7 @@ namespace WebhookReceiver.Tests.ScaleOut;
 
 /// <summary>Tests that start several service processes: run after the others, one at a time, so their timings hold on a small machine.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
+[Trait("Category", "System")]
 public sealed class ServiceFleet
 {
     public const string Name = "Service fleet";
