@@ -43,7 +43,7 @@ public sealed class GuestAppTests : IDisposable
         builder.Configuration.AddInMemoryCollection(settings ?? []);
         if (logs is not null)
         {
-            builder.Logging.AddProvider(logs);
+            builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
         }
 
         builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context => context.ProblemDetails.Extensions["app"] = "guest");
@@ -186,6 +186,25 @@ public sealed class GuestAppTests : IDisposable
         await using var app = await StartGuestAsync(logs: logs);
 
         Assert.DoesNotContain(logs.Entries, e => e.Message.Contains("No webhook token is configured", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Without_serilog_the_librarys_own_logs_never_carry_the_token_while_aspnets_request_line_does_at_information()
+    {
+        var logs = new CapturedLogs();
+        await using var app = await StartGuestAsync(logs: logs);
+        var run = Payloads.Run();
+        run["kwargs"] = new System.Text.Json.Nodes.JsonObject { ["webhook"] = $"https://host/webhooks/langgraph?token={TestApp.Token}" };
+
+        var answer = await app.GetTestClient().PostAsync($"/webhooks/langgraph?token={TestApp.Token}", new StringContent(run.ToJsonString()));
+        Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
+        await Eventually.MatchAsync(() => Task.FromResult(logs.Entries.ToList()),
+            entries => entries.Any(e => e.Category.StartsWith("WebhookReceiver.Handlers", StringComparison.Ordinal)));
+
+        Assert.DoesNotContain(logs.Entries, e => e.Category.StartsWith("WebhookReceiver", StringComparison.Ordinal) && e.Message.Contains(TestApp.Token, StringComparison.Ordinal));
+        // Why the README tells a host without Serilog to keep this category at Warning.
+        Assert.Contains(logs.Entries, e => e.Category == "Microsoft.AspNetCore.Hosting.Diagnostics" && e.Level == LogLevel.Information
+            && e.Message.Contains(TestApp.Token, StringComparison.Ordinal));
     }
 
     private async Task<WebApplication> StartGuestWithOpenApiAsync()
