@@ -19,7 +19,10 @@ public static class WebhookReceiverServiceCollectionExtensions
     /// <summary>
     /// Adds the receiver: options from the <c>WebhookReceiver</c> section (validated at start-up), the inbox, the ingest
     /// queue, the dispatcher, and the built-in handlers (switched on in configuration). Calling it again adds nothing.
-    /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers.
+    /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers. Of what the host owns it touches only: a health
+    /// check (<see cref="InboxHealthCheck.Name"/>, tag <c>ready</c>; the host maps routes), the meter <c>WebhookReceiver</c>,
+    /// problem details (composed with the host's customization), the rate limiter's policy for its route, and the shutdown
+    /// timeout (raised to <c>Dispatch:ShutdownGrace</c> + 10 s when shorter, never lowered).
     /// </summary>
     public static WebhookReceiverBuilder AddWebhookReceiver(this IServiceCollection services, IConfiguration configuration)
     {

@@ -11,7 +11,6 @@ namespace WebhookReceiver.Tests.ScaleOut;
 
 /// <summary>Tests that start several service processes: run after the others, one at a time, so their timings hold on a small machine.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-[Trait("Category", "System")]
 public sealed class ServiceFleet
 {
     public const string Name = "Service fleet";
@@ -23,6 +22,7 @@ public sealed class ServiceFleet
 /// replica had in flight (at-least-once: its leases expire and another replica runs those deliveries again).
 /// </summary>
 [Collection(ServiceFleet.Name)]
+[Trait("Category", "System")]
 public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
 {
     private const int ReplicaCount = 3;
