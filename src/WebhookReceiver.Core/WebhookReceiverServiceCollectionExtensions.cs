@@ -3,7 +3,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using Serilog;
 using WebhookReceiver;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Dispatch;
@@ -21,7 +20,10 @@ public static class WebhookReceiverServiceCollectionExtensions
     /// <summary>
     /// Adds the receiver: options from the <c>WebhookReceiver</c> section (validated at start-up), the inbox, the ingest
     /// queue, the dispatcher, and the built-in handlers (switched on in configuration). Calling it again adds nothing.
-    /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers.
+    /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers. Of what the host owns it touches only: a health
+    /// check (<see cref="InboxHealthCheck.Name"/>, tag <c>ready</c>; the host maps routes), the meter <c>WebhookReceiver</c>,
+    /// problem details (composed with the host's customization), the rate limiter's policy for its route, and the shutdown
+    /// timeout (raised to <c>Dispatch:ShutdownGrace</c> + 10 s when shorter, never lowered).
     /// </summary>
     public static WebhookReceiverBuilder AddWebhookReceiver(this IServiceCollection services, IConfiguration configuration)
     {
@@ -37,8 +39,15 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, PostgresStorageOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, LangGraphOptionsValidator>());
-        services.AddOptions<HostOptions>().Configure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
-            host.ShutdownTimeout = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10));
+        // Raised so the dispatcher's grace fits in the host's shutdown; never lowered below what the host chose.
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
+        {
+            var needed = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10);
+            if (host.ShutdownTimeout < needed)
+            {
+                host.ShutdownTimeout = needed;
+            }
+        });
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
@@ -59,28 +68,30 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService<RetentionService>();
 
         services.AddIngressLimits();
-        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+        // The receiver writes its errors through IProblemDetailsService; the host's own customization runs first and is kept.
+        services.AddProblemDetails();
+        services.PostConfigure<ProblemDetailsOptions>(problems =>
         {
-            // Binding errors say which parameter was wrong; other exceptions stay opaque.
-            if (context.Exception is BadHttpRequestException bad)
+            var hostCustomization = problems.CustomizeProblemDetails;
+            problems.CustomizeProblemDetails = context =>
             {
-                context.ProblemDetails.Detail = bad.Message;
-            }
+                hostCustomization?.Invoke(context);
+                // Binding errors say which parameter was wrong; other exceptions stay opaque.
+                if (context.Exception is BadHttpRequestException bad && context.ProblemDetails.Detail is null)
+                {
+                    context.ProblemDetails.Detail = bad.Message;
+                }
+            };
         });
         // The receiver's own types in snake_case; the host's naming policy stays the host's.
         services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new ReceiverJsonNames()));
-        services.AddHealthChecks().AddCheck<InboxHealthCheck>("inbox", tags: [InboxHealthCheck.ReadyTag]);
+        // A check only: the host maps its health routes and picks checks by the ready tag.
+        services.AddHealthChecks().AddCheck<InboxHealthCheck>(InboxHealthCheck.Name, tags: [InboxHealthCheck.ReadyTag]);
+        services.AddHostedService<MissingTokensWarning>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddLangGraphClients(configuration);
         return builder;
     }
-
-    /// <summary>Serilog for every log, configured from the <c>Serilog</c> section, with secrets scrubbed from every event.</summary>
-    public static IServiceCollection AddWebhookReceiverSerilog(this IServiceCollection services, IConfiguration configuration) =>
-        services.AddSerilog((provider, logger) => logger
-            .ReadFrom.Configuration(configuration)
-            .ReadFrom.Services(provider)
-            .Enrich.With(new SecretScrubbingEnricher(provider.GetRequiredService<SecretRedactor>())));
 
     private sealed class WebhookReceiverMarker;
 }

@@ -1,4 +1,8 @@
 using Serilog;
+using WebhookReceiver.ApiDocs;
+using WebhookReceiver.Health;
+using WebhookReceiver.Http;
+using WebhookReceiver.Observability;
 
 // The container's HEALTHCHECK runs the same assembly as a probe: see HealthProbe.
 if (HealthProbe.IsRequested(args))
@@ -15,24 +19,23 @@ try
     // whether the service is started from the repository root, from its project folder or from a publish folder.
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-    builder.Services.AddWebhookReceiverSerilog(builder.Configuration);
+    builder.Services.AddScrubbedSerilog(builder.Configuration);
     builder.Services.AddWebhookReceiver(builder.Configuration);
-    builder.Services.AddWebhookReceiverMetrics(builder.Configuration);
-    builder.Services.AddWebhookReceiverOpenApi();
+    builder.Services.AddMetricsExport(builder.Configuration);
+    builder.Services.AddTrustedProxies();
+    builder.Services.AddApiDocs();
 
     var app = builder.Build();
 
     app.UseSerilogRequestLogging();
+    app.UseHttpProblems();
+    app.UseTrustedProxies();
     app.UseWebhookReceiver();
 
     app.MapWebhookReceiver();
-    app.MapWebhookReceiverMetrics();
-    app.MapOpenApi();
-    app.UseSwaggerUI(swagger =>
-    {
-        swagger.SwaggerEndpoint("/openapi/v1.json", "WebhookReceiver v1");
-        swagger.DocumentTitle = "WebhookReceiver";
-    });
+    app.MapHealth();
+    app.MapMetricsScrape();
+    app.MapApiDocs();
 
     await app.RunAsync();
     return 0;

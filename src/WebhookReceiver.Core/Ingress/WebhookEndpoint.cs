@@ -75,7 +75,7 @@ public static class WebhookEndpoint
         WebhookTokens tokens,
         HandlerCatalog handlers,
         InboxWriter inbox,
-        ConcurrencyLimiter inFlight,
+        IngestConcurrency inFlight,
         TimeProvider time,
         IOptions<WebhookReceiverOptions> options,
         CancellationToken cancellationToken)

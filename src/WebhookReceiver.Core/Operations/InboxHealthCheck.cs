@@ -6,6 +6,10 @@ namespace WebhookReceiver.Operations;
 /// <summary>Ready means the inbox can be written: a webhook that arrives now would be stored.</summary>
 public sealed class InboxHealthCheck(IWebhookInbox inbox) : IHealthCheck
 {
+    /// <summary>The check's name in the host's health report; prefixed so it cannot collide with the host's own checks.</summary>
+    public const string Name = "webhook-receiver-inbox";
+
+    /// <summary>The tag a host's readiness route selects (the service's <c>/health/ready</c> does).</summary>
     public const string ReadyTag = "ready";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)

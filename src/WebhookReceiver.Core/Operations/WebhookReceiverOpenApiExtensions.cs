@@ -8,9 +8,16 @@ using WebhookReceiver.Ingress;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>The OpenAPI document (<c>/openapi/v1.json</c>) that Swagger UI reads: the admin key as "Authorize", and an example webhook.</summary>
+/// <summary>
+/// The receiver's own named OpenAPI document, <see cref="DocumentName"/> (served by the host's <c>MapOpenApi()</c> at
+/// <c>/openapi/webhook-receiver.json</c>): the receiver's endpoints only, the admin key as "Authorize", and an example
+/// webhook. The host's own documents (such as <c>v1</c>) do not list the receiver's endpoints.
+/// </summary>
 public static class WebhookReceiverOpenApiExtensions
 {
+    /// <summary>The document's name, and the OpenAPI group name of every receiver endpoint.</summary>
+    public const string DocumentName = "webhook-receiver";
+
     /// <summary>What a LangGraph server sends when a run finishes (JS server shape; Python sends the same fields).</summary>
     public const string ExampleWebhook = """
         {
@@ -31,8 +38,9 @@ public static class WebhookReceiverOpenApiExtensions
         """;
 
     public static IServiceCollection AddWebhookReceiverOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(options =>
+        services.AddOpenApi(DocumentName, options =>
         {
+            options.ShouldInclude = description => description.GroupName == DocumentName;
             options.AddDocumentTransformer((document, _, _) =>
             {
                 document.Info.Title = "WebhookReceiver";

@@ -3,6 +3,7 @@ using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Configuration;
 
+[Trait("Category", "System")]
 public sealed class StartupConfigurationTests
 {
     [Theory]

@@ -15,6 +15,7 @@ namespace WebhookReceiver.Tests.Container;
 /// Dockerfile, so that what is tested is what the image builds. Not proven here: the base images, the layer cache, the
 /// non-root user's permissions and the volume itself.
 /// </summary>
+[Trait("Category", "System")]
 public sealed class ContainerTests(ITestOutputHelper output)
 {
     private const string Token = "container-token-eeeeeeeeeeeeeeeeeeeeeeeeeee";

@@ -32,6 +32,7 @@ public sealed class AbuseLimitTests
         Assert.Equal(HttpStatusCode.NotFound, notStored.StatusCode);
     }
 
+    [Trait("Category", "System")]
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -81,6 +82,7 @@ public sealed class AbuseLimitTests
         }
     }
 
+    [Trait("Category", "System")]
     [Fact]
     public async Task Past_the_in_flight_cap_a_webhook_is_shed_with_503_at_once_and_the_held_one_still_completes()
     {

@@ -117,7 +117,7 @@ public sealed class BadInputTests
         var routes = new[]
         {
             "/webhooks/langgraph", "/webhooks/langgraph?token=" + TestApp.Token, "/api/webhooks", "/api/webhooks/1", "/api/runs/x",
-            "/api/webhooks/1/replay", "/api/dead-letters/replay", "/api/handlers", "/health/live", "/health/ready", "/openapi/v1.json", "/swagger",
+            "/api/webhooks/1/replay", "/api/dead-letters/replay", "/api/handlers", "/health/live", "/health/ready", "/openapi/webhook-receiver.json", "/swagger",
         };
 
         foreach (var route in routes)

@@ -14,6 +14,7 @@ namespace WebhookReceiver.Tests.Hardening;
 /// and dispatched afterwards; nothing may be answered 5xx.
 /// </summary>
 [Collection(ServiceFleet.Name)]
+[Trait("Category", "System")]
 public sealed partial class CrashSafetyTests(ITestOutputHelper output)
 {
     private const int Senders = 8;

@@ -6,6 +6,7 @@ using WebhookReceiver.Tests.Infrastructure;
 namespace WebhookReceiver.Tests.Hardening;
 
 /// <summary>With every log category at its most verbose, a full run leaks no token, admin key or forward secret anywhere.</summary>
+[Trait("Category", "System")]
 public sealed class SecretLeakTests
 {
     private const string ForwardSecret = "whsec_c2VjcmV0LWZvci10aGUtbGVhay10ZXN0LTAxMjM0NTY=";

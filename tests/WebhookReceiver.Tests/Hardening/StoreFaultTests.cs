@@ -12,6 +12,7 @@ namespace WebhookReceiver.Tests.Hardening;
 /// itself once the store is back, and lose nothing it acknowledged.
 /// </summary>
 [Collection(ServiceFleet.Name)]
+[Trait("Category", "System")]
 public sealed class StoreFaultTests(ITestOutputHelper output)
 {
     private const int Senders = 4;

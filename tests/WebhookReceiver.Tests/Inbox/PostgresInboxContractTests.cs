@@ -6,6 +6,7 @@ using WebhookReceiver.Tests.Infrastructure;
 namespace WebhookReceiver.Tests.Inbox;
 
 /// <summary>The inbox contract on a real PostgreSQL server, in a database of the test's own.</summary>
+[Trait("Category", "System")]
 public sealed class PostgresInboxContractTests : InboxContractTests
 {
     private PostgresDatabase? _database;

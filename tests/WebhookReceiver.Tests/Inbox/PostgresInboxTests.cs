@@ -6,6 +6,7 @@ using WebhookReceiver.Tests.Infrastructure;
 namespace WebhookReceiver.Tests.Inbox;
 
 /// <summary>What only the shared PostgreSQL inbox must do: replicas starting together, and leaving each other's work alone.</summary>
+[Trait("Category", "System")]
 public sealed class PostgresInboxTests
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);

@@ -6,6 +6,7 @@ using WebhookReceiver.Tests.Infrastructure;
 namespace WebhookReceiver.Tests.Ingress;
 
 /// <summary>The built service as a process on a real loopback socket, over a real SQLite file.</summary>
+[Trait("Category", "System")]
 public sealed class KestrelIngestTests
 {
     [Fact]

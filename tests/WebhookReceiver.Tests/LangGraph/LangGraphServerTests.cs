@@ -10,6 +10,7 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// Every run must be stored exactly once with the ids and status the server gave it, be handed to the handler once,
 /// and come back from the query API with the token redacted.
 /// </summary>
+[Trait("Category", "System")]
 public sealed class LangGraphServerTests(LangGraphServerFixture server) : IClassFixture<LangGraphServerFixture>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);

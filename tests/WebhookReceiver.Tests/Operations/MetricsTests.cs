@@ -27,6 +27,7 @@ public sealed class MetricsTests
 {
     private const string Unreachable = "unreachable";
 
+    [Trait("Category", "System")]
     [Fact]
     public async Task Scrape_counts_webhooks_by_outcome_and_deliveries_by_handler_and_outcome()
     {
@@ -81,6 +82,7 @@ public sealed class MetricsTests
         }
     }
 
+    [Trait("Category", "System")]
     [Fact]
     public async Task Pending_deliveries_gauge_counts_deliveries_waiting_for_a_retry()
     {
@@ -103,6 +105,7 @@ public sealed class MetricsTests
         Assert.Null(metrics.Value("webhookreceiver_dead_letters_total"));
     }
 
+    [Trait("Category", "System")]
     [Theory]
     [InlineData("OTEL_EXPORTER_OTLP_ENDPOINT", "")]
     [InlineData("WebhookReceiver__Metrics__OtlpEndpoint", "/v1/metrics")]

@@ -22,6 +22,7 @@ public sealed class ServiceFleet
 /// replica had in flight (at-least-once: its leases expire and another replica runs those deliveries again).
 /// </summary>
 [Collection(ServiceFleet.Name)]
+[Trait("Category", "System")]
 public sealed class ReplicasOnOnePostgresTests(ITestOutputHelper output)
 {
     private const int ReplicaCount = 3;

@@ -8,6 +8,7 @@ using static Microsoft.Playwright.Assertions;
 namespace WebhookReceiver.Tests.SwaggerUi;
 
 /// <summary>Swagger UI as a person uses it: in a real browser, against the service on a real socket.</summary>
+[Trait("Category", "System")]
 public sealed class SwaggerUiBrowserTests(ITestOutputHelper output)
 {
     private static readonly LocatorAssertionsToBeVisibleOptions Visible = new() { Timeout = 20_000 };

@@ -2,7 +2,7 @@ using Serilog.Core;
 using Serilog.Events;
 using WebhookReceiver.Security;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Observability;
 
 /// <summary>
 /// Rewrites every log property that holds a secret, whichever component logged it: ASP.NET's own hosting log prints the

@@ -1,24 +1,20 @@
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Operations;
-using WebhookReceiver.Security;
 
-namespace Microsoft.Extensions.DependencyInjection;
+namespace WebhookReceiver.Observability;
 
 /// <summary>
-/// OpenTelemetry for the host: the receiver's meter plus ASP.NET Core and runtime metrics, scraped by Prometheus at
-/// <c>WebhookReceiver:Metrics:Path</c> and pushed over OTLP when an endpoint is configured. An app that already sets up
-/// OpenTelemetry itself calls neither and adds <c>.AddMeter("WebhookReceiver")</c> to its own meter provider.
+/// The service's OpenTelemetry: the receiver's meter (<see cref="ReceiverMetrics.MeterName"/>) plus ASP.NET Core and
+/// runtime metrics, scraped by Prometheus at <c>WebhookReceiver:Metrics:Path</c> and pushed over OTLP when an endpoint is
+/// configured. The library itself only emits the meter; an app adopting it adds <c>.AddMeter("WebhookReceiver")</c> to
+/// its own meter provider.
 /// </summary>
-public static class WebhookReceiverMetricsExtensions
+internal static class MetricsExtensions
 {
-    public static IServiceCollection AddWebhookReceiverMetrics(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddMetricsExport(this IServiceCollection services, IConfiguration configuration)
     {
         // Read now because it decides which exporters exist; the same values are validated with the rest at start-up.
         var settings = configuration.GetSection($"{WebhookReceiverOptions.Section}:Metrics").Get<MetricsOptions>() ?? new MetricsOptions();
@@ -49,28 +45,16 @@ public static class WebhookReceiverMetricsExtensions
         return services;
     }
 
-    /// <summary>Maps the Prometheus scrape endpoint, unless <c>WebhookReceiver:Metrics:Enabled</c> is false.</summary>
-    public static IEndpointRouteBuilder MapWebhookReceiverMetrics(this IEndpointRouteBuilder endpoints)
+    /// <summary>Maps the Prometheus scrape endpoint, unless <c>WebhookReceiver:Metrics:Enabled</c> is false; behind the admin key when <c>RequireAdminKey</c>.</summary>
+    public static IEndpointRouteBuilder MapMetricsScrape(this IEndpointRouteBuilder endpoints)
     {
         var settings = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Metrics;
         if (settings.Enabled)
         {
             endpoints.MapPrometheusScrapingEndpoint(settings.Path, meterProvider: null,
-                configureBranchedPipeline: settings.RequireAdminKey ? branch => branch.Use(RequireAdminKeyAsync) : null, optionsName: null);
+                configureBranchedPipeline: settings.RequireAdminKey ? branch => branch.UseWebhookReceiverAdminKey() : null, optionsName: null);
         }
 
         return endpoints;
-    }
-
-    private static async Task RequireAdminKeyAsync(HttpContext context, RequestDelegate next)
-    {
-        if (context.RequestServices.GetRequiredService<AdminKeys>().Authenticate(context.Request))
-        {
-            await next(context);
-            return;
-        }
-
-        var result = Problems.Unauthorized();
-        await result.ExecuteAsync(context);
     }
 }

@@ -1,0 +1,24 @@
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+
+namespace WebhookReceiver.Ingress;
+
+/// <summary>
+/// The cap on webhooks read at once (<c>WebhookReceiver:Limits:MaxConcurrentIngests</c>), without a queue: a request over
+/// it is answered 503 at once. Our own type, so the host's container never holds a bare <see cref="ConcurrencyLimiter"/>
+/// that another library could resolve by mistake.
+/// </summary>
+public sealed class IngestConcurrency(IOptions<WebhookReceiverOptions> options) : IDisposable
+{
+    private readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = options.Value.Limits.MaxConcurrentIngests,
+        QueueLimit = 0,
+    });
+
+    /// <summary>A slot, or a lease with <see cref="RateLimitLease.IsAcquired"/> false when every slot is taken; dispose it when done.</summary>
+    public RateLimitLease AttemptAcquire() => _limiter.AttemptAcquire();
+
+    public void Dispose() => _limiter.Dispose();
+}
