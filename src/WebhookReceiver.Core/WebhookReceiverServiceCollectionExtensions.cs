@@ -41,6 +41,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<WebhookTokens>();
+        services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();

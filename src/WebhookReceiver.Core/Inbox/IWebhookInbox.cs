@@ -9,10 +9,20 @@ public interface IWebhookInbox
     /// <summary>Creates or upgrades the schema.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Rewrites, once, the payloads stored before bodies were redacted on arrival (the schema version that introduced it
+    /// left a marker): each payload for which <paramref name="redact"/> returns new bytes is replaced, then the marker
+    /// is removed. Safe to run again or concurrently: a payload already redacted is left alone. Returns the rows rewritten.
+    /// </summary>
+    Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
+
     /// <summary>Makes claims left by a previous run of this process claimable again (engines used by one process only).</summary>
     Task RecoverAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate.</summary>
+    /// <summary>
+    /// Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate, and so is
+    /// a body without a <c>run_id</c> whose bytes (SHA-256) are already stored.
+    /// </summary>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken);
 
     /// <summary>Leases up to <paramref name="max"/> due deliveries to <paramref name="owner"/> until <paramref name="leaseUntil"/>.</summary>
