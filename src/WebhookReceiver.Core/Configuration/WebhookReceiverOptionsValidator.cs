@@ -1,10 +1,15 @@
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Configuration;
 
-/// <summary>Rules that need the environment: outside Development the service refuses to start without real secrets.</summary>
-internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environment) : IValidateOptions<WebhookReceiverOptions>
+/// <summary>
+/// Rules that need the environment: outside Development the service refuses to start without real secrets. In every
+/// environment it refuses a token that cannot travel in a URL as it is, and warns about one that needs care.
+/// </summary>
+internal sealed partial class WebhookReceiverOptionsValidator(IHostEnvironment environment, ILogger<WebhookReceiverOptionsValidator> logger)
+    : IValidateOptions<WebhookReceiverOptions>
 {
     internal const int MinSecretLength = 32;
 
@@ -29,6 +34,18 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
             failures.Add($"WebhookReceiver:Limits:KnownNetworks has '{network}', which is not a network such as 10.0.0.0/8.");
         }
 
+        // LangGraph sends the webhook URL as it was given: '&' and '#' end the query value there, whitespace breaks the URL.
+        if (options.Tokens.Any(t => t.AsSpan().IndexOfAny(UrlBreakingCharacters) >= 0 || t.Any(char.IsWhiteSpace)))
+        {
+            failures.Add("WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0) has a value containing '&', '#' or whitespace, which cannot " +
+                "travel unencoded in the webhook URL's ?token=: use a URL-safe token, such as `openssl rand -hex 32`.");
+        }
+
+        if (options.Tokens.Any(t => t.Contains('%', StringComparison.Ordinal)))
+        {
+            LogPercentInToken(logger);
+        }
+
         if (!environment.IsDevelopment())
         {
             RequireSecrets(options.Tokens, "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0)", failures);
@@ -37,6 +54,12 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static readonly System.Buffers.SearchValues<char> UrlBreakingCharacters = System.Buffers.SearchValues.Create("&#");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
+        "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
+    private static partial void LogPercentInToken(ILogger logger);
 
     private static void RequireSecrets(List<string> values, string setting, List<string> failures)
     {
