@@ -1,15 +1,14 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Configuration;
 
 /// <summary>
 /// Rules that need the environment: outside Development the service refuses to start without real secrets. In every
-/// environment it refuses a token that cannot travel in a URL as it is, and warns about one that needs care.
+/// environment it refuses a token that cannot travel in a URL as it is.
 /// </summary>
-internal sealed partial class WebhookReceiverOptionsValidator(IHostEnvironment environment, ILogger<WebhookReceiverOptionsValidator> logger)
-    : IValidateOptions<WebhookReceiverOptions>
+/// <remarks>It takes no logger: the logger is built from these options (its secret scrubber), so asking for one here deadlocks.</remarks>
+internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environment) : IValidateOptions<WebhookReceiverOptions>
 {
     internal const int MinSecretLength = 32;
 
@@ -41,11 +40,6 @@ internal sealed partial class WebhookReceiverOptionsValidator(IHostEnvironment e
                 "travel unencoded in the webhook URL's ?token=: use a URL-safe token, such as `openssl rand -hex 32`.");
         }
 
-        if (options.Tokens.Any(t => t.Contains('%', StringComparison.Ordinal)))
-        {
-            LogPercentInToken(logger);
-        }
-
         if (!environment.IsDevelopment())
         {
             RequireSecrets(options.Tokens, "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0)", failures);
@@ -56,10 +50,6 @@ internal sealed partial class WebhookReceiverOptionsValidator(IHostEnvironment e
     }
 
     private static readonly System.Buffers.SearchValues<char> UrlBreakingCharacters = System.Buffers.SearchValues.Create("&#");
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
-        "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
-    private static partial void LogPercentInToken(ILogger logger);
 
     private static void RequireSecrets(List<string> values, string setting, List<string> failures)
     {

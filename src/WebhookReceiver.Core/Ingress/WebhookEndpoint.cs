@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
@@ -21,13 +22,18 @@ namespace WebhookReceiver.Ingress;
 public sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
-public static class WebhookEndpoint
+public static partial class WebhookEndpoint
 {
     public const string TokenQueryParameter = "token";
 
     public static RouteHandlerBuilder MapWebhookEndpoint(this IEndpointRouteBuilder endpoints)
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
+        if (options.Tokens.Any(t => t.Contains('%', StringComparison.Ordinal)))
+        {
+            LogPercentInToken(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint)));
+        }
+
         return endpoints.MapPost(options.Path, ReceiveAsync)
             .AddEndpointFilter(RecordOutcomeAsync)
             .RequireRateLimiting(IngressLimits.RatePolicy)
@@ -169,6 +175,10 @@ public static class WebhookEndpoint
             return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, ex.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
+        "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
+    private static partial void LogPercentInToken(ILogger logger);
 
     /// <summary>Longest id, status or graph id that is indexed: LangGraph's are UUIDs and short words.</summary>
     public const int MaxIndexedLength = 512;
