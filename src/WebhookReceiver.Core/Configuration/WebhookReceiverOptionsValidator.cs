@@ -34,7 +34,7 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
         }
 
         // LangGraph sends the webhook URL as it was given: '&' and '#' end the query value there, whitespace breaks the URL.
-        if (options.Tokens.Any(t => t.AsSpan().IndexOfAny(UrlBreakingCharacters) >= 0 || t.Any(char.IsWhiteSpace)))
+        if (options.Tokens.Any(t => t is not null && (t.AsSpan().IndexOfAny(UrlBreakingCharacters) >= 0 || t.Any(char.IsWhiteSpace))))
         {
             failures.Add("WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0) has a value containing '&', '#' or whitespace, which cannot " +
                 "travel unencoded in the webhook URL's ?token=: use a URL-safe token, such as `openssl rand -hex 32`.");

@@ -54,7 +54,8 @@ public sealed class LangGraphRun
     /// <summary>The error as one line of text, whichever shape the server sent.</summary>
     public string? ErrorMessage => Error switch
     {
-        { ValueKind: JsonValueKind.String } e => e.GetString(),
+        // A string .NET cannot hold (a lone surrogate escape) is shown as sent, escapes and all: it is text for people.
+        { ValueKind: JsonValueKind.String } e => Text(e) ?? e.GetRawText(),
         { ValueKind: JsonValueKind.Object } e => JoinErrorParts(e),
         _ => null,
     };
@@ -136,6 +137,11 @@ public sealed class LangGraphRun
             return null;
         }
 
+        return Text(value);
+    }
+
+    private static string? Text(JsonElement value)
+    {
         try
         {
             return value.GetString();

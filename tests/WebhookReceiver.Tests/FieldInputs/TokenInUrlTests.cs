@@ -12,7 +12,7 @@ public sealed class TokenInUrlTests
 {
     private const string Base64Token = "Ab3+Zx9/kQ2+mN7/pL4+tR8/wS6+vU1/yX5=";
 
-    private static TestApp App() => new(new() { ["WebhookReceiver:Tokens:0"] = Base64Token, ["WebhookReceiver:Tokens:1"] = null });
+    private static TestApp App() => new(new() { ["WebhookReceiver:Tokens:0"] = Base64Token });
 
     private static async Task<HttpStatusCode> PostAsync(TestApp app, string query, AuthenticationHeaderValue? authorization = null)
     {
