@@ -15,7 +15,8 @@ public sealed class OrderStatusUpdater(OrderBook orders) : IWebhookHandler
 
         var state = run.Status == "success" ? "answered" : "needs_attention";
         // Idempotent: a retried or replayed delivery of this run records the same state again, harmlessly.
-        orders.Record(orderId, run.RunId, state, run.ErrorMessage);
+        // A body trimmed without run_id (webhooks.allowed_fields) is still a run: the stored webhook's id stands in for it.
+        orders.Record(orderId, run.RunId ?? $"webhook-{context.WebhookId}", state, run.ErrorMessage);
         return Task.CompletedTask;
     }
 }

@@ -52,6 +52,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<WebhookTokens>();
+        services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
         services.AddAdminKeyAuthentication();
         services.TryAddSingleton<HandlerCatalog>();

@@ -3,7 +3,11 @@ using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Configuration;
 
-/// <summary>Rules that need the environment: outside Development the service refuses to start without real secrets.</summary>
+/// <summary>
+/// Rules that need the environment: outside Development the service refuses to start without real secrets. In every
+/// environment it refuses a token that cannot travel in a URL as it is.
+/// </summary>
+/// <remarks>It takes no logger: the logger is built from these options (its secret scrubber), so asking for one here deadlocks.</remarks>
 internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environment) : IValidateOptions<WebhookReceiverOptions>
 {
     internal const int MinSecretLength = 32;
@@ -42,6 +46,13 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
             failures.Add($"WebhookReceiver:Limits:KnownNetworks has '{network}', which is not a network such as 10.0.0.0/8.");
         }
 
+        // LangGraph sends the webhook URL as it was given: '&' and '#' end the query value there, whitespace breaks the URL.
+        if (options.Tokens.Any(t => t is not null && (t.AsSpan().IndexOfAny(UrlBreakingCharacters) >= 0 || t.Any(char.IsWhiteSpace))))
+        {
+            failures.Add("WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0) has a value containing '&', '#' or whitespace, which cannot " +
+                "travel unencoded in the webhook URL's ?token=: use a URL-safe token, such as `openssl rand -hex 32`.");
+        }
+
         if (!environment.IsDevelopment())
         {
             RequireSecrets(options.Tokens, "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0)", failures);
@@ -50,6 +61,8 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    private static readonly System.Buffers.SearchValues<char> UrlBreakingCharacters = System.Buffers.SearchValues.Create("&#");
 
     private static void RequireSecrets(List<string> values, string setting, List<string> failures)
     {

@@ -153,9 +153,9 @@ public sealed partial class Dispatcher(
             await using var scope = scopes.CreateAsyncScope();
             var handler = catalog.Find(delivery.Handler)?.Create(scope.ServiceProvider)
                 ?? throw new InvalidOperationException($"No handler is registered as '{delivery.Handler}' any more.");
-            var json = redactor.Redact(System.Text.Encoding.UTF8.GetString(delivery.Payload));
-            var run = LangGraphRun.Parse(json)
-                ?? throw new InvalidOperationException("The stored payload has no run_id.");
+            // Stored minus secrets already (redacted on arrival, older rows by a migration).
+            var run = LangGraphRun.Parse(System.Text.Encoding.UTF8.GetString(delivery.Payload))
+                ?? throw new InvalidOperationException("The stored payload is not a JSON object.");
             var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt);
             // Waits no longer than the token allows, even for a handler that ignores it: the attempt ends on time, its
             // lease is never outlived, and the same delivery never runs twice at once here.

@@ -10,12 +10,12 @@ public sealed partial class LogHandler(ILogger<LogHandler> logger) : IWebhookHan
 
     public Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)
     {
-        LogRun(logger, run.RunId, run.ThreadId, run.AssistantId, run.GraphId, run.Status, run.Duration?.TotalMilliseconds, run.ErrorMessage);
+        LogRun(logger, run.RunId, context.WebhookId, run.ThreadId, run.AssistantId, run.GraphId, run.Status, run.Duration?.TotalMilliseconds, run.ErrorMessage);
         return Task.CompletedTask;
     }
 
     [LoggerMessage(Level = LogLevel.Information,
-        Message = "LangGraph run {RunId} ended {Status}: thread {ThreadId}, assistant {AssistantId}, graph {GraphId}, {DurationMs} ms, error {RunError}")]
-    private static partial void LogRun(ILogger logger, string runId, string? threadId, string? assistantId, string? graphId, string? status,
+        Message = "LangGraph run {RunId} (webhook {WebhookId}) ended {Status}: thread {ThreadId}, assistant {AssistantId}, graph {GraphId}, {DurationMs} ms, error {RunError}")]
+    private static partial void LogRun(ILogger logger, string? runId, long webhookId, string? threadId, string? assistantId, string? graphId, string? status,
         double? durationMs, string? runError);
 }

@@ -10,12 +10,22 @@ public interface IWebhookInbox
     Task MigrateAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// Rewrites, once, the payloads stored before bodies were redacted on arrival (the schema version that introduced it
+    /// left a marker): each payload for which <paramref name="redact"/> returns new bytes is replaced, then the marker
+    /// is removed. Safe to run again or concurrently: a payload already redacted is left alone. Returns the rows rewritten.
+    /// </summary>
+    Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Expires the leases left by a previous run of this process, so the next claim takes them over and records their
     /// attempts as abandoned (engines used by one process only; elsewhere leases are taken over when they expire).
     /// </summary>
     Task RecoverAsync(CancellationToken cancellationToken);
 
-    /// <summary>Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate.</summary>
+    /// <summary>
+    /// Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate, and so is
+    /// a body without a <c>run_id</c> whose bytes (SHA-256) are already stored.
+    /// </summary>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken);
 
     /// <summary>

@@ -1,8 +1,9 @@
 namespace WebhookReceiver.Inbox;
 
-/// <summary>A webhook ready to store: its index columns, the body as received, and the handlers it is for.</summary>
+/// <summary>A webhook ready to store: its index columns, the body as received (minus secrets), and the handlers it is for.</summary>
+/// <param name="RunId">Null when the body has no usable <c>run_id</c>: it is then a duplicate of a stored body with the same bytes.</param>
 public sealed record NewWebhook(
-    string RunId,
+    string? RunId,
     string? ThreadId,
     string? AssistantId,
     string? GraphId,
@@ -91,9 +92,10 @@ public sealed record WebhookQuery
 
 public sealed record WebhookPage(IReadOnlyList<StoredWebhook> Items, long? NextCursor);
 
+/// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
 public sealed record StoredWebhook(
     long Id,
-    string RunId,
+    string? RunId,
     string? ThreadId,
     string? AssistantId,
     string? GraphId,

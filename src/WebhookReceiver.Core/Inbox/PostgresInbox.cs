@@ -67,6 +67,15 @@ public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         ALTER TABLE deliveries ADD COLUMN leased_at BIGINT;
         ALTER TABLE attempts ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
         """,
+        // A body without a run_id is stored too (run_id NULL), known by the SHA-256 of its bytes. Payloads stored before
+        // bodies were redacted on arrival are rewritten once at start-up (pending_jobs).
+        """
+        ALTER TABLE webhooks ALTER COLUMN run_id DROP NOT NULL;
+        ALTER TABLE webhooks ADD COLUMN body_hash BYTEA;
+        CREATE UNIQUE INDEX ux_webhooks_body_hash ON webhooks (body_hash);
+        CREATE TABLE pending_jobs (name TEXT PRIMARY KEY);
+        INSERT INTO pending_jobs (name) VALUES ('redact_payloads');
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;

@@ -1,5 +1,6 @@
 using System.Data;
 using System.Data.Common;
+using System.Security.Cryptography;
 
 namespace WebhookReceiver.Inbox;
 
@@ -85,9 +86,9 @@ public abstract class SqlInbox : IWebhookInbox
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         await using var insert = Command(connection, transaction, """
-            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload)
-            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload)
-            ON CONFLICT (run_id) DO NOTHING
+            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash)
+            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload, @body_hash)
+            ON CONFLICT DO NOTHING
             RETURNING id
             """);
         var runId = Add(insert, "run_id", DbType.String);
@@ -97,9 +98,12 @@ public abstract class SqlInbox : IWebhookInbox
         var status = Add(insert, "status", DbType.String);
         var receivedAt = Add(insert, "received_at", DbType.Int64);
         var payload = Add(insert, "payload", DbType.Binary);
+        var bodyHash = Add(insert, "body_hash", DbType.Binary);
 
-        await using var findExisting = Command(connection, transaction, "SELECT id FROM webhooks WHERE run_id = @run_id");
+        // A body without a run_id is known by its bytes: LangGraph's retries resend them unchanged.
+        await using var findExisting = Command(connection, transaction, "SELECT id FROM webhooks WHERE run_id = @run_id OR body_hash = @body_hash");
         var existingRunId = Add(findExisting, "run_id", DbType.String);
+        var existingHash = Add(findExisting, "body_hash", DbType.Binary);
 
         await using var addDelivery = Command(connection, transaction, """
             INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
@@ -112,10 +116,12 @@ public abstract class SqlInbox : IWebhookInbox
         var results = new AppendResult[batch.Count];
         // Inserted in run_id order: two replicas storing overlapping batches then wait on each other's rows in the same
         // order and never deadlock (PostgreSQL would abort one batch and its senders would be answered 503).
-        foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].RunId, StringComparer.Ordinal))
+        var hashes = batch.Select(w => w.RunId is null ? SHA256.HashData(w.Payload) : null).ToArray();
+        foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].RunId ?? Convert.ToHexString(hashes[i]!), StringComparer.Ordinal))
         {
             var webhook = batch[i];
-            runId.Value = webhook.RunId;
+            runId.Value = (object?)webhook.RunId ?? DBNull.Value;
+            bodyHash.Value = (object?)hashes[i] ?? DBNull.Value;
             threadId.Value = (object?)webhook.ThreadId ?? DBNull.Value;
             assistantId.Value = (object?)webhook.AssistantId ?? DBNull.Value;
             graphId.Value = (object?)webhook.GraphId ?? DBNull.Value;
@@ -137,10 +143,11 @@ public abstract class SqlInbox : IWebhookInbox
             }
             else
             {
-                existingRunId.Value = webhook.RunId;
+                existingRunId.Value = (object?)webhook.RunId ?? DBNull.Value;
+                existingHash.Value = (object?)hashes[i] ?? DBNull.Value;
                 // Gone only if purged between the two statements: then it is not stored, and the sender must be told so.
                 var existing = await findExisting.ExecuteScalarAsync(cancellationToken)
-                    ?? throw new InvalidOperationException("The stored webhook with this run_id was purged while a repeat arrived.");
+                    ?? throw new InvalidOperationException("The stored webhook with this run_id (or body) was purged while a repeat arrived.");
                 results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
             }
         }
@@ -457,6 +464,70 @@ public abstract class SqlInbox : IWebhookInbox
         return total;
     }
 
+    /// <summary>The marker a migration leaves for <see cref="RedactStoredPayloadsAsync"/>, in table <c>pending_jobs</c>.</summary>
+    protected const string RedactPayloadsJob = "redact_payloads";
+
+    public async Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using (var pending = Command(connection, null, "SELECT COUNT(*) FROM pending_jobs WHERE name = @name"))
+        {
+            Add(pending, "name", DbType.String, RedactPayloadsJob);
+            if (Convert.ToInt64(await pending.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+            {
+                return 0;
+            }
+        }
+
+        // In batches by id, each rewritten in its own short transaction: a large inbox is never held in memory or locked whole.
+        const int BatchSize = 200;
+        var rewritten = 0;
+        long after = 0;
+        while (true)
+        {
+            var batch = new List<(long Id, byte[] Payload)>(BatchSize);
+            await using (var read = Command(connection, null, "SELECT id, payload FROM webhooks WHERE id > @after ORDER BY id LIMIT @limit"))
+            {
+                Add(read, "after", DbType.Int64, after);
+                Add(read, "limit", DbType.Int32, BatchSize);
+                await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    batch.Add((reader.GetInt64(0), reader.GetFieldValue<byte[]>(1)));
+                }
+            }
+
+            if (batch.Count == 0)
+            {
+                break;
+            }
+
+            after = batch[^1].Id;
+            var changed = batch.Select(row => (row.Id, Payload: redact(row.Payload))).Where(row => row.Payload is not null).ToList();
+            if (changed.Count > 0)
+            {
+                using var turn = await WaitWriteTurnAsync(cancellationToken);
+                await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+                await using var update = Command(connection, transaction, "UPDATE webhooks SET payload = @payload WHERE id = @id");
+                var payload = Add(update, "payload", DbType.Binary);
+                var id = Add(update, "id", DbType.Int64);
+                foreach (var row in changed)
+                {
+                    payload.Value = row.Payload;
+                    id.Value = row.Id;
+                    rewritten += await update.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+
+        await using var done = Command(connection, null, "DELETE FROM pending_jobs WHERE name = @name");
+        Add(done, "name", DbType.String, RedactPayloadsJob);
+        await done.ExecuteNonQueryAsync(cancellationToken);
+        return rewritten;
+    }
+
     public virtual async Task PingAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -537,7 +608,7 @@ public abstract class SqlInbox : IWebhookInbox
         {
             rows.Add(new StoredWebhook(
                 reader.GetInt64(0),
-                reader.GetString(1),
+                NullableString(reader, 1),
                 NullableString(reader, 2),
                 NullableString(reader, 3),
                 NullableString(reader, 4),

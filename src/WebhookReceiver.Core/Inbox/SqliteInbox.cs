@@ -63,6 +63,34 @@ public sealed class SqliteInbox : SqlInbox, IDisposable
         ALTER TABLE deliveries ADD COLUMN leased_at INTEGER;
         ALTER TABLE attempts ADD COLUMN abandoned INTEGER NOT NULL DEFAULT 0;
         """,
+        // A body without a run_id is stored too (run_id NULL), known by the SHA-256 of its bytes. SQLite cannot make a
+        // column nullable in place, so the table is rebuilt with its ids, rows and id sequence (MigrateAsync turns foreign
+        // keys off around it, as SQLite's own procedure for this requires). Payloads stored before bodies were redacted on
+        // arrival are rewritten once at start-up (pending_jobs).
+        """
+        CREATE TABLE webhooks_rebuilt (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT UNIQUE,
+            thread_id TEXT,
+            assistant_id TEXT,
+            graph_id TEXT,
+            status TEXT,
+            received_at INTEGER NOT NULL,
+            payload BLOB NOT NULL,
+            body_hash BLOB UNIQUE
+        );
+        INSERT INTO webhooks_rebuilt (id, run_id, thread_id, assistant_id, graph_id, status, received_at, payload)
+            SELECT id, run_id, thread_id, assistant_id, graph_id, status, received_at, payload FROM webhooks;
+        DELETE FROM sqlite_sequence WHERE name = 'webhooks_rebuilt';
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'webhooks_rebuilt', seq FROM sqlite_sequence WHERE name = 'webhooks';
+        DROP TABLE webhooks;
+        ALTER TABLE webhooks_rebuilt RENAME TO webhooks;
+        CREATE INDEX ix_webhooks_received_at ON webhooks (received_at);
+        CREATE INDEX ix_webhooks_thread_id ON webhooks (thread_id);
+        CREATE INDEX ix_webhooks_assistant_id ON webhooks (assistant_id);
+        CREATE TABLE pending_jobs (name TEXT PRIMARY KEY);
+        INSERT INTO pending_jobs (name) VALUES ('redact_payloads');
+        """,
     ];
 
     private readonly string _connectionString;
@@ -163,6 +191,13 @@ public sealed class SqliteInbox : SqlInbox, IDisposable
             await wal.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // Off outside the transaction (it cannot change inside one), so that a migration may rebuild a referenced table;
+        // the references are checked before the commit instead.
+        await using (var foreignKeysOff = Command(connection, null, "PRAGMA foreign_keys = OFF;"))
+        {
+            await foreignKeysOff.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var version = Command(connection, transaction, "PRAGMA user_version;");
         var current = Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
@@ -172,7 +207,17 @@ public sealed class SqliteInbox : SqlInbox, IDisposable
             await migrate.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await using (var check = Command(connection, transaction, "PRAGMA foreign_key_check;"))
+        {
+            if (await check.ExecuteScalarAsync(cancellationToken) is not null)
+            {
+                throw new InvalidOperationException("The inbox migration left rows whose references are broken; nothing was changed.");
+            }
+        }
+
         await transaction.CommitAsync(cancellationToken);
+        await using var foreignKeysOn = Command(connection, null, "PRAGMA foreign_keys = ON;");
+        await foreignKeysOn.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>

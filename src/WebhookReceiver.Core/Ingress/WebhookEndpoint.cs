@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
@@ -16,18 +17,23 @@ using WebhookReceiver.Security;
 namespace WebhookReceiver.Ingress;
 
 /// <param name="Id">The stored webhook's id (for a duplicate, the id stored the first time).</param>
-/// <param name="RunId">The run the webhook reports.</param>
-/// <param name="Duplicate">True when this run_id was stored before; it is not stored or dispatched again.</param>
-public sealed record IngestResponse(long Id, string RunId, bool Duplicate);
+/// <param name="RunId">The run the webhook reports; null when the body has no usable <c>run_id</c>.</param>
+/// <param name="Duplicate">True when this run_id (or, without one, these exact bytes) was stored before; it is not stored or dispatched again.</param>
+public sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
-public static class WebhookEndpoint
+public static partial class WebhookEndpoint
 {
     public const string TokenQueryParameter = "token";
 
     public static RouteHandlerBuilder MapWebhookEndpoint(this IEndpointRouteBuilder endpoints)
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
+        if (options.Tokens.Any(t => t.Contains('%', StringComparison.Ordinal)))
+        {
+            LogPercentInToken(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint)));
+        }
+
         return endpoints.MapPost(options.Path, ReceiveAsync)
             .AddEndpointFilter(RecordOutcomeAsync)
             .RequireRateLimiting(IngressLimits.RatePolicy)
@@ -62,6 +68,7 @@ public static class WebhookEndpoint
 
     private static string Outcome(object? answer) => answer switch
     {
+        Accepted<IngestResponse> { Value.RunId: null } => IngestOutcome.AcceptedWithoutRunId,
         Accepted<IngestResponse> => IngestOutcome.Accepted,
         Ok<IngestResponse> => IngestOutcome.Duplicate,
         ProblemHttpResult { StatusCode: StatusCodes.Status401Unauthorized } => IngestOutcome.Unauthorized,
@@ -73,6 +80,8 @@ public static class WebhookEndpoint
     public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
         WebhookTokens tokens,
+        SecretRedactor redactor,
+        MissingRunIdWarning missingRunId,
         HandlerCatalog handlers,
         InboxWriter inbox,
         IngestConcurrency inFlight,
@@ -120,6 +129,9 @@ public static class WebhookEndpoint
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: "The body is not valid UTF-8, which JSON requires.");
         }
 
+        // Stored as received, minus secrets: the token LangGraph echoes in kwargs.webhook never reaches the database.
+        body = redactor.RedactPayload(body) ?? body;
+
         NewWebhook webhook;
         try
         {
@@ -127,16 +139,17 @@ public static class WebhookEndpoint
             if (LangGraphRun.FromJson(document.RootElement) is not { } run)
             {
                 return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                    detail: "The body is JSON but not a LangGraph run: it needs a non-empty string \"run_id\" (valid UTF-8).");
+                    detail: "The body is JSON but not a LangGraph run: a run is a JSON object.");
             }
 
-            if (IndexValue(run.RunId) is null)
+            // Without a usable run_id (trimmed by webhooks.allowed_fields, or unfit for an index) it is still a webhook.
+            var runId = IndexValue(run.RunId);
+            if (runId is null)
             {
-                return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                    detail: $"The run_id must be at most {MaxIndexedLength} characters, with no control characters.");
+                missingRunId.Report();
             }
 
-            webhook = new NewWebhook(run.RunId, IndexValue(run.ThreadId), IndexValue(run.AssistantId), IndexValue(run.GraphId),
+            webhook = new NewWebhook(runId, IndexValue(run.ThreadId), IndexValue(run.AssistantId), IndexValue(run.GraphId),
                 IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run));
         }
         catch (JsonException ex)
@@ -162,6 +175,10 @@ public static class WebhookEndpoint
             return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, ex.Message);
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
+        "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
+    private static partial void LogPercentInToken(ILogger logger);
 
     /// <summary>Longest id, status or graph id that is indexed: LangGraph's are UUIDs and short words.</summary>
     public const int MaxIndexedLength = 512;

@@ -11,6 +11,8 @@ namespace WebhookReceiver.Operations;
 public static class IngestOutcome
 {
     public const string Accepted = "accepted";
+    /// <summary>Stored, but the body had no usable run_id (see <c>webhooks.allowed_fields</c>).</summary>
+    public const string AcceptedWithoutRunId = "accepted_without_run_id";
     public const string Duplicate = "duplicate";
     public const string Unauthorized = "unauthorized";
     public const string Invalid = "invalid";
@@ -55,7 +57,7 @@ public sealed class ReceiverMetrics
 
         var meter = meters.Create(MeterName);
         _received = meter.CreateCounter<long>("webhookreceiver.webhooks.received", "{webhook}",
-            "Webhooks answered, by outcome: accepted, duplicate, unauthorized, invalid, too_large, rate_limited, store_unavailable.");
+            "Webhooks answered, by outcome: accepted, accepted_without_run_id, duplicate, unauthorized, invalid, too_large, rate_limited, store_unavailable.");
         _ingestDuration = meter.CreateHistogram("webhookreceiver.ingest.duration", "s",
             "From the start of the webhook endpoint to its answer (for accepted ones: until durably stored), by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });

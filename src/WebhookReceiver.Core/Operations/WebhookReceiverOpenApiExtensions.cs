@@ -81,7 +81,7 @@ public static class WebhookReceiverOpenApiExtensions
                     operation.RequestBody = new OpenApiRequestBody
                     {
                         Required = true,
-                        Description = "The run record LangGraph sends; only run_id is required. Any Content-Type: the JS server sends text/plain.",
+                        Description = "The run record LangGraph sends, as a JSON object; every field is optional (run_id is the dedup key: without it, identical bytes are). Any Content-Type: the JS server sends text/plain.",
                         Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = body, ["text/plain"] = body },
                     };
                 }

@@ -49,10 +49,10 @@ public static class QueryApiEndpoints
             .ProducesValidationProblem();
         api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName("GetWebhook")
             .WithSummary("One webhook with its payload and every delivery attempt")
-            .WithDescription("The payload is returned as received, with webhook tokens redacted.");
+            .WithDescription("The payload is returned as stored: as received, minus secrets (webhook tokens are redacted before a body is stored), escapes kept.");
         api.MapGet("/runs/{runId}", GetRunAsync).WithTags("Webhooks").WithName("GetRun")
             .WithSummary("The webhook of a LangGraph run, by run_id")
-            .WithDescription("The same view as a single webhook, found by the `run_id` LangGraph gave the run (tokens redacted).");
+            .WithDescription("The same view as a single webhook, found by the `run_id` LangGraph gave the run.");
         api.MapPost("/webhooks/{id:long}/replay", ReplayWebhookAsync).WithTags("Replay").WithName("ReplayWebhook")
             .WithSummary("Deliver a webhook again")
             .WithDescription("Makes the webhook due again for every handler that has a delivery for it or accepts it now, or only for `handler`. " +
@@ -95,16 +95,16 @@ public static class QueryApiEndpoints
     }
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetWebhookAsync(
-        long id, IWebhookInbox inbox, SecretRedactor redactor, CancellationToken cancellationToken) =>
+        long id, IWebhookInbox inbox, CancellationToken cancellationToken) =>
         await inbox.GetAsync(id, cancellationToken) is { } webhook
-            ? TypedResults.Ok(Detail(webhook, redactor))
+            ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound($"No webhook has id {id}.");
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetRunAsync(
-        string runId, IWebhookInbox inbox, SecretRedactor redactor, CancellationToken cancellationToken) =>
+        string runId, IWebhookInbox inbox, CancellationToken cancellationToken) =>
         runId.Length <= WebhookEndpoint.MaxIndexedLength && !runId.Contains('\0', StringComparison.Ordinal)
             && await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
-            ? TypedResults.Ok(Detail(webhook, redactor))
+            ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
     public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
@@ -164,10 +164,11 @@ public static class QueryApiEndpoints
             .ToList());
     }
 
-    private static WebhookDetail Detail(StoredWebhook webhook, SecretRedactor redactor) => new(
+    // The payload goes out as its stored bytes (redacted before they were stored): never decoded, so never refused.
+    private static WebhookDetail Detail(StoredWebhook webhook) => new(
         webhook.Id, webhook.RunId, webhook.ThreadId, webhook.AssistantId, webhook.GraphId, webhook.Status, webhook.ReceivedAt,
         webhook.Deliveries.Select(d => DeliveryView.From(d, webhook.Attempts ?? [])).ToList(),
-        LangGraphRun.ParseStored(redactor.Redact(Encoding.UTF8.GetString(webhook.Payload!))));
+        new JsonPayload(webhook.Payload!));
 
     private static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
     {

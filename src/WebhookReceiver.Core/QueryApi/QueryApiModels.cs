@@ -5,9 +5,10 @@ using WebhookReceiver.Inbox;
 namespace WebhookReceiver.QueryApi;
 
 /// <summary>A stored webhook as listed: what arrived, when, and how far each handler got with it.</summary>
+/// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
 public sealed record WebhookSummary(
     long Id,
-    string RunId,
+    string? RunId,
     string? ThreadId,
     string? AssistantId,
     string? GraphId,
@@ -18,17 +19,19 @@ public sealed record WebhookSummary(
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
 public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
 
-/// <summary>One stored webhook with its payload (webhook tokens redacted) and every delivery attempt.</summary>
+/// <summary>One stored webhook with its payload and every delivery attempt.</summary>
+/// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
+/// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.</param>
 public sealed record WebhookDetail(
     long Id,
-    string RunId,
+    string? RunId,
     string? ThreadId,
     string? AssistantId,
     string? GraphId,
     string? Status,
     DateTimeOffset ReceivedAt,
     IReadOnlyList<DeliveryView> Deliveries,
-    JsonElement Payload);
+    JsonPayload Payload);
 
 /// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying) or <c>dead</c>.</param>
 /// <param name="Attempts">Attempts made so far; listed one by one in <c>history</c> on a single webhook.</param>

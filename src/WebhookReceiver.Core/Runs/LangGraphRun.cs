@@ -4,13 +4,18 @@ using System.Text.Json;
 namespace WebhookReceiver.Runs;
 
 /// <summary>
-/// The run record a LangGraph server posts when a run finishes. Every field but <see cref="RunId"/> is optional,
-/// because operators can trim the body with <c>webhooks.allowed_fields</c>; a field of an unexpected type reads as absent
-/// and stays untouched in <see cref="RawJson"/>.
+/// The run record a LangGraph server posts when a run finishes. Every field is optional, because operators can trim the
+/// body with <c>webhooks.allowed_fields</c>; a field of an unexpected type, or a string .NET cannot hold (a lone surrogate
+/// escape such as <c>"\ud83d"</c>), reads as absent and stays untouched in <see cref="RawJson"/>.
 /// </summary>
 public sealed class LangGraphRun
 {
-    public required string RunId { get; init; }
+    /// <summary>
+    /// The run's id, or null when the body has none that can be read: an operator's <c>webhooks.allowed_fields</c> that
+    /// leaves out <c>run_id</c>. Such a run is still stored and delivered (known by its bytes); key your own records on
+    /// <see cref="Handlers.DeliveryContext.WebhookId"/> then.
+    /// </summary>
+    public string? RunId { get; init; }
     public string? ThreadId { get; init; }
     public string? AssistantId { get; init; }
 
@@ -37,7 +42,7 @@ public sealed class LangGraphRun
     /// <summary>Fields this model does not name, kept as sent.</summary>
     public IReadOnlyDictionary<string, JsonElement> AdditionalFields { get; init; } = new Dictionary<string, JsonElement>();
 
-    /// <summary>The body as received (with webhook tokens redacted when handed to handlers).</summary>
+    /// <summary>The body as stored: as received, minus secrets (webhook tokens are redacted before a body is stored).</summary>
     public string RawJson { get; init; } = "";
 
     /// <summary>
@@ -49,7 +54,8 @@ public sealed class LangGraphRun
     /// <summary>The error as one line of text, whichever shape the server sent.</summary>
     public string? ErrorMessage => Error switch
     {
-        { ValueKind: JsonValueKind.String } e => e.GetString(),
+        // A string .NET cannot hold (a lone surrogate escape) is shown as sent, escapes and all: it is text for people.
+        { ValueKind: JsonValueKind.String } e => Text(e) ?? e.GetRawText(),
         { ValueKind: JsonValueKind.Object } e => JoinErrorParts(e),
         _ => null,
     };
@@ -84,16 +90,16 @@ public sealed class LangGraphRun
 
     private string? ConfigurableValue(string key) =>
         Kwargs is { ValueKind: JsonValueKind.Object } k
-        && k.TryGetProperty("config", out var config) && config.ValueKind == JsonValueKind.Object
-        && config.TryGetProperty("configurable", out var configurable) && configurable.ValueKind == JsonValueKind.Object
+        && TryGetProperty(k, "config", out var config) && config.ValueKind == JsonValueKind.Object
+        && TryGetProperty(config, "configurable", out var configurable) && configurable.ValueKind == JsonValueKind.Object
             ? String(configurable, key)
             : null;
 
-    /// <summary>Reads a run from a parsed body; null when it has no non-empty string <c>run_id</c>.</summary>
+    /// <summary>Reads a run from a parsed body; null when the body is not a JSON object.</summary>
     /// <remarks>The result refers to <paramref name="root"/>: keep its document alive as long as the run.</remarks>
     public static LangGraphRun? FromJson(JsonElement root, string rawJson = "")
     {
-        if (root.ValueKind != JsonValueKind.Object || String(root, "run_id") is not { Length: > 0 } runId)
+        if (root.ValueKind != JsonValueKind.Object)
         {
             return null;
         }
@@ -109,7 +115,7 @@ public sealed class LangGraphRun
 
         return new LangGraphRun
         {
-            RunId = runId,
+            RunId = String(root, "run_id") is { Length: > 0 } runId ? runId : null,
             ThreadId = String(root, "thread_id"),
             AssistantId = String(root, "assistant_id"),
             Status = String(root, "status"),
@@ -148,11 +154,16 @@ public sealed class LangGraphRun
 
     private static string? String(JsonElement root, string name)
     {
-        if (!root.TryGetProperty(name, out var value) || value.ValueKind != JsonValueKind.String)
+        if (!TryGetProperty(root, name, out var value) || value.ValueKind != JsonValueKind.String)
         {
             return null;
         }
 
+        return Text(value);
+    }
+
+    private static string? Text(JsonElement value)
+    {
         try
         {
             return value.GetString();
@@ -164,7 +175,31 @@ public sealed class LangGraphRun
     }
 
     private static JsonElement? Element(JsonElement root, string name) =>
-        root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+        TryGetProperty(root, name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    // JsonElement.TryGetProperty throws when it meets a name holding a lone surrogate escape (legal JSON): then the names
+    // are compared one by one, and those that cannot be read as text are passed over.
+    private static bool TryGetProperty(JsonElement obj, string name, out JsonElement value)
+    {
+        try
+        {
+            return obj.TryGetProperty(name, out value);
+        }
+        catch (InvalidOperationException)
+        {
+            foreach (var property in obj.EnumerateObject())
+            {
+                if (Name(property) == name)
+                {
+                    value = property.Value;
+                    return true;
+                }
+            }
+
+            value = default;
+            return false;
+        }
+    }
 
     private static string? Name(JsonProperty property)
     {

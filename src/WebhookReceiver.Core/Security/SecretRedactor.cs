@@ -6,8 +6,8 @@ using WebhookReceiver.Configuration;
 namespace WebhookReceiver.Security;
 
 /// <summary>
-/// Removes secrets from text that leaves the service: stored payloads (the token sits in <c>kwargs.webhook</c>),
-/// log properties and error messages. Any <c>token=</c> query value is hidden too, so a token retired by rotation
+/// Removes secrets from what the service keeps or lets out: bodies before they are stored (the token sits in
+/// <c>kwargs.webhook</c>), log properties and error messages. Any <c>token=</c> query value is hidden too, so a token retired by rotation
 /// stays hidden in the payloads stored while it was valid.
 /// </summary>
 public sealed partial class SecretRedactor
@@ -39,6 +39,18 @@ public sealed partial class SecretRedactor
         }
 
         return HasTokenParameterName(text) ? TokenParameter().Replace(text, Mask) : text;
+    }
+
+    /// <summary>
+    /// A UTF-8 body (JSON) with every secret and <c>token=</c> value replaced by <see cref="Mask"/>; null when it holds
+    /// none, so a caller can tell that nothing changed. Applied once, before a body is stored.
+    /// </summary>
+    public byte[]? RedactPayload(byte[] utf8)
+    {
+        var text = System.Text.Encoding.UTF8.GetString(utf8);
+        var redacted = Redact(text);
+        // string.Replace and Regex.Replace hand back the same instance when nothing matched.
+        return ReferenceEquals(redacted, text) ? null : System.Text.Encoding.UTF8.GetBytes(redacted);
     }
 
     public bool ContainsSecret(string text) =>

@@ -4,7 +4,11 @@ using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Security;
 
-/// <summary>The webhook's shared token: from the <c>token</c> query parameter or the configured header (<c>Bearer</c> optional).</summary>
+/// <summary>
+/// The webhook's shared token: from the <c>token</c> query parameter or the configured header (<c>Bearer</c> optional,
+/// any case). LangGraph puts the URL on the wire as it was given, so a base64 token arrives with a raw <c>+</c>, which
+/// form decoding turns into a space: the query value is checked both as decoded and as sent (percent-decoded only).
+/// </summary>
 public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 {
     private readonly SecretSet _accepted = new(options.Value.Tokens);
@@ -14,7 +18,10 @@ public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
     {
         if (request.Query.TryGetValue(Ingress.WebhookEndpoint.TokenQueryParameter, out var query) && query.Count == 1)
         {
-            return _accepted.Contains(query[0]);
+            // Both compared in constant time, and both always: which one matched does not show in the time taken.
+            var decoded = _accepted.Contains(query[0]);
+            var raw = RawQueryValue(request.QueryString.Value) is { } sent && _accepted.Contains(sent);
+            return decoded | raw;
         }
 
         if (request.Headers.TryGetValue(_header, out var header) && header.Count == 1 && header[0] is { } value)
@@ -24,6 +31,21 @@ public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
         }
 
         return false;
+    }
+
+    // The token parameter's value percent-decoded the way a URL path is (Uri.UnescapeDataString), so '+' stays '+'.
+    private static string? RawQueryValue(string? queryString)
+    {
+        foreach (var pair in (queryString ?? "").TrimStart('?').Split('&'))
+        {
+            var equals = pair.IndexOf('=', StringComparison.Ordinal);
+            if (equals > 0 && string.Equals(Uri.UnescapeDataString(pair[..equals]), Ingress.WebhookEndpoint.TokenQueryParameter, StringComparison.OrdinalIgnoreCase))
+            {
+                return Uri.UnescapeDataString(pair[(equals + 1)..]);
+            }
+        }
+
+        return null;
     }
 }
 

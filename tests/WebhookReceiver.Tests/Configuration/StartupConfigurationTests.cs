@@ -38,6 +38,38 @@ public sealed class StartupConfigurationTests
         Assert.DoesNotContain(output, l => l.Contains("short-token", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("ampersand-token-aaaaaaaaaaaaaaaa&aaaaaaaaaaaaaaa")]
+    [InlineData("hash-token-aaaaaaaaaaaaaaaaaaaaaa#aaaaaaaaaaaaaaa")]
+    [InlineData("space-token-aaaaaaaaaaaaaaaaaaaaa aaaaaaaaaaaaaaa")]
+    [InlineData("tab-token-aaaaaaaaaaaaaaaaaaaaaaa\taaaaaaaaaaaaaaa")]
+    public async Task A_token_that_cannot_travel_unencoded_in_a_URL_is_refused_with_the_setting_named(string token)
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__Tokens__1"] = token;
+
+        var (exitCode, output) = await RunToExitAsync(settings);
+
+        Assert.Equal(1, exitCode);
+        var fatal = Assert.Single(output, l => l.Contains("could not start", StringComparison.Ordinal));
+        Assert.Contains("WebhookReceiver:Tokens", fatal, StringComparison.Ordinal);
+        Assert.Contains("'&', '#' or whitespace", fatal, StringComparison.Ordinal);
+        Assert.DoesNotContain(output, l => l.Contains(token[..20], StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_token_with_a_percent_sign_starts_with_a_warning_suggesting_a_URL_safe_token()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__Tokens__1"] = "percent-token-aaaaaaaaaaaaaaaaaa%aaaaaaaaaaaaaa";
+
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        Assert.Contains(service.Output, l => l.Contains("containing '%'", StringComparison.Ordinal) && l.Contains("URL-safe", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Development_starts_with_the_dev_token_and_admin_key_the_README_shows()
     {

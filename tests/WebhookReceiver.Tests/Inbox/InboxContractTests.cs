@@ -377,7 +377,7 @@ public abstract class InboxContractTests : IAsyncLifetime
             Webhook("recent-done", receivedAt: T0));
         foreach (var delivery in await Inbox.ClaimDueAsync("w", T0, T0 + Lease, 10, CancellationToken.None))
         {
-            var runId = (await Inbox.GetAsync(delivery.WebhookId, CancellationToken.None))!.RunId;
+            var runId = (await Inbox.GetAsync(delivery.WebhookId, CancellationToken.None))!.RunId!;
             (string State, DateTimeOffset? Next) outcome = runId switch
             {
                 "old-retrying" => (DeliveryState.Failed, (DateTimeOffset?)T0 + Lease),
@@ -466,7 +466,7 @@ public abstract class InboxContractTests : IAsyncLifetime
         var pairs = new List<(string, string)>();
         foreach (var delivery in deliveries)
         {
-            pairs.Add(((await Inbox.GetAsync(delivery.WebhookId, CancellationToken.None))!.RunId, delivery.Handler));
+            pairs.Add(((await Inbox.GetAsync(delivery.WebhookId, CancellationToken.None))!.RunId!, delivery.Handler));
         }
 
         return pairs.Order().ToList();

@@ -17,6 +17,9 @@ public sealed class RunRecorder
 
     public IReadOnlyList<ReceivedRun> For(string runId) => _received.Where(r => r.Run.RunId == runId).ToList();
 
+    /// <summary>Every run given so far, in order.</summary>
+    public IReadOnlyList<ReceivedRun> All() => _received.ToList();
+
     public void Add(ReceivedRun received) => _received.Enqueue(received);
 
     /// <summary>The first delivery of <paramref name="runId"/> to the handler; throws when none came within <paramref name="timeout"/>.</summary>

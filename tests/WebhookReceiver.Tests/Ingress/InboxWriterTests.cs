@@ -63,11 +63,12 @@ public sealed class InboxWriterTests
                 throw new InvalidOperationException("refused");
             }
 
-            Stored.AddRange(batch.Select(w => w.RunId));
+            Stored.AddRange(batch.Select(w => w.RunId!));
             return Task.FromResult<IReadOnlyList<AppendResult>>(batch.Select((_, i) => new AppendResult(Stored.Count + i, false)).ToList());
         }
 
         public Task MigrateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RecoverAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken) => throw new NotSupportedException();

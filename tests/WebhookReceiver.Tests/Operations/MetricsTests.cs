@@ -44,7 +44,7 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(client, Payloads.Run().ToJsonString(), token: null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await PostAsync(client, Payloads.Run().ToJsonString(), token: "wrong-token")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, "not json")).StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, """{"thread_id":"t"}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await PostAsync(client, """[{"thread_id":"t"}]""")).StatusCode);
         var tooLarge = Payloads.Run(metadata: new JsonObject { ["padding"] = new string('x', 5000) }).ToJsonString();
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await PostAsync(client, tooLarge)).StatusCode);
 
