@@ -155,7 +155,11 @@ public sealed class LangGraphClient
             foreach (var element in document.RootElement.EnumerateArray())
             {
                 var run = ReadRun(element);
-                runs.TryAdd(run.RunId, run);
+                if (run.RunId is { } runId)
+                {
+                    runs.TryAdd(runId, run);
+                }
+
                 page++;
             }
 

@@ -46,7 +46,7 @@ public sealed class LangGraphClientDevServerTests : IAsyncLifetime
             Metadata = new JsonObject { ["origin"] = "client-test" },
         });
         Assert.NotNull(created);
-        var asked = await FinishedAsync(client, threadId, created.RunId);
+        var asked = await FinishedAsync(client, threadId, created.RunId!);
 
         Assert.Equal("success", asked.Status); // A run paused at interrupt() succeeds; its thread is what waits.
         Assert.Equal(threadId, asked.ThreadId);
@@ -73,7 +73,7 @@ public sealed class LangGraphClientDevServerTests : IAsyncLifetime
 
         var resumed = await client.CreateRunAsync(threadId, new LangGraphRunRequest { AssistantId = "ask", Command = LangGraphRunRequest.Resume("yes") });
         Assert.NotNull(resumed);
-        Assert.Equal("success", (await FinishedAsync(client, threadId, resumed.RunId)).Status);
+        Assert.Equal("success", (await FinishedAsync(client, threadId, resumed.RunId!)).Status);
 
         Assert.Equal("idle", (await client.GetThreadAsync(threadId))?.Status);
         Assert.Empty((await client.GetThreadStateAsync(threadId))!.Interrupts);
