@@ -69,21 +69,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService<RetentionService>();
 
         services.AddIngressLimits();
-        // The receiver writes its errors through IProblemDetailsService; the host's own customization runs first and is kept.
+        // The receiver writes its errors through IProblemDetailsService; the host's own customization, if any, stays as it is.
         services.AddProblemDetails();
-        services.PostConfigure<ProblemDetailsOptions>(problems =>
-        {
-            var hostCustomization = problems.CustomizeProblemDetails;
-            problems.CustomizeProblemDetails = context =>
-            {
-                hostCustomization?.Invoke(context);
-                // Binding errors say which parameter was wrong; other exceptions stay opaque.
-                if (context.Exception is BadHttpRequestException bad && context.ProblemDetails.Detail is null)
-                {
-                    context.ProblemDetails.Detail = bad.Message;
-                }
-            };
-        });
         // The receiver's own types in snake_case; the host's naming policy stays the host's.
         services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new ReceiverJsonNames()));
         // A check only: the host maps its health routes and picks checks by the ready tag.

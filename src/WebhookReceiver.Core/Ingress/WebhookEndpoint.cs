@@ -34,7 +34,10 @@ public static partial class WebhookEndpoint
             LogPercentInToken(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint)));
         }
 
+        // The token is the sender's only credential, checked here: a host's fallback authorization policy must not answer
+        // LangGraph 401, which it never retries.
         return endpoints.MapPost(options.Path, ReceiveAsync)
+            .AllowAnonymous()
             .AddEndpointFilter(RecordOutcomeAsync)
             .RequireRateLimiting(IngressLimits.RatePolicy)
             .WithName("ReceiveWebhook")
@@ -156,12 +159,6 @@ public static partial class WebhookEndpoint
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
                 detail: $"The body is not valid JSON: {ex.Message}");
-        }
-        catch (InvalidOperationException)
-        {
-            // Valid JSON that .NET cannot read as text, such as a lone surrogate escape in a property name.
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
-                detail: "The body holds a name or value that is not valid Unicode text.");
         }
 
         try

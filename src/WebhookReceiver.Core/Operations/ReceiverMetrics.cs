@@ -62,7 +62,7 @@ public sealed class ReceiverMetrics
             "From the start of the webhook endpoint to its answer (for accepted ones: until durably stored), by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _attempts = meter.CreateCounter<long>("webhookreceiver.delivery.attempts", "{attempt}",
-            "Finished handler attempts, by handler and outcome: succeeded, failed (a retry is scheduled) or dead (dead-lettered).");
+            "Finished handler attempts, by handler and outcome: succeeded, failed (a retry is scheduled), dead (dead-lettered) or abandoned (its process stopped before it finished).");
         _attemptDuration = meter.CreateHistogram("webhookreceiver.delivery.duration", "s",
             "How long one handler attempt ran, by handler and outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
@@ -109,12 +109,12 @@ public sealed class ReceiverMetrics
 
     /// <summary>
     /// An attempt was found abandoned (its process stopped before it finished) and its delivery moved to
-    /// <paramref name="state"/>: counted as an attempt with that outcome, and as a dead letter when it is <c>dead</c>.
-    /// No duration: when it stopped is unknown.
+    /// <paramref name="state"/>: counted as an attempt with outcome <c>abandoned</c>, and as a dead letter when the
+    /// delivery is now <c>dead</c>. No duration: when it stopped is unknown.
     /// </summary>
     public void AttemptAbandoned(string handler, string state)
     {
-        _attempts.Add(1, new TagList { { "handler", handler }, { "outcome", state } });
+        _attempts.Add(1, new TagList { { "handler", handler }, { "outcome", "abandoned" } });
         if (state == DeliveryState.Dead)
         {
             _deadLetters.Add(1, new KeyValuePair<string, object?>("handler", handler));

@@ -69,7 +69,7 @@ public sealed class LangGraphRun
     /// never be asked about it (LANGGRAPH-API.md, "Stateless runs").
     /// </summary>
     public bool IsTemporary =>
-        Kwargs is { ValueKind: JsonValueKind.Object } k && k.TryGetProperty("temporary", out var temporary) && temporary.ValueKind == JsonValueKind.True;
+        Kwargs is { ValueKind: JsonValueKind.Object } k && TryGetProperty(k, "temporary", out var temporary) && temporary.ValueKind == JsonValueKind.True;
 
     /// <summary>
     /// The cron that fired this run: <c>kwargs.config.configurable.cron_id</c> (where the server's runtime puts it), else

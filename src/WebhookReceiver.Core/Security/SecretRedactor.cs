@@ -17,13 +17,16 @@ public sealed partial class SecretRedactor
     // A vectorized search: string.Contains with OrdinalIgnoreCase compares char by char under invariant globalization,
     // which made this check the costliest step of dispatching a large payload.
     private static readonly SearchValues<string> TokenParameterName = SearchValues.Create(["token="], StringComparison.OrdinalIgnoreCase);
-    private readonly string[] _secrets;
+    // Every configured secret, each character also matched in any encoded form (%2B or %2b, all of them encoded or only
+    // some, as encoders differ: Python's quote() keeps '/'); null when no secret is configured.
+    private readonly Regex? _secrets;
 
     public SecretRedactor(IOptions<WebhookReceiverOptions> options)
     {
-        var secrets = options.Value.Secrets().ToList();
-        // The token may also appear percent-encoded inside a URL.
-        _secrets = secrets.Concat(secrets.Select(Uri.EscapeDataString)).Distinct().OrderByDescending(s => s.Length).ToArray();
+        var secrets = options.Value.Secrets().Distinct().OrderByDescending(s => s.Length).ToList();
+        _secrets = secrets.Count == 0
+            ? null
+            : new Regex(string.Join('|', secrets.Select(EncodedAnyWay)), RegexOptions.CultureInvariant | RegexOptions.Compiled);
     }
 
     public string Redact(string text)
@@ -33,9 +36,9 @@ public sealed partial class SecretRedactor
             return text;
         }
 
-        foreach (var secret in _secrets)
+        if (_secrets is not null)
         {
-            text = text.Replace(secret, Mask, StringComparison.Ordinal);
+            text = _secrets.Replace(text, Mask);
         }
 
         return HasTokenParameterName(text) ? TokenParameter().Replace(text, Mask) : text;
@@ -54,8 +57,15 @@ public sealed partial class SecretRedactor
     }
 
     public bool ContainsSecret(string text) =>
-        _secrets.Any(s => text.Contains(s, StringComparison.Ordinal))
+        _secrets?.IsMatch(text) == true
         || (HasTokenParameterName(text) && TokenParameter().IsMatch(text));
+
+    // Letters and digits never need encoding; any other character may stand as itself, as %XX (a URL), or as \u00XX or
+    // \/ (a JSON string: .NET's encoder writes '+' as \u002B), hex digits in either case.
+    private static string EncodedAnyWay(string secret) => string.Concat(secret.Select(c =>
+        char.IsAsciiLetterOrDigit(c) ? c.ToString()
+        : c < 0x80 ? $@"(?:{Regex.Escape(c.ToString())}|%(?i:{(int)c:X2})|\\u(?i:00{(int)c:X2}){(c == '/' ? @"|\\/" : "")})"
+        : Regex.Escape(c.ToString())));
 
     private static bool HasTokenParameterName(string text) => text.AsSpan().ContainsAny(TokenParameterName);
 

@@ -17,7 +17,10 @@ public sealed class HttpFileTests
             .Where(l => Regex.IsMatch(l, "^(GET|POST|PUT|PATCH|DELETE) "))
             .ToList();
 
-        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>().ToList();
+        // Endpoints left out of the API description (the query API's catch-all 404s) are not requests anyone writes.
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
+            .ToList();
         Assert.NotEmpty(endpoints);
         foreach (var endpoint in endpoints)
         {

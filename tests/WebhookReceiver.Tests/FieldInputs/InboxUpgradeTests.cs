@@ -135,6 +135,7 @@ public sealed class SqliteInboxUpgradeTests : InboxUpgradeTests, IDisposable
     }
 }
 
+[Trait("Category", "System")]
 public sealed class PostgresInboxUpgradeTests : InboxUpgradeTests, IAsyncLifetime
 {
     private PostgresDatabase _database = null!;

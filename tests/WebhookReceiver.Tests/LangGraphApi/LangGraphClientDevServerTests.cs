@@ -12,6 +12,7 @@ namespace WebhookReceiver.Tests.LangGraphApi;
 /// The LangGraph client against a real LangGraph JS dev server (tests/langgraph-e2e): a thread paused at <c>interrupt()</c>
 /// reads back through every call, shows its interrupt, and resumes through the client.
 /// </summary>
+[Trait("Category", "System")]
 public sealed class LangGraphClientDevServerTests : IAsyncLifetime
 {
     private const int PatienceSeconds = 30;

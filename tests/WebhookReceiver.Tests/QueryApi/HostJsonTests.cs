@@ -59,7 +59,7 @@ public sealed class HostJsonTests
         Assert.Contains("assistant_ids", handlers[0]!["filter"]!.AsObject().Select(p => p.Key));
 
         // The OpenAPI document describes the receiver's types as they are written.
-        var schemas = (await client.GetFromJsonAsync<JsonObject>("/openapi/v1.json"))!["components"]!["schemas"]!;
+        var schemas = (await client.GetFromJsonAsync<JsonObject>("/openapi/webhook-receiver.json"))!["components"]!["schemas"]!;
         Assert.Equal(["items", "next_cursor"], schemas["WebhookList"]!["properties"]!.AsObject().Select(p => p.Key));
         Assert.Contains("received_at", schemas["WebhookSummary"]!["properties"]!.AsObject().Select(p => p.Key));
         Assert.Contains("run_id", schemas["IngestResponse"]!["properties"]!.AsObject().Select(p => p.Key));

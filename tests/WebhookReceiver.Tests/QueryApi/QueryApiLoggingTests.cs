@@ -4,6 +4,7 @@ using WebhookReceiver.Tests.Infrastructure;
 namespace WebhookReceiver.Tests.QueryApi;
 
 /// <summary>A client's mistake on the query API is the client's: the built service logs no warning, error or stack trace for it.</summary>
+[Trait("Category", "System")]
 public sealed class QueryApiLoggingTests
 {
     [Theory]
