@@ -19,7 +19,7 @@ namespace WebhookReceiver.Dispatch;
 /// lets running attempts finish within the grace period, and gives back the leases of those that did not.
 /// Its handler catalog is built as the host starts, so that two handlers with one name stop the start-up.
 /// </summary>
-public sealed partial class Dispatcher(
+internal sealed partial class Dispatcher(
     IWebhookInbox inbox,
     IServiceScopeFactory scopes,
     DispatchSignal signal,

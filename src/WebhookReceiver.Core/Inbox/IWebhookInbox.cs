@@ -4,7 +4,7 @@ namespace WebhookReceiver.Inbox;
 /// The durable inbox: received webhooks, one delivery per matching handler, and every attempt.
 /// One contract for every engine; the same contract tests run against each.
 /// </summary>
-public interface IWebhookInbox
+internal interface IWebhookInbox
 {
     /// <summary>Creates or upgrades the schema.</summary>
     Task MigrateAsync(CancellationToken cancellationToken);

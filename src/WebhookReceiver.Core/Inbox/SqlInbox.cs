@@ -10,7 +10,7 @@ namespace WebhookReceiver.Inbox;
 /// store, how their purges take turns).
 /// Times are stored as Unix milliseconds so that both engines compare them the same way.
 /// </summary>
-public abstract class SqlInbox : IWebhookInbox
+internal abstract class SqlInbox : IWebhookInbox
 {
     private const string WebhookColumns = "w.id, w.run_id, w.thread_id, w.assistant_id, w.graph_id, w.status, w.received_at";
     private const string DeliveryColumns = "d.id, d.webhook_id, d.handler, d.state, d.attempts, d.last_error, d.next_attempt_at, d.updated_at";

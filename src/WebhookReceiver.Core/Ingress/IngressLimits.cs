@@ -16,7 +16,7 @@ namespace WebhookReceiver.Ingress;
 /// requests handled at once (503, so a flood sheds load instead of filling memory). The client address is the host's
 /// (its forwarded-headers settings decide whether X-Forwarded-For is believed).
 /// </summary>
-public static class IngressLimits
+internal static class IngressLimits
 {
     public const string RatePolicy = "WebhookReceiver.PerClient";
 

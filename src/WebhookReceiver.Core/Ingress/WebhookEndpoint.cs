@@ -22,7 +22,7 @@ namespace WebhookReceiver.Ingress;
 public sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
-public static partial class WebhookEndpoint
+internal static partial class WebhookEndpoint
 {
     public const string TokenQueryParameter = "token";
 

@@ -8,7 +8,7 @@ using WebhookReceiver.Inbox;
 namespace WebhookReceiver.Operations;
 
 /// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.webhooks.received</c>: these and no others.</summary>
-public static class IngestOutcome
+internal static class IngestOutcome
 {
     public const string Accepted = "accepted";
     /// <summary>Stored, but the body had no usable run_id (see <c>webhooks.allowed_fields</c>).</summary>
@@ -26,7 +26,7 @@ public static class IngestOutcome
 /// fixed list, a delivery state, or a handler name (handlers are configured, not sent). Never a run id, a token or a URL:
 /// each distinct label value is a time series kept forever by whoever scrapes it.
 /// </summary>
-public sealed class ReceiverMetrics
+internal sealed class ReceiverMetrics
 {
     public const string MeterName = "WebhookReceiver";
 

@@ -7,7 +7,7 @@ using WebhookReceiver.Inbox;
 namespace WebhookReceiver.Operations;
 
 /// <summary>Deletes old webhooks in small batches, in the background; webhooks still being retried are never deleted.</summary>
-public sealed partial class RetentionService(
+internal sealed partial class RetentionService(
     IWebhookInbox inbox,
     TimeProvider time,
     IOptions<WebhookReceiverOptions> options,

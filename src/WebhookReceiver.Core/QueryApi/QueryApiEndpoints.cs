@@ -22,7 +22,7 @@ using WebhookReceiver.Security;
 namespace WebhookReceiver.QueryApi;
 
 /// <summary>Read what arrived, see every delivery attempt, and replay: under <c>/api</c>, behind the admin key.</summary>
-public static class QueryApiEndpoints
+internal static class QueryApiEndpoints
 {
     public const string AdminKeyScheme = "AdminKey";
 
@@ -259,10 +259,10 @@ public static class QueryApiEndpoints
 }
 
 /// <summary>Marks endpoints that need the admin key, so that the OpenAPI document asks for it.</summary>
-public sealed class AdminKeyRequired;
+internal sealed class AdminKeyRequired;
 
 /// <summary>The filters shared by the list and the bulk replay, named in snake_case like LangGraph's own fields.</summary>
-public sealed class WebhookFilter
+internal sealed class WebhookFilter
 {
     /// <summary>Run status as sent: success, error, timeout, interrupted, rollback, ...</summary>
     [FromQuery(Name = "status")]

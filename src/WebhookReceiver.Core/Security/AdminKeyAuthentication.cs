@@ -14,7 +14,7 @@ namespace WebhookReceiver.Security;
 /// The authorization middleware checks it before the endpoint binds anything, so an anonymous caller learns nothing
 /// from route values or parameters. The scheme is named, never the host's default.
 /// </summary>
-public static class AdminKeyAuthentication
+internal static class AdminKeyAuthentication
 {
     public const string Scheme = "WebhookReceiverAdminKey";
     public const string Policy = "WebhookReceiverAdminKey";

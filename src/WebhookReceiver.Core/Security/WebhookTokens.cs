@@ -9,7 +9,7 @@ namespace WebhookReceiver.Security;
 /// any case). LangGraph puts the URL on the wire as it was given, so a base64 token arrives with a raw <c>+</c>, which
 /// form decoding turns into a space: the query value is checked both as decoded and as sent (percent-decoded only).
 /// </summary>
-public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
+internal sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 {
     private readonly SecretSet _accepted = new(options.Value.Tokens);
     private readonly string _header = options.Value.TokenHeader;
@@ -50,7 +50,7 @@ public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 }
 
 /// <summary>Admin keys for the query API, sent in <c>X-Api-Key</c>.</summary>
-public sealed class AdminKeys(IOptions<WebhookReceiverOptions> options)
+internal sealed class AdminKeys(IOptions<WebhookReceiverOptions> options)
 {
     public const string Header = "X-Api-Key";
     private readonly SecretSet _accepted = new(options.Value.AdminKeys);

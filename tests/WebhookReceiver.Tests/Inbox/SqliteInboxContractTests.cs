@@ -9,7 +9,7 @@ public sealed class SqliteInboxContractTests : InboxContractTests
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
 
-    protected override Task<IWebhookInbox> CreateInboxAsync() => Task.FromResult<IWebhookInbox>(Open());
+    private protected override Task<IWebhookInbox> CreateInboxAsync() => Task.FromResult<IWebhookInbox>(Open());
 
     [Fact]
     public async Task Leases_left_by_a_run_that_died_are_taken_over_after_recovery_at_start_up_and_their_attempts_counted_as_abandoned()
