@@ -10,8 +10,8 @@ using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Ingress;
 using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Security;
+using WebhookReceiver.Observability;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -7,9 +7,9 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
+using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Dispatch;
 

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Dispatch;
 using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Ingress;

@@ -11,13 +11,11 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
-using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Ingress;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
+using WebhookReceiver.Http;
 
 namespace WebhookReceiver.QueryApi;
 
@@ -25,6 +23,10 @@ namespace WebhookReceiver.QueryApi;
 internal static class QueryApiEndpoints
 {
     public const string AdminKeyScheme = "AdminKey";
+
+    /// <summary>Route names (also the OpenAPI operation ids): ingest and replay answer 202 with a Location built from them.</summary>
+    public const string WebhookRoute = "GetWebhook";
+    public const string ListRoute = "ListWebhooks";
 
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder endpoints)
     {
@@ -42,12 +44,12 @@ internal static class QueryApiEndpoints
         }
 
         var api = group.MapGroup("").AddEndpointFilterFactory(RefuseUnknownQueryParameters).AddOpenApiOperationTransformer(DescribeParsedParameters);
-        api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName("ListWebhooks")
+        api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName(ListRoute)
             .WithSummary("List received webhooks, newest first")
             .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
                 "and delivery state (`pending`, `succeeded`, `failed`, `dead`). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
             .ProducesValidationProblem();
-        api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName("GetWebhook")
+        api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName(WebhookRoute)
             .WithSummary("One webhook with its payload and every delivery attempt")
             .WithDescription("The payload is returned as stored: as received, minus secrets (webhook tokens are redacted before a body is stored), escapes kept.");
         api.MapGet("/runs/{runId}", GetRunAsync).WithTags("Webhooks").WithName("GetRun")
@@ -102,12 +104,12 @@ internal static class QueryApiEndpoints
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetRunAsync(
         string runId, IWebhookInbox inbox, CancellationToken cancellationToken) =>
-        runId.Length <= WebhookEndpoint.MaxIndexedLength && !runId.Contains('\0', StringComparison.Ordinal)
+        IndexableText.CanMatch(runId)
             && await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
             ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
-    public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
+    public static async Task<Results<AcceptedAtRoute<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
         long id, [FromQuery(Name = "handler")] string? handler, IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -129,10 +131,10 @@ internal static class QueryApiEndpoints
                 .ToList();
         var replayed = await inbox.ReplayAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
         dispatch.Notify();
-        return TypedResults.Accepted($"/api/webhooks/{id}", new ReplayResult(replayed));
+        return TypedResults.AcceptedAtRoute(new ReplayResult(replayed), WebhookRoute, new { id });
     }
 
-    public static async Task<Results<Accepted<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
+    public static async Task<Results<AcceptedAtRoute<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
         IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
         [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, CancellationToken cancellationToken)
     {
@@ -150,7 +152,7 @@ internal static class QueryApiEndpoints
 
         var replayed = await inbox.ReplayDeadAsync(query, handler, time.GetUtcNow(), cancellationToken);
         dispatch.Notify();
-        return TypedResults.Accepted("/api/webhooks?delivery_state=pending", new ReplayResult(replayed));
+        return TypedResults.AcceptedAtRoute(new ReplayResult(replayed), ListRoute, new { delivery_state = DeliveryState.Pending });
     }
 
     public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IWebhookInbox inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
@@ -184,9 +186,9 @@ internal static class QueryApiEndpoints
 
         foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("graph_id", query.GraphId), ("thread_id", query.ThreadId) })
         {
-            if (value is { Length: > WebhookEndpoint.MaxIndexedLength } || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
+            if (value is not null && !IndexableText.CanMatch(value))
             {
-                errors[name] = [$"At most {WebhookEndpoint.MaxIndexedLength} characters, with no NUL."];
+                errors[name] = [$"At most {IndexableText.MaxLength} characters, with no NUL."];
             }
         }
 

@@ -11,12 +11,15 @@ namespace WebhookReceiver.Security;
 /// </summary>
 internal sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 {
+    /// <summary>The query parameter that carries the token in the webhook URL LangGraph is given (<c>?token=...</c>).</summary>
+    public const string QueryParameter = "token";
+
     private readonly SecretSet _accepted = new(options.Value.Tokens);
     private readonly string _header = options.Value.TokenHeader;
 
     public bool Authenticate(HttpRequest request)
     {
-        if (request.Query.TryGetValue(Ingress.WebhookEndpoint.TokenQueryParameter, out var query) && query.Count == 1)
+        if (request.Query.TryGetValue(QueryParameter, out var query) && query.Count == 1)
         {
             // Both compared in constant time, and both always: which one matched does not show in the time taken.
             var decoded = _accepted.Contains(query[0]);
@@ -39,7 +42,7 @@ internal sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
         foreach (var pair in (queryString ?? "").TrimStart('?').Split('&'))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0 && string.Equals(Uri.UnescapeDataString(pair[..equals]), Ingress.WebhookEndpoint.TokenQueryParameter, StringComparison.OrdinalIgnoreCase))
+            if (equals > 0 && string.Equals(Uri.UnescapeDataString(pair[..equals]), QueryParameter, StringComparison.OrdinalIgnoreCase))
             {
                 return Uri.UnescapeDataString(pair[(equals + 1)..]);
             }

@@ -2,9 +2,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Inbox;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Inbox;
 
 /// <summary>Deletes old webhooks in small batches, in the background; webhooks still being retried are never deleted.</summary>
 internal sealed partial class RetentionService(

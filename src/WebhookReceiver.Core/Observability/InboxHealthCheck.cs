@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using WebhookReceiver.Inbox;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Observability;
 
 /// <summary>Ready means the inbox can be written: a webhook that arrives now would be stored.</summary>
 public sealed class InboxHealthCheck : IHealthCheck

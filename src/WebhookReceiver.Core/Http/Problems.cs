@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Http;
 
 /// <summary>The RFC 7807 answers that more than one endpoint gives.</summary>
 internal static class Problems

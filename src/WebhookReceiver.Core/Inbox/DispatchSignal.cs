@@ -1,4 +1,4 @@
-namespace WebhookReceiver.Dispatch;
+namespace WebhookReceiver.Inbox;
 
 /// <summary>Wakes the dispatcher when new deliveries are stored or a slot frees, instead of waiting for the next poll.</summary>
 internal sealed class DispatchSignal : IDisposable

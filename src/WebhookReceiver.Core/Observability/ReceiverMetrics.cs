@@ -5,7 +5,7 @@ using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Observability;
 
 /// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.webhooks.received</c>: these and no others.</summary>
 internal static class IngestOutcome
