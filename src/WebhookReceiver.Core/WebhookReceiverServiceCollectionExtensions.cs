@@ -58,6 +58,11 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton(StorageProviders.CreateInbox);
+        // Each consumer depends on the part of the inbox it uses; all are the one store above.
+        services.TryAddSingleton<IInboxIngest>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxDeliveries>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxQueries>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxMaintenance>(sp => sp.GetRequiredService<IWebhookInbox>());
         services.TryAddSingleton<InboxWriter>();
         services.AddMetrics();
         services.TryAddSingleton<ReceiverMetrics>();

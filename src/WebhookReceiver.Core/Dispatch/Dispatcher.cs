@@ -20,7 +20,7 @@ namespace WebhookReceiver.Dispatch;
 /// Its handler catalog is built as the host starts, so that two handlers with one name stop the start-up.
 /// </summary>
 internal sealed partial class Dispatcher(
-    IWebhookInbox inbox,
+    IInboxDeliveries inbox,
     IServiceScopeFactory scopes,
     DispatchSignal signal,
     HandlerCatalog catalog,

@@ -36,6 +36,12 @@ internal interface IInboxDeliveries
 
     /// <summary>Gives leased deliveries back without counting an attempt (shutdown).</summary>
     Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Expires the leases left by a previous run of this process, so the next claim takes them over and records their
+    /// attempts as abandoned (engines used by one process only; elsewhere leases are taken over when they expire).
+    /// </summary>
+    Task RecoverAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What the query API needs: read webhooks and their deliveries, make deliveries due again.</summary>
@@ -57,7 +63,7 @@ internal interface IInboxQueries
     Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken);
 }
 
-/// <summary>What start-up, retention and the readiness check need: schema, recovery, redaction, purge, ping.</summary>
+/// <summary>What start-up, retention and the readiness check need: schema, redaction, purge, ping.</summary>
 internal interface IInboxMaintenance
 {
     /// <summary>Creates or upgrades the schema.</summary>
@@ -69,12 +75,6 @@ internal interface IInboxMaintenance
     /// is removed. Safe to run again or concurrently: a payload already redacted is left alone. Returns the rows rewritten.
     /// </summary>
     Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Expires the leases left by a previous run of this process, so the next claim takes them over and records their
-    /// attempts as abandoned (engines used by one process only; elsewhere leases are taken over when they expire).
-    /// </summary>
-    Task RecoverAsync(CancellationToken cancellationToken);
 
     /// <summary>Deletes up to <paramref name="batchSize"/> webhooks received before the cutoffs: dead letters by their own cutoff.</summary>
     Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);

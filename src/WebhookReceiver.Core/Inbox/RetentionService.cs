@@ -7,7 +7,7 @@ namespace WebhookReceiver.Inbox;
 
 /// <summary>Deletes old webhooks in small batches, in the background; webhooks still being retried are never deleted.</summary>
 internal sealed partial class RetentionService(
-    IWebhookInbox inbox,
+    IInboxMaintenance inbox,
     TimeProvider time,
     IOptions<WebhookReceiverOptions> options,
     ILogger<RetentionService> logger) : BackgroundService

@@ -16,7 +16,7 @@ internal sealed class InboxUnavailableException(string message, Exception? inner
 /// when the store falls behind, requests wait up to <see cref="IngestOptions.MaxQueueWait"/> and are then refused.
 /// </summary>
 internal sealed partial class InboxWriter(
-    IWebhookInbox inbox,
+    IInboxIngest inbox,
     DispatchSignal dispatchSignal,
     IOptions<WebhookReceiverOptions> options,
     ILogger<InboxWriter> logger) : BackgroundService

@@ -6,9 +6,9 @@ namespace WebhookReceiver.Observability;
 /// <summary>Ready means the inbox can be written: a webhook that arrives now would be stored.</summary>
 public sealed class InboxHealthCheck : IHealthCheck
 {
-    private readonly IWebhookInbox inbox;
+    private readonly IInboxMaintenance inbox;
 
-    internal InboxHealthCheck(IWebhookInbox inbox) => this.inbox = inbox;
+    internal InboxHealthCheck(IInboxMaintenance inbox) => this.inbox = inbox;
 
     /// <summary>The check's name in the host's health report; prefixed so it cannot collide with the host's own checks.</summary>
     public const string Name = "webhook-receiver-inbox";

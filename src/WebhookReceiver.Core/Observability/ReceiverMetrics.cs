@@ -40,7 +40,7 @@ internal sealed class ReceiverMetrics
     private readonly Histogram<double> _dispatchLag;
     private readonly Counter<long> _deadLetters;
 
-    private readonly IWebhookInbox _inbox;
+    private readonly IInboxQueries _inbox;
     private readonly HandlerCatalog _catalog;
     private readonly TimeProvider _time;
     private readonly TimeSpan _pendingRefreshInterval;
@@ -48,7 +48,7 @@ internal sealed class ReceiverMetrics
     private long _pendingCountedAt;
     private int _pendingRefreshing;
 
-    public ReceiverMetrics(IMeterFactory meters, IWebhookInbox inbox, HandlerCatalog catalog, TimeProvider time, IOptions<WebhookReceiverOptions> options)
+    public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<WebhookReceiverOptions> options)
     {
         _inbox = inbox;
         _catalog = catalog;

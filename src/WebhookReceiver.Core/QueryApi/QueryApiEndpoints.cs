@@ -71,7 +71,7 @@ internal static class QueryApiEndpoints
     }
 
     public static async Task<Results<Ok<WebhookList>, ValidationProblem>> ListWebhooksAsync(
-        IWebhookInbox inbox,
+        IInboxQueries inbox,
         [AsParameters] WebhookFilter filter,
         [FromQuery(Name = "delivery_state")] string? deliveryState,
         [FromQuery(Name = "cursor")] string? cursor,
@@ -97,20 +97,20 @@ internal static class QueryApiEndpoints
     }
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetWebhookAsync(
-        long id, IWebhookInbox inbox, CancellationToken cancellationToken) =>
+        long id, IInboxQueries inbox, CancellationToken cancellationToken) =>
         await inbox.GetAsync(id, cancellationToken) is { } webhook
             ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound($"No webhook has id {id}.");
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetRunAsync(
-        string runId, IWebhookInbox inbox, CancellationToken cancellationToken) =>
+        string runId, IInboxQueries inbox, CancellationToken cancellationToken) =>
         IndexableText.CanMatch(runId)
             && await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
             ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
     public static async Task<Results<AcceptedAtRoute<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
-        long id, [FromQuery(Name = "handler")] string? handler, IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        long id, [FromQuery(Name = "handler")] string? handler, IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
         CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
@@ -135,7 +135,7 @@ internal static class QueryApiEndpoints
     }
 
     public static async Task<Results<AcceptedAtRoute<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
-        IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
         [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
@@ -155,7 +155,7 @@ internal static class QueryApiEndpoints
         return TypedResults.AcceptedAtRoute(new ReplayResult(replayed), ListRoute, new { delivery_state = DeliveryState.Pending });
     }
 
-    public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IWebhookInbox inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
+    public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
     {
         var counts = await inbox.CountDeliveriesAsync(cancellationToken);
         return TypedResults.Ok(catalog.Handlers.Select(h => new HandlerView(
