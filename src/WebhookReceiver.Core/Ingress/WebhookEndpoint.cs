@@ -68,8 +68,8 @@ internal static partial class WebhookEndpoint
 
     private static string Outcome(object? answer) => answer switch
     {
-        AcceptedAtRoute<IngestResponse> { Value.RunId: null } => IngestOutcome.AcceptedWithoutRunId,
-        AcceptedAtRoute<IngestResponse> => IngestOutcome.Accepted,
+        Accepted<IngestResponse> { Value.RunId: null } => IngestOutcome.AcceptedWithoutRunId,
+        Accepted<IngestResponse> => IngestOutcome.Accepted,
         Ok<IngestResponse> => IngestOutcome.Duplicate,
         ProblemHttpResult { StatusCode: StatusCodes.Status401Unauthorized } => IngestOutcome.Unauthorized,
         ProblemHttpResult { StatusCode: StatusCodes.Status413PayloadTooLarge } => IngestOutcome.TooLarge,
@@ -77,7 +77,7 @@ internal static partial class WebhookEndpoint
         _ => IngestOutcome.Invalid,
     };
 
-    public static async Task<Results<AcceptedAtRoute<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
+    public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
         WebhookTokens tokens,
         SecretRedactor redactor,
@@ -168,7 +168,7 @@ internal static partial class WebhookEndpoint
         {
             var stored = await inbox.AppendAsync(webhook, cancellationToken);
             var response = new IngestResponse(stored.Id, webhook.RunId, stored.Duplicate);
-            return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.AcceptedAtRoute(response, QueryApiEndpoints.WebhookRoute, new { id = stored.Id });
+            return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted(QueryApiEndpoints.WebhookPath(context, stored.Id), response);
         }
         catch (InboxUnavailableException ex)
         {

@@ -28,6 +28,12 @@ internal static class QueryApiEndpoints
     public const string WebhookRoute = "GetWebhook";
     public const string ListRoute = "ListWebhooks";
 
+    /// <summary>The path (with the host's path base) of one webhook in this API, for a 202's Location.</summary>
+    public static string? WebhookPath(HttpContext context, long id) => Path(context, WebhookRoute, new { id });
+
+    private static string? Path(HttpContext context, string route, object values) =>
+        context.RequestServices.GetRequiredService<LinkGenerator>().GetPathByName(context, route, values);
+
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder endpoints)
     {
         // Authorization runs before the endpoint binds anything: without the key every request is 401, whatever it asks.
@@ -109,9 +115,9 @@ internal static class QueryApiEndpoints
             ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
-    public static async Task<Results<AcceptedAtRoute<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
+    public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
         long id, [FromQuery(Name = "handler")] string? handler, IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        CancellationToken cancellationToken)
+        HttpContext context, CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
         {
@@ -131,12 +137,13 @@ internal static class QueryApiEndpoints
                 .ToList();
         var replayed = await inbox.ReplayAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
         dispatch.Notify();
-        return TypedResults.AcceptedAtRoute(new ReplayResult(replayed), WebhookRoute, new { id });
+        return TypedResults.Accepted(WebhookPath(context, id), new ReplayResult(replayed));
     }
 
-    public static async Task<Results<AcceptedAtRoute<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
+    public static async Task<Results<Accepted<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
         IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, CancellationToken cancellationToken)
+        [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, HttpContext context,
+        CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
         {
@@ -152,7 +159,7 @@ internal static class QueryApiEndpoints
 
         var replayed = await inbox.ReplayDeadAsync(query, handler, time.GetUtcNow(), cancellationToken);
         dispatch.Notify();
-        return TypedResults.AcceptedAtRoute(new ReplayResult(replayed), ListRoute, new { delivery_state = DeliveryState.Pending });
+        return TypedResults.Accepted(Path(context, ListRoute, new { delivery_state = DeliveryState.Pending }), new ReplayResult(replayed));
     }
 
     public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
