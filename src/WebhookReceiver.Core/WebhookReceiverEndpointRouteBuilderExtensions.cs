@@ -2,9 +2,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Ingress;
-using WebhookReceiver.Operations;
 using WebhookReceiver.QueryApi;
 using WebhookReceiver.Security;
+using WebhookReceiver.Http;
+using WebhookReceiver.Observability;
 
 namespace Microsoft.AspNetCore.Builder;
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -10,8 +11,8 @@ using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Ingress;
 using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Security;
+using WebhookReceiver.Observability;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -58,6 +59,11 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton(StorageProviders.CreateInbox);
+        // Each consumer depends on the part of the inbox it uses; all are the one store above.
+        services.TryAddSingleton<IInboxIngest>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxDeliveries>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxQueries>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxMaintenance>(sp => sp.GetRequiredService<IWebhookInbox>());
         services.TryAddSingleton<InboxWriter>();
         services.AddMetrics();
         services.TryAddSingleton<ReceiverMetrics>();
@@ -74,7 +80,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         // The receiver's own types in snake_case; the host's naming policy stays the host's.
         services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new ReceiverJsonNames()));
         // A check only: the host maps its health routes and picks checks by the ready tag.
-        services.AddHealthChecks().AddCheck<InboxHealthCheck>(InboxHealthCheck.Name, tags: [InboxHealthCheck.ReadyTag]);
+        services.AddHealthChecks().Add(new HealthCheckRegistration(InboxHealthCheck.Name,
+            sp => new InboxHealthCheck(sp.GetRequiredService<IInboxMaintenance>()), failureStatus: null, tags: [InboxHealthCheck.ReadyTag]));
         services.AddHostedService<MissingTokensWarning>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddLangGraphClients(configuration);

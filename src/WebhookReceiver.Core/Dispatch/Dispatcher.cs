@@ -7,9 +7,9 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
+using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Dispatch;
 
@@ -19,8 +19,8 @@ namespace WebhookReceiver.Dispatch;
 /// lets running attempts finish within the grace period, and gives back the leases of those that did not.
 /// Its handler catalog is built as the host starts, so that two handlers with one name stop the start-up.
 /// </summary>
-public sealed partial class Dispatcher(
-    IWebhookInbox inbox,
+internal sealed partial class Dispatcher(
+    IInboxDeliveries inbox,
     IServiceScopeFactory scopes,
     DispatchSignal signal,
     HandlerCatalog catalog,

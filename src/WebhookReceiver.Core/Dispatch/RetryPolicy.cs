@@ -3,7 +3,7 @@ using WebhookReceiver.Configuration;
 namespace WebhookReceiver.Dispatch;
 
 /// <summary>Exponential backoff with jitter, capped, until the attempt limit dead-letters the delivery.</summary>
-public sealed class RetryPolicy(DispatchOptions options, Random? random = null)
+internal sealed class RetryPolicy(DispatchOptions options, Random? random = null)
 {
     private readonly Random _random = random ?? Random.Shared;
 

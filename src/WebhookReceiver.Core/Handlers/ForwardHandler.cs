@@ -13,7 +13,7 @@ namespace WebhookReceiver.Handlers;
 /// with every configured secret, so a target can rotate its secret without missing a webhook. Retries belong to the
 /// dispatcher, not to the HttpClient.
 /// </summary>
-public sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler
+internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler
 {
     public const string HttpClientName = "WebhookReceiver.Forward";
 

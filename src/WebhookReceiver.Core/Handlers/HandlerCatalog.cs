@@ -6,13 +6,13 @@ using WebhookReceiver.Runs;
 namespace WebhookReceiver.Handlers;
 
 /// <summary>A registered handler: its unique name, what it is, which runs it wants, and how an attempt's scope builds it.</summary>
-public sealed record HandlerRegistration(string Name, Type HandlerType, HandlerFilter Filter, Func<IServiceProvider, IWebhookHandler> Create);
+internal sealed record HandlerRegistration(string Name, Type HandlerType, HandlerFilter Filter, Func<IServiceProvider, IWebhookHandler> Create);
 
 /// <summary>
 /// Every handler: the built-in ones switched on in configuration, then those registered in code.
 /// Built once at start-up, where a repeated name stops the host.
 /// </summary>
-public sealed class HandlerCatalog
+internal sealed class HandlerCatalog
 {
     public HandlerCatalog(IEnumerable<HandlerRegistration> registrations, IOptions<WebhookReceiverOptions> options)
     {

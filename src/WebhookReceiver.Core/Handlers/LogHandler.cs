@@ -4,7 +4,7 @@ using WebhookReceiver.Runs;
 namespace WebhookReceiver.Handlers;
 
 /// <summary>Built-in: one structured log event per finished run.</summary>
-public sealed partial class LogHandler(ILogger<LogHandler> logger) : IWebhookHandler
+internal sealed partial class LogHandler(ILogger<LogHandler> logger) : IWebhookHandler
 {
     public const string Name = "log";
 

@@ -8,6 +8,8 @@ public sealed class WebhookReceiverBuilder(IServiceCollection services)
 {
     public IServiceCollection Services { get; } = services;
 
+    // Two overloads with an optional filter read best at the call site; nothing is shipped yet, so no binary break to fear.
+#pragma warning disable RS0026
     /// <summary>Registers <typeparamref name="THandler"/> (scoped) under a unique <paramref name="name"/>, for the runs <paramref name="filter"/> accepts.</summary>
     /// <example><c>.AddHandler&lt;OrderUpdater&gt;("orders", h =&gt; h.OnStatus("success").ForGraph("agent"))</c></example>
     public WebhookReceiverBuilder AddHandler<THandler>(string name, Action<HandlerFilter>? filter = null)
@@ -27,4 +29,5 @@ public sealed class WebhookReceiverBuilder(IServiceCollection services)
         Services.AddSingleton(new HandlerRegistration(name, typeof(THandler), accepted, factory));
         return this;
     }
+#pragma warning restore RS0026
 }

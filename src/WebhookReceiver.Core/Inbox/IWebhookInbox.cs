@@ -4,30 +4,21 @@ namespace WebhookReceiver.Inbox;
 /// The durable inbox: received webhooks, one delivery per matching handler, and every attempt.
 /// One contract for every engine; the same contract tests run against each.
 /// </summary>
-public interface IWebhookInbox
+internal interface IWebhookInbox : IInboxIngest, IInboxDeliveries, IInboxQueries, IInboxMaintenance;
+
+/// <summary>What ingest needs: store what arrived.</summary>
+internal interface IInboxIngest
 {
-    /// <summary>Creates or upgrades the schema.</summary>
-    Task MigrateAsync(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Rewrites, once, the payloads stored before bodies were redacted on arrival (the schema version that introduced it
-    /// left a marker): each payload for which <paramref name="redact"/> returns new bytes is replaced, then the marker
-    /// is removed. Safe to run again or concurrently: a payload already redacted is left alone. Returns the rows rewritten.
-    /// </summary>
-    Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Expires the leases left by a previous run of this process, so the next claim takes them over and records their
-    /// attempts as abandoned (engines used by one process only; elsewhere leases are taken over when they expire).
-    /// </summary>
-    Task RecoverAsync(CancellationToken cancellationToken);
-
     /// <summary>
     /// Stores new webhooks with their deliveries in one transaction; a <c>run_id</c> already stored is a duplicate, and so is
     /// a body without a <c>run_id</c> whose bytes (SHA-256) are already stored.
     /// </summary>
     Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken);
+}
 
+/// <summary>What the dispatcher needs: lease due deliveries, record their attempts, give leases back.</summary>
+internal interface IInboxDeliveries
+{
     /// <summary>
     /// Leases up to <paramref name="max"/> due deliveries to <paramref name="owner"/> until <paramref name="leaseUntil"/>.
     /// A delivery whose expired lease still has an owner (the attempt under it never got an outcome: its process died) has
@@ -36,10 +27,6 @@ public interface IWebhookInbox
     /// caller can count them.
     /// </summary>
     Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken);
-
-    /// <summary>Leases like the overload above, with no attempt limit: an abandoned attempt is recorded but dead-letters nothing.</summary>
-    async Task<IReadOnlyList<ClaimedDelivery>> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken) =>
-        (await ClaimDueAsync(owner, now, leaseUntil, max, int.MaxValue, cancellationToken)).Claimed;
 
     /// <summary>Records a finished attempt and the delivery's new state; ignored when the lease was lost.</summary>
     Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken);
@@ -50,6 +37,16 @@ public interface IWebhookInbox
     /// <summary>Gives leased deliveries back without counting an attempt (shutdown).</summary>
     Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Expires the leases left by a previous run of this process, so the next claim takes them over and records their
+    /// attempts as abandoned (engines used by one process only; elsewhere leases are taken over when they expire).
+    /// </summary>
+    Task RecoverAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What the query API needs: read webhooks and their deliveries, make deliveries due again.</summary>
+internal interface IInboxQueries
+{
     Task<WebhookPage> ListAsync(WebhookQuery query, CancellationToken cancellationToken);
 
     Task<StoredWebhook?> GetAsync(long id, CancellationToken cancellationToken);
@@ -64,6 +61,20 @@ public interface IWebhookInbox
 
     /// <summary>Delivery counts by handler and state.</summary>
     Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>What start-up, retention and the readiness check need: schema, redaction, purge, ping.</summary>
+internal interface IInboxMaintenance
+{
+    /// <summary>Creates or upgrades the schema.</summary>
+    Task MigrateAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Rewrites, once, the payloads stored before bodies were redacted on arrival (the schema version that introduced it
+    /// left a marker): each payload for which <paramref name="redact"/> returns new bytes is replaced, then the marker
+    /// is removed. Safe to run again or concurrently: a payload already redacted is left alone. Returns the rows rewritten.
+    /// </summary>
+    Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
 
     /// <summary>Deletes up to <paramref name="batchSize"/> webhooks received before the cutoffs: dead letters by their own cutoff.</summary>
     Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);

@@ -8,7 +8,7 @@ namespace WebhookReceiver.Inbox;
 /// Brings the schema up to date before anything else starts: registered first, started first. Then, once, it redacts
 /// the payloads stored before bodies were redacted on arrival, so that no backup made from now on holds a live token.
 /// </summary>
-internal sealed partial class InboxMigrator(IWebhookInbox inbox, SecretRedactor redactor, ILogger<InboxMigrator> logger) : IHostedService
+internal sealed partial class InboxMigrator(IInboxMaintenance inbox, SecretRedactor redactor, ILogger<InboxMigrator> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {

@@ -2,7 +2,7 @@ namespace WebhookReceiver.Inbox;
 
 /// <summary>A webhook ready to store: its index columns, the body as received (minus secrets), and the handlers it is for.</summary>
 /// <param name="RunId">Null when the body has no usable <c>run_id</c>: it is then a duplicate of a stored body with the same bytes.</param>
-public sealed record NewWebhook(
+internal sealed record NewWebhook(
     string? RunId,
     string? ThreadId,
     string? AssistantId,
@@ -13,9 +13,9 @@ public sealed record NewWebhook(
     IReadOnlyList<string> Handlers);
 
 /// <param name="Id">The stored webhook's id (the earlier one's for a duplicate).</param>
-public readonly record struct AppendResult(long Id, bool Duplicate);
+internal readonly record struct AppendResult(long Id, bool Duplicate);
 
-public static class DeliveryState
+internal static class DeliveryState
 {
     public const string Pending = "pending";
     public const string Succeeded = "succeeded";
@@ -28,7 +28,7 @@ public static class DeliveryState
 
 /// <param name="Attempt">Number of the attempt about to run, counted over the delivery's life (1-based).</param>
 /// <param name="AttemptInRound">Number of the attempt since the delivery was created or last replayed; what the retry limit counts.</param>
-public sealed record ClaimedDelivery(
+internal sealed record ClaimedDelivery(
     long DeliveryId,
     long WebhookId,
     string Handler,
@@ -38,7 +38,7 @@ public sealed record ClaimedDelivery(
     byte[] Payload);
 
 /// <summary>What one claim leased, and the attempts it found abandoned on the way.</summary>
-public sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);
+internal sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);
 
 /// <summary>
 /// An attempt that never got an outcome: the process running it stopped (killed, crashed, out of memory) or lost the
@@ -46,14 +46,14 @@ public sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnl
 /// </summary>
 /// <param name="Attempt">The abandoned attempt's number over the delivery's life (1-based).</param>
 /// <param name="State">The delivery's state after it (a <see cref="DeliveryState"/>): <c>dead</c> when it was the round's last allowed attempt.</param>
-public sealed record AbandonedAttempt(long DeliveryId, string Handler, int Attempt, string State)
+internal sealed record AbandonedAttempt(long DeliveryId, string Handler, int Attempt, string State)
 {
     /// <summary>The error recorded for an abandoned attempt, in its history row and the delivery's <c>last_error</c>.</summary>
     public const string Error = "abandoned: the process running the attempt stopped before it finished";
 }
 
 /// <summary>How an attempt ended, as the query API shows it.</summary>
-public static class AttemptOutcome
+internal static class AttemptOutcome
 {
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
@@ -62,7 +62,7 @@ public static class AttemptOutcome
 }
 
 /// <param name="RoundStart">The delivery's round when it was claimed (Attempt - AttemptInRound); a replay since starts a new one.</param>
-public sealed record AttemptResult(
+internal sealed record AttemptResult(
     long DeliveryId,
     string Owner,
     int Attempt,
@@ -74,7 +74,7 @@ public sealed record AttemptResult(
     string NextState,
     DateTimeOffset? NextAttemptAt);
 
-public sealed record WebhookQuery
+internal sealed record WebhookQuery
 {
     public string? Status { get; init; }
     public string? AssistantId { get; init; }
@@ -90,10 +90,10 @@ public sealed record WebhookQuery
     public int Limit { get; init; } = 50;
 }
 
-public sealed record WebhookPage(IReadOnlyList<StoredWebhook> Items, long? NextCursor);
+internal sealed record WebhookPage(IReadOnlyList<StoredWebhook> Items, long? NextCursor);
 
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
-public sealed record StoredWebhook(
+internal sealed record StoredWebhook(
     long Id,
     string? RunId,
     string? ThreadId,
@@ -105,7 +105,7 @@ public sealed record StoredWebhook(
     byte[]? Payload = null,
     IReadOnlyList<StoredAttempt>? Attempts = null);
 
-public sealed record StoredDelivery(
+internal sealed record StoredDelivery(
     long Id,
     string Handler,
     string State,
@@ -116,7 +116,7 @@ public sealed record StoredDelivery(
 
 /// <param name="EndedAt">When it ended; for an abandoned attempt, when it was found abandoned (its lease taken over).</param>
 /// <param name="Abandoned">Its process stopped before it finished; it counted as failed.</param>
-public sealed record StoredAttempt(
+internal sealed record StoredAttempt(
     long DeliveryId,
     int Attempt,
     DateTimeOffset StartedAt,
@@ -129,4 +129,4 @@ public sealed record StoredAttempt(
     public string Outcome => Succeeded ? AttemptOutcome.Succeeded : Abandoned ? AttemptOutcome.Abandoned : AttemptOutcome.Failed;
 }
 
-public sealed record DeliveryCount(string Handler, string State, long Count);
+internal sealed record DeliveryCount(string Handler, string State, long Count);

@@ -11,7 +11,7 @@ namespace WebhookReceiver.Inbox;
 /// leased with <c>FOR UPDATE SKIP LOCKED</c>, so two replicas never claim the same one, and a lease left by a replica
 /// that died is simply claimed again once it expires.
 /// </summary>
-public sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
+internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
 {
     // Any fixed numbers will do; every replica must use the same ones, so that they migrate, and purge, one at a time.
     private const long MigrationLockKey = 0x5745_4248_4F4F_4B31; // "WEBHOOK1"

@@ -7,7 +7,7 @@ using WebhookReceiver.Configuration;
 namespace WebhookReceiver.Inbox;
 
 /// <summary>The embedded inbox: one SQLite file in WAL mode, used by one process.</summary>
-public sealed class SqliteInbox : SqlInbox, IDisposable
+internal sealed class SqliteInbox : SqlInbox, IDisposable
 {
     // Each entry upgrades the schema by one version (PRAGMA user_version); append, never edit.
     private static readonly string[] Migrations =

@@ -5,7 +5,7 @@ using WebhookReceiver.Configuration;
 namespace WebhookReceiver.Inbox;
 
 /// <summary>The engines <c>WebhookReceiver:Storage:Provider</c> may name, and the inbox each one means.</summary>
-public static class StorageProviders
+internal static class StorageProviders
 {
     public const string Sqlite = "Sqlite";
     public const string Postgres = "Postgres";

@@ -3,21 +3,20 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Dispatch;
 using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Ingress;
 
 /// <summary>The store cannot take the webhook now: answered 503 with Retry-After, so the sender tries again.</summary>
-public sealed class InboxUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
+internal sealed class InboxUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>
 /// Group commit: concurrent requests hand their webhooks to one writer, which stores whatever has gathered in a single
 /// transaction and completes each request once that transaction has committed. A bounded queue is the backpressure:
 /// when the store falls behind, requests wait up to <see cref="IngestOptions.MaxQueueWait"/> and are then refused.
 /// </summary>
-public sealed partial class InboxWriter(
-    IWebhookInbox inbox,
+internal sealed partial class InboxWriter(
+    IInboxIngest inbox,
     DispatchSignal dispatchSignal,
     IOptions<WebhookReceiverOptions> options,
     ILogger<InboxWriter> logger) : BackgroundService

@@ -9,7 +9,7 @@ namespace WebhookReceiver.Ingress;
 /// it is answered 503 at once. Our own type, so the host's container never holds a bare <see cref="ConcurrencyLimiter"/>
 /// that another library could resolve by mistake.
 /// </summary>
-public sealed class IngestConcurrency(IOptions<WebhookReceiverOptions> options) : IDisposable
+internal sealed class IngestConcurrency(IOptions<WebhookReceiverOptions> options) : IDisposable
 {
     private readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
     {

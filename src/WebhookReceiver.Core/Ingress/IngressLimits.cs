@@ -7,7 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Operations;
+using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Ingress;
 
@@ -16,7 +16,7 @@ namespace WebhookReceiver.Ingress;
 /// requests handled at once (503, so a flood sheds load instead of filling memory). The client address is the host's
 /// (its forwarded-headers settings decide whether X-Forwarded-For is believed).
 /// </summary>
-public static class IngressLimits
+internal static class IngressLimits
 {
     public const string RatePolicy = "WebhookReceiver.PerClient";
 

@@ -7,7 +7,7 @@ namespace WebhookReceiver.Ingress;
 /// leaves it out): at most one warning per <see cref="Interval"/>, counting those received since the last one, so a busy
 /// deployment is told without its log being flooded. Time comes from the <see cref="TimeProvider"/>.
 /// </summary>
-public sealed partial class MissingRunIdWarning(TimeProvider time, ILogger<MissingRunIdWarning> logger)
+internal sealed partial class MissingRunIdWarning(TimeProvider time, ILogger<MissingRunIdWarning> logger)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(10);
 

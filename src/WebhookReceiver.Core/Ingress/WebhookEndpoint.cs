@@ -10,9 +10,11 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
+using WebhookReceiver.Http;
+using WebhookReceiver.Observability;
+using WebhookReceiver.QueryApi;
 
 namespace WebhookReceiver.Ingress;
 
@@ -22,10 +24,8 @@ namespace WebhookReceiver.Ingress;
 public sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
-public static partial class WebhookEndpoint
+internal static partial class WebhookEndpoint
 {
-    public const string TokenQueryParameter = "token";
-
     public static RouteHandlerBuilder MapWebhookEndpoint(this IEndpointRouteBuilder endpoints)
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
@@ -146,14 +146,14 @@ public static partial class WebhookEndpoint
             }
 
             // Without a usable run_id (trimmed by webhooks.allowed_fields, or unfit for an index) it is still a webhook.
-            var runId = IndexValue(run.RunId);
+            var runId = IndexableText.IndexValue(run.RunId);
             if (runId is null)
             {
                 missingRunId.Report();
             }
 
-            webhook = new NewWebhook(runId, IndexValue(run.ThreadId), IndexValue(run.AssistantId), IndexValue(run.GraphId),
-                IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run));
+            webhook = new NewWebhook(runId, IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId), IndexableText.IndexValue(run.GraphId),
+                IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run));
         }
         catch (JsonException ex)
         {
@@ -165,7 +165,7 @@ public static partial class WebhookEndpoint
         {
             var stored = await inbox.AppendAsync(webhook, cancellationToken);
             var response = new IngestResponse(stored.Id, webhook.RunId, stored.Duplicate);
-            return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted($"/api/webhooks/{stored.Id}", response);
+            return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted(QueryApiEndpoints.WebhookPath(context, stored.Id), response);
         }
         catch (InboxUnavailableException ex)
         {
@@ -176,12 +176,4 @@ public static partial class WebhookEndpoint
     [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
         "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
     private static partial void LogPercentInToken(ILogger logger);
-
-    /// <summary>Longest id, status or graph id that is indexed: LangGraph's are UUIDs and short words.</summary>
-    public const int MaxIndexedLength = 512;
-
-    // What goes into an indexed column must suit every engine: PostgreSQL text holds no NUL, and index rows are limited.
-    // A run_id that fails is refused; any other field that fails is left out of the index (it stays in the payload).
-    private static string? IndexValue(string? value) =>
-        value is { Length: <= MaxIndexedLength } && !value.AsSpan().ContainsAnyInRange('\0', '\u001f') ? value : null;
 }

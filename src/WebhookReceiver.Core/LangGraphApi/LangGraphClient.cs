@@ -39,7 +39,7 @@ public sealed class LangGraphClient
     private readonly SecretRedactor _redactor;
 
     /// <summary>A client over <paramref name="http"/>, whose base address and <c>x-api-key</c> header are set here from <paramref name="deployment"/>.</summary>
-    public LangGraphClient(HttpClient http, LangGraphDeploymentOptions deployment, SecretRedactor redactor)
+    internal LangGraphClient(HttpClient http, LangGraphDeploymentOptions deployment, SecretRedactor redactor)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(deployment);

@@ -11,20 +11,28 @@ using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
-using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Ingress;
-using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
+using WebhookReceiver.Http;
 
 namespace WebhookReceiver.QueryApi;
 
 /// <summary>Read what arrived, see every delivery attempt, and replay: under <c>/api</c>, behind the admin key.</summary>
-public static class QueryApiEndpoints
+internal static class QueryApiEndpoints
 {
     public const string AdminKeyScheme = "AdminKey";
+
+    /// <summary>Route names (also the OpenAPI operation ids): ingest and replay answer 202 with a Location built from them.</summary>
+    public const string WebhookRoute = "GetWebhook";
+    public const string ListRoute = "ListWebhooks";
+
+    /// <summary>The path (with the host's path base) of one webhook in this API, for a 202's Location.</summary>
+    public static string? WebhookPath(HttpContext context, long id) => Path(context, WebhookRoute, new { id });
+
+    private static string? Path(HttpContext context, string route, object values) =>
+        context.RequestServices.GetRequiredService<LinkGenerator>().GetPathByName(context, route, values);
 
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder endpoints)
     {
@@ -42,12 +50,12 @@ public static class QueryApiEndpoints
         }
 
         var api = group.MapGroup("").AddEndpointFilterFactory(RefuseUnknownQueryParameters).AddOpenApiOperationTransformer(DescribeParsedParameters);
-        api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName("ListWebhooks")
+        api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName(ListRoute)
             .WithSummary("List received webhooks, newest first")
             .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
                 "and delivery state (`pending`, `succeeded`, `failed`, `dead`). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
             .ProducesValidationProblem();
-        api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName("GetWebhook")
+        api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName(WebhookRoute)
             .WithSummary("One webhook with its payload and every delivery attempt")
             .WithDescription("The payload is returned as stored: as received, minus secrets (webhook tokens are redacted before a body is stored), escapes kept.");
         api.MapGet("/runs/{runId}", GetRunAsync).WithTags("Webhooks").WithName("GetRun")
@@ -69,7 +77,7 @@ public static class QueryApiEndpoints
     }
 
     public static async Task<Results<Ok<WebhookList>, ValidationProblem>> ListWebhooksAsync(
-        IWebhookInbox inbox,
+        IInboxQueries inbox,
         [AsParameters] WebhookFilter filter,
         [FromQuery(Name = "delivery_state")] string? deliveryState,
         [FromQuery(Name = "cursor")] string? cursor,
@@ -95,21 +103,21 @@ public static class QueryApiEndpoints
     }
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetWebhookAsync(
-        long id, IWebhookInbox inbox, CancellationToken cancellationToken) =>
+        long id, IInboxQueries inbox, CancellationToken cancellationToken) =>
         await inbox.GetAsync(id, cancellationToken) is { } webhook
             ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound($"No webhook has id {id}.");
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetRunAsync(
-        string runId, IWebhookInbox inbox, CancellationToken cancellationToken) =>
-        runId.Length <= WebhookEndpoint.MaxIndexedLength && !runId.Contains('\0', StringComparison.Ordinal)
+        string runId, IInboxQueries inbox, CancellationToken cancellationToken) =>
+        IndexableText.CanMatch(runId)
             && await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
             ? TypedResults.Ok(Detail(webhook))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
     public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
-        long id, [FromQuery(Name = "handler")] string? handler, IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        CancellationToken cancellationToken)
+        long id, [FromQuery(Name = "handler")] string? handler, IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        HttpContext context, CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
         {
@@ -129,12 +137,13 @@ public static class QueryApiEndpoints
                 .ToList();
         var replayed = await inbox.ReplayAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
         dispatch.Notify();
-        return TypedResults.Accepted($"/api/webhooks/{id}", new ReplayResult(replayed));
+        return TypedResults.Accepted(WebhookPath(context, id), new ReplayResult(replayed));
     }
 
     public static async Task<Results<Accepted<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
-        IWebhookInbox inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, CancellationToken cancellationToken)
+        IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, HttpContext context,
+        CancellationToken cancellationToken)
     {
         if (handler is not null && !catalog.Contains(handler))
         {
@@ -150,10 +159,10 @@ public static class QueryApiEndpoints
 
         var replayed = await inbox.ReplayDeadAsync(query, handler, time.GetUtcNow(), cancellationToken);
         dispatch.Notify();
-        return TypedResults.Accepted("/api/webhooks?delivery_state=pending", new ReplayResult(replayed));
+        return TypedResults.Accepted(Path(context, ListRoute, new { delivery_state = DeliveryState.Pending }), new ReplayResult(replayed));
     }
 
-    public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IWebhookInbox inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
+    public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
     {
         var counts = await inbox.CountDeliveriesAsync(cancellationToken);
         return TypedResults.Ok(catalog.Handlers.Select(h => new HandlerView(
@@ -184,9 +193,9 @@ public static class QueryApiEndpoints
 
         foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("graph_id", query.GraphId), ("thread_id", query.ThreadId) })
         {
-            if (value is { Length: > WebhookEndpoint.MaxIndexedLength } || (value?.Contains('\0', StringComparison.Ordinal) ?? false))
+            if (value is not null && !IndexableText.CanMatch(value))
             {
-                errors[name] = [$"At most {WebhookEndpoint.MaxIndexedLength} characters, with no NUL."];
+                errors[name] = [$"At most {IndexableText.MaxLength} characters, with no NUL."];
             }
         }
 
@@ -259,10 +268,10 @@ public static class QueryApiEndpoints
 }
 
 /// <summary>Marks endpoints that need the admin key, so that the OpenAPI document asks for it.</summary>
-public sealed class AdminKeyRequired;
+internal sealed class AdminKeyRequired;
 
 /// <summary>The filters shared by the list and the bulk replay, named in snake_case like LangGraph's own fields.</summary>
-public sealed class WebhookFilter
+internal sealed class WebhookFilter
 {
     /// <summary>Run status as sent: success, error, timeout, interrupted, rollback, ...</summary>
     [FromQuery(Name = "status")]

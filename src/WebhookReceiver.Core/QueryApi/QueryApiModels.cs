@@ -45,7 +45,7 @@ public sealed record DeliveryView(
     DateTimeOffset UpdatedAt,
     IReadOnlyList<AttemptView>? History)
 {
-    public static DeliveryView From(StoredDelivery delivery, IEnumerable<StoredAttempt>? history = null) => new(
+    internal static DeliveryView From(StoredDelivery delivery, IEnumerable<StoredAttempt>? history = null) => new(
         delivery.Id, delivery.Handler, delivery.State, delivery.Attempts, delivery.LastError, delivery.NextAttemptAt, delivery.UpdatedAt,
         history?.Where(a => a.DeliveryId == delivery.Id).Select(a => new AttemptView(a.Attempt, a.StartedAt, a.EndedAt, a.Succeeded, a.Error, a.Outcome)).ToList());
 }

@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Operations;
+using WebhookReceiver.Http;
 
 namespace WebhookReceiver.Security;
 
@@ -14,7 +14,7 @@ namespace WebhookReceiver.Security;
 /// The authorization middleware checks it before the endpoint binds anything, so an anonymous caller learns nothing
 /// from route values or parameters. The scheme is named, never the host's default.
 /// </summary>
-public static class AdminKeyAuthentication
+internal static class AdminKeyAuthentication
 {
     public const string Scheme = "WebhookReceiverAdminKey";
     public const string Policy = "WebhookReceiverAdminKey";

@@ -10,7 +10,7 @@ namespace WebhookReceiver.Security;
 /// <c>kwargs.webhook</c>), log properties and error messages. Any <c>token=</c> query value is hidden too, so a token retired by rotation
 /// stays hidden in the payloads stored while it was valid.
 /// </summary>
-public sealed partial class SecretRedactor
+internal sealed partial class SecretRedactor
 {
     public const string Mask = "[REDACTED]";
 

@@ -7,7 +7,7 @@ namespace WebhookReceiver.Security;
 /// A set of accepted secrets (webhook tokens or admin keys) checked in constant time: both sides are hashed first,
 /// so neither the content nor the length of a configured secret shows in the time a check takes.
 /// </summary>
-public sealed class SecretSet
+internal sealed class SecretSet
 {
     private readonly byte[][] _hashes;
 

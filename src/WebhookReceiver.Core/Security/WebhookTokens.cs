@@ -9,14 +9,17 @@ namespace WebhookReceiver.Security;
 /// any case). LangGraph puts the URL on the wire as it was given, so a base64 token arrives with a raw <c>+</c>, which
 /// form decoding turns into a space: the query value is checked both as decoded and as sent (percent-decoded only).
 /// </summary>
-public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
+internal sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 {
+    /// <summary>The query parameter that carries the token in the webhook URL LangGraph is given (<c>?token=...</c>).</summary>
+    public const string QueryParameter = "token";
+
     private readonly SecretSet _accepted = new(options.Value.Tokens);
     private readonly string _header = options.Value.TokenHeader;
 
     public bool Authenticate(HttpRequest request)
     {
-        if (request.Query.TryGetValue(Ingress.WebhookEndpoint.TokenQueryParameter, out var query) && query.Count == 1)
+        if (request.Query.TryGetValue(QueryParameter, out var query) && query.Count == 1)
         {
             // Both compared in constant time, and both always: which one matched does not show in the time taken.
             var decoded = _accepted.Contains(query[0]);
@@ -39,7 +42,7 @@ public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
         foreach (var pair in (queryString ?? "").TrimStart('?').Split('&'))
         {
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
-            if (equals > 0 && string.Equals(Uri.UnescapeDataString(pair[..equals]), Ingress.WebhookEndpoint.TokenQueryParameter, StringComparison.OrdinalIgnoreCase))
+            if (equals > 0 && string.Equals(Uri.UnescapeDataString(pair[..equals]), QueryParameter, StringComparison.OrdinalIgnoreCase))
             {
                 return Uri.UnescapeDataString(pair[(equals + 1)..]);
             }
@@ -50,7 +53,7 @@ public sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
 }
 
 /// <summary>Admin keys for the query API, sent in <c>X-Api-Key</c>.</summary>
-public sealed class AdminKeys(IOptions<WebhookReceiverOptions> options)
+internal sealed class AdminKeys(IOptions<WebhookReceiverOptions> options)
 {
     public const string Header = "X-Api-Key";
     private readonly SecretSet _accepted = new(options.Value.AdminKeys);

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Operations;
 
 namespace WebhookReceiver.Observability;
 

@@ -8,7 +8,7 @@ namespace WebhookReceiver.Observability;
 /// Rewrites every log property that holds a secret, whichever component logged it: ASP.NET's own hosting log prints the
 /// query string (<c>?token=...</c>), and a handler's error may quote a URL.
 /// </summary>
-public sealed class SecretScrubbingEnricher(SecretRedactor redactor) : ILogEventEnricher
+internal sealed class SecretScrubbingEnricher(SecretRedactor redactor) : ILogEventEnricher
 {
     public void Enrich(LogEvent logEvent, ILogEventPropertyFactory propertyFactory)
     {

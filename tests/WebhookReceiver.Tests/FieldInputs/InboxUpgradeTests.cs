@@ -26,7 +26,7 @@ public abstract class InboxUpgradeTests
     protected abstract Dictionary<string, string?> StoreSettings { get; }
 
     /// <summary>The engine's inbox on this store.</summary>
-    protected abstract IWebhookInbox CreateInbox();
+    private protected abstract IWebhookInbox CreateInbox();
 
     /// <summary>Moves the engine's id sequences past ids inserted explicitly, as real inserts would have.</summary>
     protected virtual string AfterExplicitIdsSql => "SELECT 1";
@@ -125,7 +125,7 @@ public sealed class SqliteInboxUpgradeTests : InboxUpgradeTests, IDisposable
 
     protected override Dictionary<string, string?> StoreSettings => new() { ["WebhookReceiver:Storage:ConnectionString"] = ConnectionString };
 
-    protected override IWebhookInbox CreateInbox() =>
+    private protected override IWebhookInbox CreateInbox() =>
         new SqliteInbox(Options.Create(new WebhookReceiverOptions { Storage = { ConnectionString = ConnectionString } }));
 
     public void Dispose()
@@ -164,7 +164,7 @@ public sealed class PostgresInboxUpgradeTests : InboxUpgradeTests, IAsyncLifetim
         ["WebhookReceiver:Storage:ConnectionString"] = _database.ConnectionString,
     };
 
-    protected override IWebhookInbox CreateInbox() => Inbox.PostgresInboxContractTests.Create(_database.ConnectionString);
+    private protected override IWebhookInbox CreateInbox() => Inbox.PostgresInboxContractTests.Create(_database.ConnectionString);
 
     protected override string AfterExplicitIdsSql => """
         SELECT setval(pg_get_serial_sequence('webhooks', 'id'), 42);

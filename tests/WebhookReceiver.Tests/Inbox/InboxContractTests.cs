@@ -13,10 +13,10 @@ public abstract class InboxContractTests : IAsyncLifetime
     protected static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
     private static readonly TimeSpan Lease = TimeSpan.FromMinutes(1);
 
-    protected IWebhookInbox Inbox { get; private set; } = null!;
+    private protected IWebhookInbox Inbox { get; private set; } = null!;
 
     /// <summary>A new, empty store of the engine under test; not yet migrated.</summary>
-    protected abstract Task<IWebhookInbox> CreateInboxAsync();
+    private protected abstract Task<IWebhookInbox> CreateInboxAsync();
 
     /// <summary>Removes what <see cref="CreateInboxAsync"/> made, after the inbox has been disposed.</summary>
     protected abstract Task DestroyStoreAsync();
@@ -430,7 +430,7 @@ public abstract class InboxContractTests : IAsyncLifetime
         await Inbox.PingAsync(CancellationToken.None);
     }
 
-    protected static NewWebhook Webhook(
+    private protected static NewWebhook Webhook(
         string runId,
         string status = "success",
         string? threadId = "thread-1",
@@ -441,7 +441,7 @@ public abstract class InboxContractTests : IAsyncLifetime
 
     private static string Body(string runId) => $$"""{"run_id":"{{runId}}","status":"success"}""";
 
-    protected Task<IReadOnlyList<AppendResult>> AppendAsync(params NewWebhook[] batch) => Inbox.AppendAsync(batch, CancellationToken.None);
+    private protected Task<IReadOnlyList<AppendResult>> AppendAsync(params NewWebhook[] batch) => Inbox.AppendAsync(batch, CancellationToken.None);
 
     private static AttemptResult Succeeded(ClaimedDelivery delivery, string owner, DateTimeOffset at) =>
         new(delivery.DeliveryId, owner, delivery.Attempt, delivery.Attempt - delivery.AttemptInRound, at, at, true, null, DeliveryState.Succeeded, null);

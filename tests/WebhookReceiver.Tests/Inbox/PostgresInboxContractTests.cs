@@ -11,7 +11,7 @@ public sealed class PostgresInboxContractTests : InboxContractTests
 {
     private PostgresDatabase? _database;
 
-    protected override async Task<IWebhookInbox> CreateInboxAsync()
+    private protected override async Task<IWebhookInbox> CreateInboxAsync()
     {
         _database = await PostgresDatabase.CreateAsync();
         return Create(_database.ConnectionString);

@@ -9,7 +9,7 @@ public sealed class SqliteInboxContractTests : InboxContractTests
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
 
-    protected override Task<IWebhookInbox> CreateInboxAsync() => Task.FromResult<IWebhookInbox>(Open());
+    private protected override Task<IWebhookInbox> CreateInboxAsync() => Task.FromResult<IWebhookInbox>(Open());
 
     [Fact]
     public async Task Leases_left_by_a_run_that_died_are_taken_over_after_recovery_at_start_up_and_their_attempts_counted_as_abandoned()
@@ -19,7 +19,7 @@ public sealed class SqliteInboxContractTests : InboxContractTests
 
         // The next run of the service, on the same file, long before the lease would have expired.
         using var restarted = Open();
-        IWebhookInbox next = restarted;
+        var next = restarted;
         Assert.Empty(await next.ClaimDueAsync("not-yet-recovered", T0 + TimeSpan.FromSeconds(1), T0 + TimeSpan.FromHours(1), 10, CancellationToken.None));
         await next.RecoverAsync(CancellationToken.None);
         var claim = await next.ClaimDueAsync("restarted", T0 + TimeSpan.FromSeconds(2), T0 + TimeSpan.FromHours(1), 10, maxAttempts: 1, CancellationToken.None);

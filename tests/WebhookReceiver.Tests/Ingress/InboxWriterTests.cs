@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Dispatch;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Ingress;
 

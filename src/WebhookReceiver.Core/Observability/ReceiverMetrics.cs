@@ -5,10 +5,10 @@ using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Observability;
 
 /// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.webhooks.received</c>: these and no others.</summary>
-public static class IngestOutcome
+internal static class IngestOutcome
 {
     public const string Accepted = "accepted";
     /// <summary>Stored, but the body had no usable run_id (see <c>webhooks.allowed_fields</c>).</summary>
@@ -26,7 +26,7 @@ public static class IngestOutcome
 /// fixed list, a delivery state, or a handler name (handlers are configured, not sent). Never a run id, a token or a URL:
 /// each distinct label value is a time series kept forever by whoever scrapes it.
 /// </summary>
-public sealed class ReceiverMetrics
+internal sealed class ReceiverMetrics
 {
     public const string MeterName = "WebhookReceiver";
 
@@ -40,7 +40,7 @@ public sealed class ReceiverMetrics
     private readonly Histogram<double> _dispatchLag;
     private readonly Counter<long> _deadLetters;
 
-    private readonly IWebhookInbox _inbox;
+    private readonly IInboxQueries _inbox;
     private readonly HandlerCatalog _catalog;
     private readonly TimeProvider _time;
     private readonly TimeSpan _pendingRefreshInterval;
@@ -48,7 +48,7 @@ public sealed class ReceiverMetrics
     private long _pendingCountedAt;
     private int _pendingRefreshing;
 
-    public ReceiverMetrics(IMeterFactory meters, IWebhookInbox inbox, HandlerCatalog catalog, TimeProvider time, IOptions<WebhookReceiverOptions> options)
+    public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<WebhookReceiverOptions> options)
     {
         _inbox = inbox;
         _catalog = catalog;

@@ -1,11 +1,15 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using WebhookReceiver.Inbox;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Observability;
 
 /// <summary>Ready means the inbox can be written: a webhook that arrives now would be stored.</summary>
-public sealed class InboxHealthCheck(IWebhookInbox inbox) : IHealthCheck
+public sealed class InboxHealthCheck : IHealthCheck
 {
+    private readonly IInboxMaintenance inbox;
+
+    internal InboxHealthCheck(IInboxMaintenance inbox) => this.inbox = inbox;
+
     /// <summary>The check's name in the host's health report; prefixed so it cannot collide with the host's own checks.</summary>
     public const string Name = "webhook-receiver-inbox";
 

@@ -1,10 +1,10 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Http;
 
 /// <summary>The RFC 7807 answers that more than one endpoint gives.</summary>
-public static class Problems
+internal static class Problems
 {
     /// <summary>No hint of why: a missing, wrong and retired secret all look the same.</summary>
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized);

@@ -1,7 +1,7 @@
-namespace WebhookReceiver.Dispatch;
+namespace WebhookReceiver.Inbox;
 
 /// <summary>Wakes the dispatcher when new deliveries are stored or a slot frees, instead of waiting for the next poll.</summary>
-public sealed class DispatchSignal : IDisposable
+internal sealed class DispatchSignal : IDisposable
 {
     private readonly SemaphoreSlim _signal = new(0, 1);
 

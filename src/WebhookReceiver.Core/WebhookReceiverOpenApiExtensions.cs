@@ -71,7 +71,7 @@ public static class WebhookReceiverOpenApiExtensions
                     operation.Parameters ??= [];
                     operation.Parameters.Add(new OpenApiParameter
                     {
-                        Name = WebhookEndpoint.TokenQueryParameter,
+                        Name = WebhookTokens.QueryParameter,
                         In = ParameterLocation.Query,
                         Description = "The webhook token, as in `webhook=\"https://host/webhooks/langgraph?token=...\"`. Or send it in the token header.",
                         Schema = new OpenApiSchema { Type = JsonSchemaType.String },

@@ -2,13 +2,12 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
-using WebhookReceiver.Inbox;
 
-namespace WebhookReceiver.Operations;
+namespace WebhookReceiver.Inbox;
 
 /// <summary>Deletes old webhooks in small batches, in the background; webhooks still being retried are never deleted.</summary>
-public sealed partial class RetentionService(
-    IWebhookInbox inbox,
+internal sealed partial class RetentionService(
+    IInboxMaintenance inbox,
     TimeProvider time,
     IOptions<WebhookReceiverOptions> options,
     ILogger<RetentionService> logger) : BackgroundService

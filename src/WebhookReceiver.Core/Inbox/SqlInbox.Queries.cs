@@ -1,0 +1,185 @@
+using System.Data;
+using System.Data.Common;
+
+namespace WebhookReceiver.Inbox;
+
+// What the query API reads and replays.
+internal abstract partial class SqlInbox : IInboxQueries
+{
+    public async Task<WebhookPage> ListAsync(WebhookQuery query, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var list = Command(connection, null, $"""
+            SELECT {WebhookColumns} FROM webhooks w
+            WHERE {WebhookFilter} AND (@before IS NULL OR w.id < @before)
+            ORDER BY w.id DESC
+            LIMIT @limit
+            """);
+        AddFilter(list, query);
+        Add(list, "before", DbType.Int64, query.Before);
+        Add(list, "limit", DbType.Int32, query.Limit + 1);
+
+        var rows = await ReadWebhooksAsync(list, withPayload: false, cancellationToken);
+        var hasMore = rows.Count > query.Limit;
+        if (hasMore)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        var deliveries = await ReadDeliveriesAsync(connection, rows.Select(r => r.Id).ToList(), cancellationToken);
+        var items = rows.Select(r => r with { Deliveries = deliveries[r.Id].ToList() }).ToList();
+        return new WebhookPage(items, hasMore ? items[^1].Id : null);
+    }
+
+    public Task<StoredWebhook?> GetAsync(long id, CancellationToken cancellationToken) =>
+        GetOneAsync("w.id = @key", DbType.Int64, id, cancellationToken);
+
+    public Task<StoredWebhook?> GetByRunIdAsync(string runId, CancellationToken cancellationToken) =>
+        GetOneAsync("w.run_id = @key", DbType.String, runId, cancellationToken);
+
+    public async Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using var exists = Command(connection, transaction, "SELECT COUNT(*) FROM webhooks WHERE id = @id");
+        Add(exists, "id", DbType.Int64, webhookId);
+        if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
+        {
+            return null;
+        }
+
+        await using var upsert = Command(connection, transaction, """
+            INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
+            VALUES (@id, @handler, 'pending', @now, @now)
+            ON CONFLICT (webhook_id, handler) DO UPDATE
+            SET state = 'pending', next_attempt_at = @now, round_start = deliveries.attempts, updated_at = @now
+            """);
+        Add(upsert, "id", DbType.Int64, webhookId);
+        Add(upsert, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        var handler = Add(upsert, "handler", DbType.String);
+        foreach (var name in handlers)
+        {
+            handler.Value = name;
+            await upsert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return handlers.Count;
+    }
+
+    public async Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var replay = Command(connection, null, $"""
+            UPDATE deliveries
+            SET state = 'pending', next_attempt_at = @now, round_start = attempts, updated_at = @now
+            WHERE state = 'dead' AND (@handler IS NULL OR handler = @handler)
+              AND webhook_id IN (SELECT w.id FROM webhooks w WHERE {WebhookFilter})
+            """);
+        AddFilter(replay, query with { DeliveryState = null });
+        Add(replay, "handler", DbType.String, handler);
+        Add(replay, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        return await replay.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var count = Command(connection, null, "SELECT handler, state, COUNT(*) FROM deliveries GROUP BY handler, state");
+        await using var reader = await count.ExecuteReaderAsync(cancellationToken);
+        var counts = new List<DeliveryCount>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts.Add(new DeliveryCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+
+        return counts;
+    }
+
+    private static void AddFilter(DbCommand command, WebhookQuery query)
+    {
+        Add(command, "status", DbType.String, query.Status);
+        Add(command, "assistant_id", DbType.String, query.AssistantId);
+        Add(command, "graph_id", DbType.String, query.GraphId);
+        Add(command, "thread_id", DbType.String, query.ThreadId);
+        Add(command, "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
+        Add(command, "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());
+        Add(command, "delivery_state", DbType.String, query.DeliveryState);
+    }
+
+    private async Task<StoredWebhook?> GetOneAsync(string where, DbType keyType, object key, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var get = Command(connection, null, $"SELECT {WebhookColumns}, w.payload FROM webhooks w WHERE {where}");
+        Add(get, "key", keyType, key);
+        if ((await ReadWebhooksAsync(get, withPayload: true, cancellationToken)).SingleOrDefault() is not { } webhook)
+        {
+            return null;
+        }
+
+        var deliveries = await ReadDeliveriesAsync(connection, [webhook.Id], cancellationToken);
+        await using var attempts = Command(connection, null, """
+            SELECT a.delivery_id, a.attempt, a.started_at, a.ended_at, a.succeeded, a.error, a.abandoned
+            FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
+            WHERE d.webhook_id = @id ORDER BY a.delivery_id, a.attempt
+            """);
+        Add(attempts, "id", DbType.Int64, webhook.Id);
+        var history = new List<StoredAttempt>();
+        await using (var reader = await attempts.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                history.Add(new StoredAttempt(reader.GetInt64(0), reader.GetInt32(1), Time(reader.GetInt64(2)), Time(reader.GetInt64(3)),
+                    reader.GetInt32(4) != 0, reader.IsDBNull(5) ? null : reader.GetString(5), Abandoned: reader.GetInt32(6) != 0));
+            }
+        }
+
+        return webhook with { Deliveries = deliveries[webhook.Id].ToList(), Attempts = history };
+    }
+
+    private static async Task<List<StoredWebhook>> ReadWebhooksAsync(DbCommand command, bool withPayload, CancellationToken cancellationToken)
+    {
+        var rows = new List<StoredWebhook>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new StoredWebhook(
+                reader.GetInt64(0),
+                NullableString(reader, 1),
+                NullableString(reader, 2),
+                NullableString(reader, 3),
+                NullableString(reader, 4),
+                NullableString(reader, 5),
+                Time(reader.GetInt64(6)),
+                Deliveries: [],
+                Payload: withPayload ? reader.GetFieldValue<byte[]>(7) : null));
+        }
+
+        return rows;
+    }
+
+    private static async Task<ILookup<long, StoredDelivery>> ReadDeliveriesAsync(DbConnection connection, List<long> webhookIds, CancellationToken cancellationToken)
+    {
+        var rows = new List<(long WebhookId, StoredDelivery Delivery)>();
+        if (webhookIds.Count > 0)
+        {
+            await using var command = Command(connection, null,
+                $"SELECT {DeliveryColumns} FROM deliveries d WHERE d.webhook_id IN ({InList(webhookIds)}) ORDER BY d.id");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add((reader.GetInt64(1), new StoredDelivery(
+                    reader.GetInt64(0),
+                    reader.GetString(2),
+                    reader.GetString(3),
+                    reader.GetInt32(4),
+                    NullableString(reader, 5),
+                    reader.IsDBNull(6) ? null : Time(reader.GetInt64(6)),
+                    Time(reader.GetInt64(7)))));
+            }
+        }
+
+        return rows.ToLookup(r => r.WebhookId, r => r.Delivery);
+    }
+}
