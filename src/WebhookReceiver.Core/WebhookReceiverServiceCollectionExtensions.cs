@@ -52,6 +52,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<WebhookTokens>();
+        services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph.Deployments));
+        services.TryAddSingleton<RunVerifier>();
         services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
         services.AddAdminKeyAuthentication();

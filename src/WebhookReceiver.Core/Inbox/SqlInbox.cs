@@ -10,9 +10,9 @@ namespace WebhookReceiver.Inbox;
 /// store, how their purges take turns).
 /// Times are stored as Unix milliseconds so that both engines compare them the same way.
 /// </summary>
-public abstract class SqlInbox : IWebhookInbox
+public abstract partial class SqlInbox : IWebhookInbox
 {
-    private const string WebhookColumns = "w.id, w.run_id, w.thread_id, w.assistant_id, w.graph_id, w.status, w.received_at";
+    private const string WebhookColumns = "w.id, w.run_id, w.thread_id, w.assistant_id, w.graph_id, w.status, w.received_at, " + VerificationColumns;
     private const string DeliveryColumns = "d.id, d.webhook_id, d.handler, d.state, d.attempts, d.last_error, d.next_attempt_at, d.updated_at";
 
     // One filter for listing and for bulk replay; a null parameter means "any".
@@ -23,6 +23,8 @@ public abstract class SqlInbox : IWebhookInbox
         AND (@thread_id IS NULL OR w.thread_id = @thread_id)
         AND (@received_from IS NULL OR w.received_at >= @received_from)
         AND (@received_to IS NULL OR w.received_at < @received_to)
+        AND (@deployment IS NULL OR w.deployment = @deployment)
+        AND (@verification IS NULL OR w.verification = @verification)
         AND (@delivery_state IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = @delivery_state))
         """;
 
@@ -86,8 +88,8 @@ public abstract class SqlInbox : IWebhookInbox
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         await using var insert = Command(connection, transaction, """
-            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash)
-            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload, @body_hash)
+            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash, deployment)
+            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload, @body_hash, @deployment)
             ON CONFLICT DO NOTHING
             RETURNING id
             """);
@@ -99,6 +101,7 @@ public abstract class SqlInbox : IWebhookInbox
         var receivedAt = Add(insert, "received_at", DbType.Int64);
         var payload = Add(insert, "payload", DbType.Binary);
         var bodyHash = Add(insert, "body_hash", DbType.Binary);
+        var deployment = Add(insert, "deployment", DbType.String);
 
         // A body without a run_id is known by its bytes: LangGraph's retries resend them unchanged.
         await using var findExisting = Command(connection, transaction, "SELECT id FROM webhooks WHERE run_id = @run_id OR body_hash = @body_hash");
@@ -128,6 +131,7 @@ public abstract class SqlInbox : IWebhookInbox
             status.Value = (object?)webhook.Status ?? DBNull.Value;
             receivedAt.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
             payload.Value = webhook.Payload;
+            deployment.Value = (object?)webhook.Deployment ?? DBNull.Value;
 
             if (await insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull)
             {
@@ -568,6 +572,8 @@ public abstract class SqlInbox : IWebhookInbox
         Add(command, "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
         Add(command, "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());
         Add(command, "delivery_state", DbType.String, query.DeliveryState);
+        Add(command, "deployment", DbType.String, query.Deployment);
+        Add(command, "verification", DbType.String, query.Verification);
     }
 
     private async Task<StoredWebhook?> GetOneAsync(string where, DbType keyType, object key, CancellationToken cancellationToken)
@@ -615,7 +621,9 @@ public abstract class SqlInbox : IWebhookInbox
                 NullableString(reader, 5),
                 Time(reader.GetInt64(6)),
                 Deliveries: [],
-                Payload: withPayload ? reader.GetFieldValue<byte[]>(7) : null));
+                Payload: withPayload ? reader.GetFieldValue<byte[]>(reader.GetOrdinal("payload")) : null,
+                Deployment: NullableString(reader, 7),
+                Verification: ReadVerification(reader, 8)));
         }
 
         return rows;

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Operations;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
@@ -80,6 +81,7 @@ public static partial class WebhookEndpoint
     public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
         WebhookTokens tokens,
+        DeploymentAttribution deployments,
         SecretRedactor redactor,
         MissingRunIdWarning missingRunId,
         HandlerCatalog handlers,
@@ -90,7 +92,7 @@ public static partial class WebhookEndpoint
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (!tokens.Authenticate(context.Request))
+        if (!tokens.Authenticate(context.Request, out var token))
         {
             return Problems.Unauthorized();
         }
@@ -150,7 +152,7 @@ public static partial class WebhookEndpoint
             }
 
             webhook = new NewWebhook(runId, IndexValue(run.ThreadId), IndexValue(run.AssistantId), IndexValue(run.GraphId),
-                IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run));
+                IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run), deployments.DeploymentFor(token));
         }
         catch (JsonException ex)
         {
