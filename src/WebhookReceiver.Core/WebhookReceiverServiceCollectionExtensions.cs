@@ -92,7 +92,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHealthChecks().AddCheck<InboxHealthCheck>(InboxHealthCheck.Name, tags: [InboxHealthCheck.ReadyTag]);
         services.AddHostedService<MissingTokensWarning>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddLangGraphClients(configuration);
+        services.AddLangGraphClients();
         return builder;
     }
 

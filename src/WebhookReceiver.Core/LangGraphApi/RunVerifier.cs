@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
@@ -40,6 +41,9 @@ public sealed partial class RunVerifier
     private readonly ILogger<RunVerifier> _logger;
     private readonly Counter<long> _verifications;
 
+    // The deliveries of one webhook (one per handler) usually start together: they share one question to the server.
+    private readonly ConcurrentDictionary<long, Lazy<Task<RunVerification>>> _asking = new();
+
     public RunVerifier(IServiceProvider services, IOptions<WebhookReceiverOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -76,7 +80,15 @@ public sealed partial class RunVerifier
         var verification = state.Verification;
         if (Verifying && verification is null or { Result: VerificationResult.Error })
         {
-            verification = await VerifyAsync(delivery.WebhookId, state.Deployment, run, store, cancellationToken);
+            var asking = _asking.GetOrAdd(delivery.WebhookId, id => new(() => VerifyAsync(id, state.Deployment, run, store)));
+            try
+            {
+                verification = await asking.Value.WaitAsync(cancellationToken);
+            }
+            finally
+            {
+                _asking.TryRemove(KeyValuePair.Create(delivery.WebhookId, asking));
+            }
         }
 
         return Verdict(delivery, filter, state.Deployment, Verifying ? verification : null);
@@ -103,8 +115,10 @@ public sealed partial class RunVerifier
         return new DeliveryVerdict(deployment, verification, hold);
     }
 
-    private async Task<RunVerification> VerifyAsync(long webhookId, string? deployment, LangGraphRun run, IRunVerificationStore store, CancellationToken cancellationToken)
+    /// <summary>Asks and records; bounded by the client's own timeout and retries, not by one attempt's token (others may share it).</summary>
+    private async Task<RunVerification> VerifyAsync(long webhookId, string? deployment, LangGraphRun run, IRunVerificationStore store)
     {
+        var cancellationToken = CancellationToken.None;
         var verification = await AskAsync(deployment, run, cancellationToken);
         var (stored, recorded) = await store.RecordVerificationAsync(webhookId, verification, cancellationToken);
         var tags = new TagList { { "deployment", deployment ?? "" }, { "result", verification.Result } };

@@ -71,10 +71,11 @@ public sealed record HandlerFilterView(
     IReadOnlyList<string> Statuses,
     IReadOnlyList<string> AssistantIds,
     IReadOnlyList<string> GraphIds,
-    IReadOnlyDictionary<string, string> Metadata)
+    IReadOnlyDictionary<string, string> Metadata,
+    bool VerifiedOnly = false)
 {
     public static HandlerFilterView From(HandlerFilter filter) => new(filter.Statuses, filter.Assistants, filter.Graphs,
-        filter.Metadata.ToDictionary(m => m.Key, m => m.Value));
+        filter.Metadata.ToDictionary(m => m.Key, m => m.Value), filter.VerifiedRunsOnly);
 }
 
 /// <summary>A run's verification against its LangGraph deployment (<c>LangGraph:Verify</c>).</summary>
