@@ -54,7 +54,7 @@ public abstract class VerificationContractTests : IAsyncLifetime
 
         Assert.Equal("run-prod", Assert.Single(prod.Items).RunId);
         Assert.Equal("prod", prod.Items[0].Deployment);
-        Assert.Equal(["prod", "staging", null], all.Items.OrderBy(w => w.Id).Select(w => w.Deployment));
+        Assert.Equal([("run-none", null), ("run-prod", "prod"), ("run-staging", "staging")], all.Items.OrderBy(w => w.RunId).Select(w => (w.RunId, w.Deployment)));
         Assert.Equal("staging", (await Inbox.GetByRunIdAsync("run-staging", CancellationToken.None))!.Deployment);
         Assert.Equal(new WebhookVerificationState("prod", null), await Verifications.ReadVerificationAsync(prod.Items[0].Id, CancellationToken.None));
     }
