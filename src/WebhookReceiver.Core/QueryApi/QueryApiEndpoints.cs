@@ -236,6 +236,7 @@ public static class QueryApiEndpoints
                 "cursor" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
                 "received_from" or "received_to" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
                 "delivery_state" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = DeliveryState.All.Select(s => (JsonNode)s).ToList() },
+                "verification" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = LangGraphApi.VerificationResult.All.Select(s => (JsonNode)s).ToList() },
                 _ => parameter.Schema,
             };
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 
@@ -6,8 +7,8 @@ namespace WebhookReceiver.QueryApi;
 
 /// <summary>A stored webhook as listed: what arrived, when, and how far each handler got with it.</summary>
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
-/// <param name="Deployment">The LangGraph deployment it is attributed to (by its token, or the only one configured); null without one.</param>
-/// <param name="Verification">What that deployment said about the run; null until it was asked (or when verification is off).</param>
+/// <param name="Deployment">The LangGraph deployment it is attributed to (by its token, or the only one configured); left out without one.</param>
+/// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
 public sealed record WebhookSummary(
     long Id,
     string? RunId,
@@ -17,16 +18,16 @@ public sealed record WebhookSummary(
     string? Status,
     DateTimeOffset ReceivedAt,
     IReadOnlyList<DeliveryView> Deliveries,
-    string? Deployment = null,
-    VerificationView? Verification = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null);
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
 public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
 
 /// <summary>One stored webhook with its payload and every delivery attempt.</summary>
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
-/// <param name="Deployment">The LangGraph deployment it is attributed to; null without one.</param>
-/// <param name="Verification">What that deployment said about the run; null until it was asked (or when verification is off).</param>
+/// <param name="Deployment">The LangGraph deployment it is attributed to; left out without one.</param>
+/// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
 /// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.</param>
 public sealed record WebhookDetail(
     long Id,
@@ -38,8 +39,8 @@ public sealed record WebhookDetail(
     DateTimeOffset ReceivedAt,
     IReadOnlyList<DeliveryView> Deliveries,
     JsonPayload Payload,
-    string? Deployment = null,
-    VerificationView? Verification = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null);
 
 /// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying), <c>dead</c>, or <c>rejected</c> (held after its run's verification; a replay delivers it).</param>
 /// <param name="Attempts">Attempts made so far; listed one by one in <c>history</c> on a single webhook.</param>
