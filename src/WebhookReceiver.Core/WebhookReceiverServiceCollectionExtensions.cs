@@ -53,6 +53,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<SecretRedactor>();
         services.TryAddSingleton<WebhookTokens>();
+        services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph.Deployments));
+        services.TryAddSingleton<RunVerifier>();
         services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
         services.AddAdminKeyAuthentication();
@@ -84,7 +86,7 @@ public static class WebhookReceiverServiceCollectionExtensions
             sp => new InboxHealthCheck(sp.GetRequiredService<IInboxMaintenance>()), failureStatus: null, tags: [InboxHealthCheck.ReadyTag]));
         services.AddHostedService<MissingTokensWarning>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
-        services.AddLangGraphClients(configuration);
+        services.AddLangGraphClients();
         return builder;
     }
 

@@ -15,7 +15,7 @@ internal sealed partial class MissingTokensWarning(
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (environment.IsDevelopment() && !options.Value.Tokens.Any(t => !string.IsNullOrWhiteSpace(t)))
+        if (environment.IsDevelopment() && !options.Value.Tokens.Concat(options.Value.LangGraph.Deployments.SelectMany(d => d.Tokens)).Any(t => !string.IsNullOrWhiteSpace(t)))
         {
             LogNoTokens(logger, WebhookReceiverOptions.Section);
         }

@@ -55,7 +55,9 @@ internal sealed class WebhookReceiverOptionsValidator(IHostEnvironment environme
 
         if (!environment.IsDevelopment())
         {
-            RequireSecrets(options.Tokens, "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0)", failures);
+            // A LangGraph deployment's Tokens are accepted webhook tokens too (and attribute the webhook to it).
+            RequireSecrets([.. options.Tokens, .. options.LangGraph.Deployments.SelectMany(d => d.Tokens)],
+                "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0) or a LangGraph deployment's Tokens", failures);
             RequireSecrets(options.AdminKeys, "WebhookReceiver:AdminKeys (env WebhookReceiver__AdminKeys__0)", failures);
         }
 

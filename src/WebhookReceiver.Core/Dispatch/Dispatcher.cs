@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
 using WebhookReceiver.Observability;
@@ -26,6 +27,7 @@ internal sealed partial class Dispatcher(
     HandlerCatalog catalog,
     SecretRedactor redactor,
     ReceiverMetrics metrics,
+    RunVerifier verifier,
     TimeProvider time,
     IOptions<WebhookReceiverOptions> options,
     ILogger<Dispatcher> logger) : BackgroundService
@@ -125,9 +127,9 @@ internal sealed partial class Dispatcher(
         PendingOutcome? outcome = null;
         try
         {
-            var (finished, error) = await InvokeHandlerAsync(delivery);
+            var (finished, error, held) = await InvokeHandlerAsync(delivery);
             // Not finished: shutdown cut it short, StopAsync gives the delivery back and the attempt does not count.
-            outcome = finished ? QueueOutcome(delivery, startedAt, error) : null;
+            outcome = finished ? QueueOutcome(delivery, startedAt, error, held) : null;
         }
         finally
         {
@@ -143,46 +145,59 @@ internal sealed partial class Dispatcher(
         }
     }
 
-    /// <summary>Runs the handler: finished with no error, finished with the reason it failed, or cut short by shutdown.</summary>
-    private async Task<(bool Finished, string? Error)> InvokeHandlerAsync(ClaimedDelivery delivery)
+    /// <summary>Runs the handler: finished with no error, finished with the reason it failed or was held (not run), or cut short by shutdown.</summary>
+    private async Task<(bool Finished, string? Error, bool Held)> InvokeHandlerAsync(ClaimedDelivery delivery)
     {
         using var timeout = new CancellationTokenSource(_options.AttemptTimeout, time);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _abort.Token);
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var handler = catalog.Find(delivery.Handler)?.Create(scope.ServiceProvider)
+            var registration = catalog.Find(delivery.Handler)
                 ?? throw new InvalidOperationException($"No handler is registered as '{delivery.Handler}' any more.");
             // Stored minus secrets already (redacted on arrival, older rows by a migration).
             var run = LangGraphRun.Parse(System.Text.Encoding.UTF8.GetString(delivery.Payload))
                 ?? throw new InvalidOperationException("The stored payload is not a JSON object.");
-            var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt);
+            // The run is checked with its LangGraph deployment (once per webhook) before any handler sees it.
+            var verdict = await verifier.CheckAsync(delivery, run, registration.Filter, attempt.Token);
+            if (verdict.HoldReason is { } hold)
+            {
+                return (true, hold, true);
+            }
+
+            var handler = registration.Create(scope.ServiceProvider);
+            var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt,
+                verdict.Deployment, verdict.Verification);
             // Waits no longer than the token allows, even for a handler that ignores it: the attempt ends on time, its
             // lease is never outlived, and the same delivery never runs twice at once here.
             await handler.HandleAsync(run, context, attempt.Token).WaitAsync(attempt.Token);
-            return (true, null);
+            return (true, null, false);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            return (false, null);
+            return (false, null, false);
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested)
         {
-            return (true, $"Timed out after {_options.AttemptTimeout.TotalSeconds:0.###} s.");
+            return (true, $"Timed out after {_options.AttemptTimeout.TotalSeconds:0.###} s.", false);
         }
         catch (Exception ex)
         {
-            return (true, $"{ex.GetType().Name}: {ex.Message}");
+            return (true, $"{ex.GetType().Name}: {ex.Message}", false);
         }
     }
 
     /// <summary>Hands the attempt's outcome to the recorder; null when it cannot take it any more.</summary>
-    private PendingOutcome? QueueOutcome(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error)
+    private PendingOutcome? QueueOutcome(ClaimedDelivery delivery, DateTimeOffset startedAt, string? error, bool held)
     {
         var endedAt = time.GetUtcNow();
         string state;
         DateTimeOffset? next = null;
-        if (error is null)
+        if (held)
+        {
+            state = DeliveryState.Rejected; // Not retried: it waits for an admin's replay.
+        }
+        else if (error is null)
         {
             state = DeliveryState.Succeeded;
         }

@@ -22,6 +22,23 @@ public sealed class HandlerFilter
     /// <summary>The cron ids <see cref="ForCron"/> accepts; empty with <see cref="CronRunsOnly"/>, any cron.</summary>
     public IReadOnlyList<string> Crons => _crons;
 
+    /// <summary>
+    /// True once <see cref="VerifiedOnly"/> was called: only runs their LangGraph deployment confirmed (<c>verified</c>).
+    /// Checked as a delivery is about to run, once the verification is known; a delivery it stops is held as <c>rejected</c>.
+    /// </summary>
+    public bool VerifiedRunsOnly { get; private set; }
+
+    /// <summary>
+    /// Only runs the LangGraph server confirmed: same run, status and assistant (<c>LangGraph:Verify</c> Annotate or Require).
+    /// Others (mismatch, not found, unverifiable stateless runs, and every run while Verify is Off) are held as <c>rejected</c>
+    /// for this handler; an admin's replay delivers them.
+    /// </summary>
+    public HandlerFilter VerifiedOnly()
+    {
+        VerifiedRunsOnly = true;
+        return this;
+    }
+
     /// <summary>Only runs that ended with one of these statuses (<c>success</c>, <c>error</c>, ...).</summary>
     public HandlerFilter OnStatus(params string[] statuses)
     {

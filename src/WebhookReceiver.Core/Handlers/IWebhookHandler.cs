@@ -17,4 +17,7 @@ public interface IWebhookHandler
 /// <param name="Handler">The name the handler was registered under.</param>
 /// <param name="Attempt">1 for the first attempt, counted over the delivery's life including replays.</param>
 /// <param name="ReceivedAt">When the webhook was stored.</param>
-public sealed record DeliveryContext(long DeliveryId, long WebhookId, string Handler, int Attempt, DateTimeOffset ReceivedAt);
+/// <param name="Deployment">The LangGraph deployment the webhook is attributed to; null without one.</param>
+/// <param name="Verification">What that deployment said about the run (<c>LangGraph:Verify</c>); null when verification is off.</param>
+public sealed record DeliveryContext(long DeliveryId, long WebhookId, string Handler, int Attempt, DateTimeOffset ReceivedAt,
+    string? Deployment = null, RunVerification? Verification = null);

@@ -1,7 +1,10 @@
+using WebhookReceiver.Runs;
+
 namespace WebhookReceiver.Inbox;
 
 /// <summary>A webhook ready to store: its index columns, the body as received (minus secrets), and the handlers it is for.</summary>
 /// <param name="RunId">Null when the body has no usable <c>run_id</c>: it is then a duplicate of a stored body with the same bytes.</param>
+/// <param name="Deployment">The configured LangGraph deployment it is attributed to (by its token, or the only one); null without one.</param>
 internal sealed record NewWebhook(
     string? RunId,
     string? ThreadId,
@@ -10,7 +13,8 @@ internal sealed record NewWebhook(
     string? Status,
     DateTimeOffset ReceivedAt,
     byte[] Payload,
-    IReadOnlyList<string> Handlers);
+    IReadOnlyList<string> Handlers,
+    string? Deployment = null);
 
 /// <param name="Id">The stored webhook's id (the earlier one's for a duplicate).</param>
 internal readonly record struct AppendResult(long Id, bool Duplicate);
@@ -22,8 +26,10 @@ internal static class DeliveryState
     /// <summary>Failed at least once and waiting for its next attempt.</summary>
     public const string Failed = "failed";
     public const string Dead = "dead";
+    /// <summary>Held, not handed to its handler: the run's verification failed under <c>LangGraph:Verify = Require</c>, or the handler takes verified runs only. A replay delivers it.</summary>
+    public const string Rejected = "rejected";
 
-    public static readonly IReadOnlyList<string> All = [Pending, Succeeded, Failed, Dead];
+    public static readonly IReadOnlyList<string> All = [Pending, Succeeded, Failed, Dead, Rejected];
 }
 
 /// <param name="Attempt">Number of the attempt about to run, counted over the delivery's life (1-based).</param>
@@ -85,6 +91,10 @@ internal sealed record WebhookQuery
     public DateTimeOffset? ReceivedTo { get; init; }
     /// <summary>Only webhooks with at least one delivery in this state.</summary>
     public string? DeliveryState { get; init; }
+    /// <summary>Only webhooks attributed to this LangGraph deployment.</summary>
+    public string? Deployment { get; init; }
+    /// <summary>Only webhooks whose run verification recorded this result (a <see cref="VerificationResult"/>).</summary>
+    public string? Verification { get; init; }
     /// <summary>Only webhooks older than this id (the cursor from the previous page).</summary>
     public long? Before { get; init; }
     public int Limit { get; init; } = 50;
@@ -93,6 +103,8 @@ internal sealed record WebhookQuery
 internal sealed record WebhookPage(IReadOnlyList<StoredWebhook> Items, long? NextCursor);
 
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
+/// <param name="Deployment">The LangGraph deployment it is attributed to; null when none.</param>
+/// <param name="Verification">What the deployment said about the run; null until asked (or when never asked).</param>
 internal sealed record StoredWebhook(
     long Id,
     string? RunId,
@@ -103,7 +115,9 @@ internal sealed record StoredWebhook(
     DateTimeOffset ReceivedAt,
     IReadOnlyList<StoredDelivery> Deliveries,
     byte[]? Payload = null,
-    IReadOnlyList<StoredAttempt>? Attempts = null);
+    IReadOnlyList<StoredAttempt>? Attempts = null,
+    string? Deployment = null,
+    RunVerification? Verification = null);
 
 internal sealed record StoredDelivery(
     long Id,

@@ -76,6 +76,15 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         CREATE TABLE pending_jobs (name TEXT PRIMARY KEY);
         INSERT INTO pending_jobs (name) VALUES ('redact_payloads');
         """,
+        // The LangGraph deployment a webhook came from, and what that deployment said about its run (LangGraph:Verify).
+        """
+        ALTER TABLE webhooks ADD COLUMN deployment TEXT;
+        ALTER TABLE webhooks ADD COLUMN verification TEXT;
+        ALTER TABLE webhooks ADD COLUMN verification_detail TEXT;
+        ALTER TABLE webhooks ADD COLUMN verified_at BIGINT;
+        CREATE INDEX ix_webhooks_deployment ON webhooks (deployment);
+        CREATE INDEX ix_webhooks_verification ON webhooks (verification);
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;

@@ -106,6 +106,8 @@ internal abstract partial class SqlInbox : IInboxQueries
         Add(command, "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
         Add(command, "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());
         Add(command, "delivery_state", DbType.String, query.DeliveryState);
+        Add(command, "deployment", DbType.String, query.Deployment);
+        Add(command, "verification", DbType.String, query.Verification);
     }
 
     private async Task<StoredWebhook?> GetOneAsync(string where, DbType keyType, object key, CancellationToken cancellationToken)
@@ -153,7 +155,9 @@ internal abstract partial class SqlInbox : IInboxQueries
                 NullableString(reader, 5),
                 Time(reader.GetInt64(6)),
                 Deliveries: [],
-                Payload: withPayload ? reader.GetFieldValue<byte[]>(7) : null));
+                Payload: withPayload ? reader.GetFieldValue<byte[]>(reader.GetOrdinal("payload")) : null,
+                Deployment: NullableString(reader, 7),
+                Verification: ReadVerification(reader, 8)));
         }
 
         return rows;

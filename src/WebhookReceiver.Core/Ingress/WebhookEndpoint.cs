@@ -10,6 +10,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
 using WebhookReceiver.Http;
@@ -83,6 +84,7 @@ internal static partial class WebhookEndpoint
     public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
         WebhookTokens tokens,
+        DeploymentAttribution deployments,
         SecretRedactor redactor,
         MissingRunIdWarning missingRunId,
         HandlerCatalog handlers,
@@ -93,7 +95,7 @@ internal static partial class WebhookEndpoint
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (!tokens.Authenticate(context.Request))
+        if (!tokens.Authenticate(context.Request, out var token))
         {
             return Problems.Unauthorized();
         }
@@ -153,7 +155,7 @@ internal static partial class WebhookEndpoint
             }
 
             webhook = new NewWebhook(runId, IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId), IndexableText.IndexValue(run.GraphId),
-                IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run));
+                IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run), deployments.DeploymentFor(token));
         }
         catch (JsonException ex)
         {

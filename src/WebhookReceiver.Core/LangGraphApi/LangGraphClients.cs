@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
@@ -46,16 +45,21 @@ internal static class LangGraphResilience
     /// <summary>Set on a request that must not be repeated after a 5xx or a timeout (creating a run).</summary>
     internal static readonly HttpRequestOptionsKey<bool> NotIdempotent = new("WebhookReceiver.LangGraph.NotIdempotent");
 
-    /// <summary>Registers <see cref="ILangGraphClients"/> and its HTTP client when a deployment is configured; otherwise adds nothing.</summary>
-    internal static void AddLangGraphClients(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Registers <see cref="ILangGraphClients"/>, resolved as null when no deployment is configured, and its HTTP client.
+    /// Decided from the bound options, not from the configuration as registration finds it: a host (or a test's
+    /// WebApplicationFactory) may add its settings after the services are registered.
+    /// </summary>
+    internal static void AddLangGraphClients(this IServiceCollection services)
     {
-        var deployments = configuration.GetSection($"{WebhookReceiverOptions.Section}:LangGraph:Deployments");
-        if (!deployments.GetChildren().Any() || services.Any(d => d.ServiceType == typeof(ILangGraphClients)))
+        if (services.Any(d => d.ServiceType == typeof(ILangGraphClients)))
         {
             return;
         }
 
-        services.TryAddSingleton<ILangGraphClients, LangGraphClients>();
+        services.AddSingleton<ILangGraphClients>(sp => sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph.Enabled
+            ? ActivatorUtilities.CreateInstance<LangGraphClients>(sp)
+            : null!);
         services.AddHttpClient(LangGraphClients.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler("langgraph", (pipeline, context) =>
             {

@@ -29,6 +29,12 @@ internal sealed class LangGraphOptionsValidator : IValidateOptions<WebhookReceiv
                 failures.Add($"{setting}:Name '{deployment.Name}' is used by another deployment: names must be unique.");
             }
 
+            // Accepted as webhook tokens: they travel in the webhook URL like WebhookReceiver:Tokens.
+            if (deployment.Tokens.Any(t => t is not null && (t.AsSpan().IndexOfAny("&#") >= 0 || t.Any(char.IsWhiteSpace))))
+            {
+                failures.Add($"{setting}:Tokens has a value containing '&', '#' or whitespace, which cannot travel unencoded in the webhook URL's ?token=.");
+            }
+
             if (!IsHttpUrl(deployment.ApiUrl))
             {
                 failures.Add($"{setting}:ApiUrl must be an absolute http or https URL, such as https://my-agent.us.langgraph.app.");

@@ -53,7 +53,8 @@ internal static class QueryApiEndpoints
         api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName(ListRoute)
             .WithSummary("List received webhooks, newest first")
             .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
-                "and delivery state (`pending`, `succeeded`, `failed`, `dead`). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
+                "delivery state (`pending`, `succeeded`, `failed`, `dead`, `rejected`), LangGraph `deployment` and run `verification` " +
+                "(`verified`, `mismatch`, `not_found`, `unverifiable`, `error`). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
             .ProducesValidationProblem();
         api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName(WebhookRoute)
             .WithSummary("One webhook with its payload and every delivery attempt")
@@ -98,7 +99,7 @@ internal static class QueryApiEndpoints
 
         var page = await inbox.ListAsync(query, cancellationToken);
         var items = page.Items.Select(w => new WebhookSummary(w.Id, w.RunId, w.ThreadId, w.AssistantId, w.GraphId, w.Status, w.ReceivedAt,
-            w.Deliveries.Select(d => DeliveryView.From(d)).ToList())).ToList();
+            w.Deliveries.Select(d => DeliveryView.From(d)).ToList(), w.Deployment, VerificationView.From(w.Verification))).ToList();
         return TypedResults.Ok(new WebhookList(items, page.NextCursor));
     }
 
@@ -177,7 +178,7 @@ internal static class QueryApiEndpoints
     private static WebhookDetail Detail(StoredWebhook webhook) => new(
         webhook.Id, webhook.RunId, webhook.ThreadId, webhook.AssistantId, webhook.GraphId, webhook.Status, webhook.ReceivedAt,
         webhook.Deliveries.Select(d => DeliveryView.From(d, webhook.Attempts ?? [])).ToList(),
-        new JsonPayload(webhook.Payload!));
+        new JsonPayload(webhook.Payload!), webhook.Deployment, VerificationView.From(webhook.Verification));
 
     private static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
     {
@@ -191,7 +192,12 @@ internal static class QueryApiEndpoints
             errors["delivery_state"] = [$"One of: {string.Join(", ", DeliveryState.All)}."];
         }
 
-        foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("graph_id", query.GraphId), ("thread_id", query.ThreadId) })
+        if (query.Verification is { } verification && !VerificationResult.All.Contains(verification))
+        {
+            errors["verification"] = [$"One of: {string.Join(", ", VerificationResult.All)}."];
+        }
+
+        foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("graph_id", query.GraphId), ("thread_id", query.ThreadId), ("deployment", query.Deployment) })
         {
             if (value is not null && !IndexableText.CanMatch(value))
             {
@@ -239,6 +245,7 @@ internal static class QueryApiEndpoints
                 "cursor" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64" },
                 "received_from" or "received_to" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
                 "delivery_state" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = DeliveryState.All.Select(s => (JsonNode)s).ToList() },
+                "verification" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = VerificationResult.All.Select(s => (JsonNode)s).ToList() },
                 _ => parameter.Schema,
             };
         }
@@ -287,6 +294,14 @@ internal sealed class WebhookFilter
     [FromQuery(Name = "thread_id")]
     public string? ThreadId { get; init; }
 
+    /// <summary>The LangGraph deployment the webhook is attributed to (<c>WebhookReceiver:LangGraph:Deployments</c> name).</summary>
+    [FromQuery(Name = "deployment")]
+    public string? Deployment { get; init; }
+
+    /// <summary>The run's verification result: verified, mismatch, not_found, unverifiable or error.</summary>
+    [FromQuery(Name = "verification")]
+    public string? Verification { get; init; }
+
     /// <summary>Received at or after this time (ISO-8601, e.g. 2026-01-31T12:00:00Z).</summary>
     [FromQuery(Name = "received_from")]
     public string? ReceivedFrom { get; init; }
@@ -302,6 +317,8 @@ internal sealed class WebhookFilter
         AssistantId = AssistantId,
         GraphId = GraphId,
         ThreadId = ThreadId,
+        Deployment = Deployment,
+        Verification = Verification,
         ReceivedFrom = ParseTime(ReceivedFrom, "received_from", errors),
         ReceivedTo = ParseTime(ReceivedTo, "received_to", errors),
     };

@@ -1,11 +1,15 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Runs;
 
 namespace WebhookReceiver.QueryApi;
 
 /// <summary>A stored webhook as listed: what arrived, when, and how far each handler got with it.</summary>
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
+/// <param name="Deployment">The LangGraph deployment it is attributed to (by its token, or the only one configured); left out without one.</param>
+/// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
 public sealed record WebhookSummary(
     long Id,
     string? RunId,
@@ -14,13 +18,17 @@ public sealed record WebhookSummary(
     string? GraphId,
     string? Status,
     DateTimeOffset ReceivedAt,
-    IReadOnlyList<DeliveryView> Deliveries);
+    IReadOnlyList<DeliveryView> Deliveries,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null);
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
 public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
 
 /// <summary>One stored webhook with its payload and every delivery attempt.</summary>
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
+/// <param name="Deployment">The LangGraph deployment it is attributed to; left out without one.</param>
+/// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
 /// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.</param>
 public sealed record WebhookDetail(
     long Id,
@@ -31,9 +39,11 @@ public sealed record WebhookDetail(
     string? Status,
     DateTimeOffset ReceivedAt,
     IReadOnlyList<DeliveryView> Deliveries,
-    JsonPayload Payload);
+    JsonPayload Payload,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null);
 
-/// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying) or <c>dead</c>.</param>
+/// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying), <c>dead</c>, or <c>rejected</c> (held after its run's verification; a replay delivers it).</param>
 /// <param name="Attempts">Attempts made so far; listed one by one in <c>history</c> on a single webhook.</param>
 public sealed record DeliveryView(
     long Id,
@@ -63,8 +73,19 @@ public sealed record HandlerFilterView(
     IReadOnlyList<string> Statuses,
     IReadOnlyList<string> AssistantIds,
     IReadOnlyList<string> GraphIds,
-    IReadOnlyDictionary<string, string> Metadata)
+    IReadOnlyDictionary<string, string> Metadata,
+    bool VerifiedOnly = false)
 {
     public static HandlerFilterView From(HandlerFilter filter) => new(filter.Statuses, filter.Assistants, filter.Graphs,
-        filter.Metadata.ToDictionary(m => m.Key, m => m.Value));
+        filter.Metadata.ToDictionary(m => m.Key, m => m.Value), filter.VerifiedRunsOnly);
+}
+
+/// <summary>A run's verification against its LangGraph deployment (<c>LangGraph:Verify</c>).</summary>
+/// <param name="Result"><c>verified</c>, <c>mismatch</c>, <c>not_found</c>, <c>unverifiable</c>, or <c>error</c> (not answered yet; retried).</param>
+/// <param name="Detail">Why: which field differs, why it cannot be checked, or the server's error; null when verified.</param>
+/// <param name="CheckedAt">When the server was asked.</param>
+public sealed record VerificationView(string Result, string? Detail, DateTimeOffset CheckedAt)
+{
+    public static VerificationView? From(RunVerification? verification) =>
+        verification is null ? null : new(verification.Result, verification.Detail, verification.CheckedAt);
 }
