@@ -60,6 +60,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddAdminKeyAuthentication();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
+        services.TryAddSingleton<HandlerInvoker>();
+        services.TryAddSingleton<OutcomeRecorder>();
         services.TryAddSingleton(StorageProviders.CreateInbox);
         // Each consumer depends on the part of the inbox it uses; all are the one store above.
         services.TryAddSingleton<IInboxIngest>(sp => sp.GetRequiredService<IWebhookInbox>());
