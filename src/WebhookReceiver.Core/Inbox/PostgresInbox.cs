@@ -132,42 +132,33 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
     protected override async Task<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 
+    protected override IReadOnlyList<string> SchemaMigrations => Migrations;
+
     /// <summary>
-    /// Replicas starting together all call this: a transaction-scoped advisory lock lets one migrate while the others
+    /// Replicas starting together all migrate: a transaction-scoped advisory lock lets one migrate while the others
     /// wait, then find the schema current and apply nothing.
     /// </summary>
-    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    protected override async Task<DbTransaction> BeginMigrationAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var prepare = Command(connection, transaction, $"""
+        var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var prepare = Command(connection, transaction, $"""
             SELECT pg_advisory_xact_lock({MigrationLockKey});
             CREATE TABLE IF NOT EXISTS webhook_receiver_schema (
                 version INTEGER PRIMARY KEY,
                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
             );
-            """))
-        {
-            await prepare.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await using var version = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM webhook_receiver_schema");
-        var current = Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-        if (current > Migrations.Length)
-        {
-            throw new InvalidOperationException(
-                $"The inbox schema is at version {current}, newer than this build knows ({Migrations.Length}): a newer release migrated it.");
-        }
-
-        for (var next = current; next < Migrations.Length; next++)
-        {
-            await using var migrate = Command(connection, transaction,
-                Migrations[next] + $"\nINSERT INTO webhook_receiver_schema (version) VALUES ({next + 1});");
-            await migrate.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await transaction.CommitAsync(cancellationToken);
+            """);
+        await prepare.ExecuteNonQueryAsync(cancellationToken);
+        return transaction;
     }
+
+    protected override async Task<int> ReadSchemaVersionAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var version = Command(connection, transaction, "SELECT COALESCE(MAX(version), 0) FROM webhook_receiver_schema");
+        return Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    protected override string RecordSchemaVersionSql(int version) => $"INSERT INTO webhook_receiver_schema (version) VALUES ({version});";
 
     /// <summary>
     /// Nothing to do: other replicas' leases are live work, and this process's own from a previous run cannot be told

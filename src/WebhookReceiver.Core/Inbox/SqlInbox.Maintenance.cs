@@ -6,6 +6,63 @@ namespace WebhookReceiver.Inbox;
 // What runs in the background or at start: retention purges, payload redaction, the readiness ping.
 internal abstract partial class SqlInbox : IInboxMaintenance
 {
+    /// <summary>The engine's schema history: entry i upgrades version i to i + 1. Append, never edit.</summary>
+    protected abstract IReadOnlyList<string> SchemaMigrations { get; }
+
+    /// <summary>
+    /// Prepares <paramref name="connection"/> for migrating and begins the one transaction every step runs in, holding
+    /// whatever keeps migrations one at a time.
+    /// </summary>
+    protected abstract Task<DbTransaction> BeginMigrationAsync(DbConnection connection, CancellationToken cancellationToken);
+
+    /// <summary>The schema version recorded in the store; 0 for an empty store.</summary>
+    protected abstract Task<int> ReadSchemaVersionAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken);
+
+    /// <summary>The statement, run with a step, that records <paramref name="version"/> as reached.</summary>
+    protected abstract string RecordSchemaVersionSql(int version);
+
+    /// <summary>Checks, before the commit, what the steps run this time left behind; throws to roll them all back.</summary>
+    protected virtual Task CheckMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) =>
+        Task.CompletedTask;
+
+    /// <summary>Undoes on <paramref name="connection"/> what <see cref="BeginMigrationAsync"/> set for migrating.</summary>
+    protected virtual Task EndMigrationAsync(DbConnection connection, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Brings the schema up to this build's version in one transaction: every step, or none. A store at a newer version
+    /// than this build knows is refused (<see cref="InvalidOperationException"/>) and left as it is, since this build
+    /// would misread it.
+    /// </summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using (var transaction = await BeginMigrationAsync(connection, cancellationToken))
+        {
+            var current = await ReadSchemaVersionAsync(connection, transaction, cancellationToken);
+            var known = SchemaMigrations.Count;
+            if (current > known)
+            {
+                throw new InvalidOperationException(
+                    $"The inbox schema is version {current}, newer than this build's {known}: run a newer release, or restore a backup.");
+            }
+
+            if (current < known)
+            {
+                for (var next = current; next < known; next++)
+                {
+                    await using var migrate = Command(connection, transaction, SchemaMigrations[next] + "\n" + RecordSchemaVersionSql(next + 1));
+                    await migrate.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                await CheckMigrationAsync(connection, transaction, cancellationToken);
+            }
+
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        await EndMigrationAsync(connection, cancellationToken);
+    }
+
     /// <summary>
     /// Run first in a purge's transaction where several processes share the store, so that their purges take turns:
     /// its statements pick the same expired rows again and again, and two purges interleaved would deadlock.

@@ -30,8 +30,6 @@ internal abstract partial class SqlInbox : IWebhookInbox
     /// <summary>Opens a connection ready for use (engine settings applied).</summary>
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 
-    public abstract Task MigrateAsync(CancellationToken cancellationToken);
-
     public abstract Task RecoverAsync(CancellationToken cancellationToken);
 
     /// <summary>

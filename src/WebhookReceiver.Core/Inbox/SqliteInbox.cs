@@ -192,9 +192,10 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         }
     }
 
-    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    protected override IReadOnlyList<string> SchemaMigrations => Migrations;
+
+    protected override async Task<DbTransaction> BeginMigrationAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await using var connection = await OpenAsync(cancellationToken);
         await using (var wal = Command(connection, null, "PRAGMA journal_mode = WAL;"))
         {
             await wal.ExecuteNonQueryAsync(cancellationToken);
@@ -207,24 +208,28 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
             await foreignKeysOff.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        return await connection.BeginTransactionAsync(cancellationToken);
+    }
+
+    protected override async Task<int> ReadSchemaVersionAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
         await using var version = Command(connection, transaction, "PRAGMA user_version;");
-        var current = Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
-        for (var next = current; next < Migrations.Length; next++)
-        {
-            await using var migrate = Command(connection, transaction, Migrations[next] + $"\nPRAGMA user_version = {next + 1};");
-            await migrate.ExecuteNonQueryAsync(cancellationToken);
-        }
+        return Convert.ToInt32(await version.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
 
-        await using (var check = Command(connection, transaction, "PRAGMA foreign_key_check;"))
-        {
-            if (await check.ExecuteScalarAsync(cancellationToken) is not null)
-            {
-                throw new InvalidOperationException("The inbox migration left rows whose references are broken; nothing was changed.");
-            }
-        }
+    protected override string RecordSchemaVersionSql(int version) => $"PRAGMA user_version = {version};";
 
-        await transaction.CommitAsync(cancellationToken);
+    protected override async Task CheckMigrationAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken)
+    {
+        await using var check = Command(connection, transaction, "PRAGMA foreign_key_check;");
+        if (await check.ExecuteScalarAsync(cancellationToken) is not null)
+        {
+            throw new InvalidOperationException("The inbox migration left rows whose references are broken; nothing was changed.");
+        }
+    }
+
+    protected override async Task EndMigrationAsync(DbConnection connection, CancellationToken cancellationToken)
+    {
         await using var foreignKeysOn = Command(connection, null, "PRAGMA foreign_keys = ON;");
         await foreignKeysOn.ExecuteNonQueryAsync(cancellationToken);
     }

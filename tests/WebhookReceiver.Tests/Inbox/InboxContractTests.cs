@@ -21,6 +21,9 @@ public abstract class InboxContractTests : IAsyncLifetime
     /// <summary>Removes what <see cref="CreateInboxAsync"/> made, after the inbox has been disposed.</summary>
     protected abstract Task DestroyStoreAsync();
 
+    /// <summary>Records <paramref name="version"/> as the store's schema version, the way that version's migrator would.</summary>
+    protected abstract Task RecordSchemaVersionAsync(int version);
+
     public async Task InitializeAsync()
     {
         Inbox = await CreateInboxAsync();
@@ -35,6 +38,19 @@ public abstract class InboxContractTests : IAsyncLifetime
         }
 
         await DestroyStoreAsync();
+    }
+
+    [Fact]
+    public async Task A_store_at_a_schema_newer_than_the_build_is_refused_with_a_message_naming_both_versions()
+    {
+        var known = ((string[])Inbox.GetType().GetField("Migrations", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+            .GetValue(null)!).Length;
+        await RecordSchemaVersionAsync(known + 1);
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => Inbox.MigrateAsync(CancellationToken.None));
+
+        Assert.Equal($"The inbox schema is version {known + 1}, newer than this build's {known}: run a newer release, or restore a backup.",
+            failure.Message);
     }
 
     [Fact]

@@ -17,6 +17,9 @@ public sealed class PostgresInboxContractTests : InboxContractTests
         return Create(_database.ConnectionString);
     }
 
+    protected override Task RecordSchemaVersionAsync(int version) =>
+        _database!.ScalarAsync<int>($"INSERT INTO webhook_receiver_schema (version) VALUES ({version}) RETURNING version");
+
     protected override async Task DestroyStoreAsync()
     {
         if (_database is not null)

@@ -32,6 +32,15 @@ public sealed class SqliteInboxContractTests : InboxContractTests
         Assert.Equal((1, T0, T0 + TimeSpan.FromSeconds(2), AttemptOutcome.Abandoned), (attempt.Attempt, attempt.StartedAt, attempt.EndedAt, attempt.Outcome));
     }
 
+    protected override async Task RecordSchemaVersionAsync(int version)
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_directory, "webhooks.db")}");
+        await connection.OpenAsync();
+        await using var record = connection.CreateCommand();
+        record.CommandText = $"PRAGMA user_version = {version};";
+        await record.ExecuteNonQueryAsync();
+    }
+
     private SqliteInbox Open()
     {
         var options = new WebhookReceiverOptions();
