@@ -62,17 +62,43 @@ public sealed class WebhookReceiverOptions
 
 public sealed class StorageOptions
 {
-    /// <summary><c>Sqlite</c> (embedded, the default: one process) or <c>Postgres</c> (several replicas share one database).</summary>
-    [Required, RegularExpression("^(?i)(Sqlite|Postgres)$", ErrorMessage = "WebhookReceiver:Storage:Provider must be Sqlite or Postgres.")]
-    public string Provider { get; set; } = "Sqlite";
+    /// <summary>The engine (names are read case-insensitively; another name stops the start naming this setting).</summary>
+    [EnumDataType(typeof(StorageProvider), ErrorMessage = "WebhookReceiver:Storage:Provider must be Sqlite or Postgres.")]
+    public StorageProvider Provider { get; set; } = StorageProvider.Sqlite;
 
     /// <summary>For SQLite, <c>Data Source=</c> a path relative to the working directory; for PostgreSQL, an Npgsql connection string.</summary>
     [Required]
     public string ConnectionString { get; set; } = "Data Source=data/webhooks.db";
 
-    /// <summary>SQLite <c>PRAGMA synchronous</c>: NORMAL survives a process crash; FULL also survives power loss.</summary>
-    [Required, RegularExpression("^(?i)(NORMAL|FULL|EXTRA)$")]
-    public string Synchronous { get; set; } = "NORMAL";
+    /// <summary>SQLite <c>PRAGMA synchronous</c> (<see href="https://www.sqlite.org/pragma.html#pragma_synchronous"/>); ignored by PostgreSQL.</summary>
+    [EnumDataType(typeof(SqliteSynchronous), ErrorMessage = "WebhookReceiver:Storage:Synchronous must be Off, Normal, Full or Extra.")]
+    public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Normal;
+}
+
+/// <summary>Where webhooks are stored: <c>WebhookReceiver:Storage:Provider</c>.</summary>
+public enum StorageProvider
+{
+    /// <summary>An embedded SQLite file: one process (the default).</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL server: several replicas share one database.</summary>
+    Postgres,
+}
+
+/// <summary>SQLite's <c>PRAGMA synchronous</c> levels in WAL mode, from sqlite.org/pragma.html#pragma_synchronous.</summary>
+public enum SqliteSynchronous
+{
+    /// <summary>No syncs: survives a process crash, but power loss or an OS crash can corrupt the file.</summary>
+    Off,
+
+    /// <summary>Survives a process crash; power loss may lose the last commits (the default).</summary>
+    Normal,
+
+    /// <summary>Also survives power loss: every commit is synced.</summary>
+    Full,
+
+    /// <summary>Like <see cref="Full"/>, and also syncs the directory after unlinking a journal.</summary>
+    Extra,
 }
 
 public sealed class IngestOptions

@@ -17,7 +17,7 @@ internal sealed class PostgresStorageOptionsValidator : IValidateOptions<Webhook
     public ValidateOptionsResult Validate(string? name, WebhookReceiverOptions options)
     {
         var storage = options.Storage;
-        if (!string.Equals(storage.Provider, StorageProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        if (storage.Provider != StorageProvider.Postgres)
         {
             return ValidateOptionsResult.Skip;
         }

@@ -115,7 +115,7 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         }
 
         _connectionString = builder.ToString();
-        _openPragmas = $"PRAGMA synchronous = {storage.Synchronous.ToUpperInvariant()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+        _openPragmas = $"PRAGMA synchronous = {storage.Synchronous.ToString().ToUpperInvariant()}; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
     }
 
     // SQLite lets one writer in at a time, and only this process writes to the file.

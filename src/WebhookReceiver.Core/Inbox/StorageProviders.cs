@@ -4,21 +4,18 @@ using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Inbox;
 
-/// <summary>The engines <c>WebhookReceiver:Storage:Provider</c> may name, and the inbox each one means.</summary>
+/// <summary>The inbox each <see cref="StorageProvider"/> means.</summary>
 internal static class StorageProviders
 {
-    public const string Sqlite = "Sqlite";
-    public const string Postgres = "Postgres";
-
     /// <summary>The inbox of the configured engine; options are validated first, so an unknown name never gets here.</summary>
     public static IWebhookInbox CreateInbox(IServiceProvider services)
     {
         var provider = services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Storage.Provider;
-        return provider.ToUpperInvariant() switch
+        return provider switch
         {
-            "SQLITE" => ActivatorUtilities.CreateInstance<SqliteInbox>(services),
-            "POSTGRES" => ActivatorUtilities.CreateInstance<PostgresInbox>(services),
-            _ => throw new InvalidOperationException($"WebhookReceiver:Storage:Provider '{provider}' is not one of {Sqlite}, {Postgres}."),
+            StorageProvider.Sqlite => ActivatorUtilities.CreateInstance<SqliteInbox>(services),
+            StorageProvider.Postgres => ActivatorUtilities.CreateInstance<PostgresInbox>(services),
+            _ => throw new InvalidOperationException($"WebhookReceiver:Storage:Provider '{provider}' is not one of {string.Join(", ", Enum.GetNames<StorageProvider>())}."),
         };
     }
 }

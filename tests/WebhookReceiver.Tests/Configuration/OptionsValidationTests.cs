@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Configuration;
@@ -33,6 +34,47 @@ public sealed class OptionsValidationTests
         });
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("WebhookReceiver:Storage:Provider", "Oracle", "WebhookReceiver:Storage:Provider")]
+    [InlineData("WebhookReceiver:Storage:Provider", "7", "WebhookReceiver:Storage:Provider must be Sqlite or Postgres")]
+    [InlineData("WebhookReceiver:Storage:Synchronous", "sometimes", "WebhookReceiver:Storage:Synchronous")]
+    [InlineData("WebhookReceiver:Storage:Synchronous", "9", "WebhookReceiver:Storage:Synchronous must be Off, Normal, Full or Extra")]
+    public async Task A_storage_choice_that_is_not_one_of_its_names_stops_the_start_up_naming_the_setting(string key, string value, string named)
+    {
+        using var directory = new TempDirectory();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration["WebhookReceiver:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory.Path, "webhooks.db")}";
+        builder.Configuration[key] = value;
+        builder.Services.AddWebhookReceiver(builder.Configuration);
+
+        // A name the enum lacks fails in the binder (InvalidOperationException); a number it lacks, in validation.
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            using var host = builder.Build();
+            await host.StartAsync();
+        });
+
+        Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("postgres", StorageProvider.Postgres, "full", SqliteSynchronous.Full)]
+    [InlineData("SQLITE", StorageProvider.Sqlite, "Extra", SqliteSynchronous.Extra)]
+    public void Storage_names_are_read_whatever_their_case(string provider, StorageProvider expectedProvider, string synchronous, SqliteSynchronous expectedSynchronous)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration["WebhookReceiver:Storage:Provider"] = provider;
+        builder.Configuration["WebhookReceiver:Storage:Synchronous"] = synchronous;
+        builder.Configuration["WebhookReceiver:Storage:ConnectionString"] = "Host=127.0.0.1;Database=webhooks";
+        builder.Services.AddWebhookReceiver(builder.Configuration);
+        using var host = builder.Build();
+
+        var storage = host.Services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Storage;
+
+        Assert.Equal(expectedProvider, storage.Provider);
+        Assert.Equal(expectedSynchronous, storage.Synchronous);
     }
 
     [Fact]

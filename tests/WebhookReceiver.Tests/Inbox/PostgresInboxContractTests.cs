@@ -31,7 +31,7 @@ public sealed class PostgresInboxContractTests : InboxContractTests
     internal static PostgresInbox Create(string connectionString)
     {
         var options = new WebhookReceiverOptions();
-        options.Storage.Provider = StorageProviders.Postgres;
+        options.Storage.Provider = StorageProvider.Postgres;
         options.Storage.ConnectionString = connectionString;
         return new PostgresInbox(Options.Create(options));
     }
