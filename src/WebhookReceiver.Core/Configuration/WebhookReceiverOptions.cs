@@ -71,7 +71,7 @@ public sealed class StorageOptions
     public string ConnectionString { get; set; } = "Data Source=data/webhooks.db";
 
     /// <summary>SQLite <c>PRAGMA synchronous</c> (<see href="https://www.sqlite.org/pragma.html#pragma_synchronous"/>); ignored by PostgreSQL.</summary>
-    [EnumDataType(typeof(SqliteSynchronous), ErrorMessage = "WebhookReceiver:Storage:Synchronous must be Off, Normal, Full or Extra.")]
+    [EnumDataType(typeof(SqliteSynchronous), ErrorMessage = "WebhookReceiver:Storage:Synchronous must be Normal, Full or Extra.")]
     public SqliteSynchronous Synchronous { get; set; } = SqliteSynchronous.Normal;
 }
 
@@ -85,20 +85,20 @@ public enum StorageProvider
     Postgres,
 }
 
-/// <summary>SQLite's <c>PRAGMA synchronous</c> levels in WAL mode, from sqlite.org/pragma.html#pragma_synchronous.</summary>
+/// <summary>
+/// SQLite's <c>PRAGMA synchronous</c> levels in WAL mode, numbered as sqlite.org/pragma.html#pragma_synchronous numbers
+/// them. OFF is not offered: an OS crash or power loss could then corrupt the file and lose acknowledged webhooks.
+/// </summary>
 public enum SqliteSynchronous
 {
-    /// <summary>No syncs: survives a process crash, but power loss or an OS crash can corrupt the file.</summary>
-    Off,
-
     /// <summary>Survives a process crash; power loss may lose the last commits (the default).</summary>
-    Normal,
+    Normal = 1,
 
     /// <summary>Also survives power loss: every commit is synced.</summary>
-    Full,
+    Full = 2,
 
     /// <summary>Like <see cref="Full"/>, and also syncs the directory after unlinking a journal.</summary>
-    Extra,
+    Extra = 3,
 }
 
 public sealed class IngestOptions

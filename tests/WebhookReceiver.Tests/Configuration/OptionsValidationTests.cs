@@ -40,7 +40,8 @@ public sealed class OptionsValidationTests
     [InlineData("WebhookReceiver:Storage:Provider", "Oracle", "WebhookReceiver:Storage:Provider")]
     [InlineData("WebhookReceiver:Storage:Provider", "7", "WebhookReceiver:Storage:Provider must be Sqlite or Postgres")]
     [InlineData("WebhookReceiver:Storage:Synchronous", "sometimes", "WebhookReceiver:Storage:Synchronous")]
-    [InlineData("WebhookReceiver:Storage:Synchronous", "9", "WebhookReceiver:Storage:Synchronous must be Off, Normal, Full or Extra")]
+    [InlineData("WebhookReceiver:Storage:Synchronous", "9", "WebhookReceiver:Storage:Synchronous must be Normal, Full or Extra")]
+    [InlineData("WebhookReceiver:Storage:Synchronous", "off", "WebhookReceiver:Storage:Synchronous")]
     public async Task A_storage_choice_that_is_not_one_of_its_names_stops_the_start_up_naming_the_setting(string key, string value, string named)
     {
         using var directory = new TempDirectory();
