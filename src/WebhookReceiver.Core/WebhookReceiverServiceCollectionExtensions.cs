@@ -35,15 +35,26 @@ public static class WebhookReceiverServiceCollectionExtensions
         }
 
         services.AddSingleton<WebhookReceiverMarker>();
-        services.AddOptions<WebhookReceiverOptions>().Bind(configuration.GetSection(WebhookReceiverOptions.Section)).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsAnnotationsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, WebhookReceiverOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, PostgresStorageOptionsValidator>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<WebhookReceiverOptions>, LangGraphOptionsValidator>());
+        // Each section binds to the options beside its feature; each is checked at start-up, naming the bad setting.
+        services.AddSection<WebhookReceiverOptions, WebhookReceiverOptionsAnnotations>(configuration, WebhookReceiverOptions.Section)
+            .AddValidator<WebhookReceiverOptions, WebhookReceiverOptionsValidator>()
+            .AddValidator<WebhookReceiverOptions, ProductionSecretsValidator>();
+        services.AddSection<StorageOptions, StorageOptionsAnnotations>(configuration, StorageOptions.Section)
+            .AddValidator<StorageOptions, PostgresStorageOptionsValidator>();
+        services.AddSection<RetentionOptions, RetentionOptionsAnnotations>(configuration, RetentionOptions.Section);
+        services.AddSection<IngestOptions, IngestOptionsAnnotations>(configuration, IngestOptions.Section);
+        services.AddSection<AbuseLimitOptions, AbuseLimitOptionsAnnotations>(configuration, AbuseLimitOptions.Section)
+            .AddValidator<AbuseLimitOptions, TrustedProxiesValidator>();
+        services.AddSection<DispatchOptions, DispatchOptionsAnnotations>(configuration, DispatchOptions.Section);
+        services.AddSection<BuiltInHandlerOptions, BuiltInHandlerOptionsAnnotations>(configuration, BuiltInHandlerOptions.Section)
+            .AddValidator<BuiltInHandlerOptions, ForwardTargetsValidator>();
+        services.AddSection<MetricsOptions, MetricsOptionsAnnotations>(configuration, MetricsOptions.Section);
+        services.AddSection<LangGraphOptions, LangGraphOptionsAnnotations>(configuration, LangGraphOptions.Section)
+            .AddValidator<LangGraphOptions, LangGraphOptionsValidator>();
         // Raised so the dispatcher's grace fits in the host's shutdown; never lowered below what the host chose.
-        services.AddOptions<HostOptions>().PostConfigure<IOptions<WebhookReceiverOptions>>((host, receiver) =>
+        services.AddOptions<HostOptions>().PostConfigure<IOptions<DispatchOptions>>((host, dispatch) =>
         {
-            var needed = receiver.Value.Dispatch.ShutdownGrace + TimeSpan.FromSeconds(10);
+            var needed = dispatch.Value.ShutdownGrace + TimeSpan.FromSeconds(10);
             if (host.ShutdownTimeout < needed)
             {
                 host.ShutdownTimeout = needed;
@@ -51,9 +62,10 @@ public static class WebhookReceiverServiceCollectionExtensions
         });
 
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<SecretRedactor>();
-        services.TryAddSingleton<WebhookTokens>();
-        services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph.Deployments));
+        // Security sees every section's secrets and every accepted token here, where the sections meet.
+        services.TryAddSingleton(sp => new SecretRedactor(ConfiguredSecrets.All(sp)));
+        services.TryAddSingleton(sp => new WebhookTokens(ConfiguredSecrets.WebhookTokens(sp), sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.TokenHeader));
+        services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<LangGraphOptions>>().Value.Deployments));
         services.TryAddSingleton<RunVerifier>();
         services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
@@ -90,6 +102,23 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddLangGraphClients();
         return builder;
+    }
+
+    // One section bound to its options and checked when the host starts, by its data annotations first.
+    private static IServiceCollection AddSection<TOptions, TAnnotations>(this IServiceCollection services, IConfiguration configuration, string section)
+        where TOptions : class
+        where TAnnotations : class, IValidateOptions<TOptions>
+    {
+        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        return services.AddValidator<TOptions, TAnnotations>();
+    }
+
+    private static IServiceCollection AddValidator<TOptions, TValidator>(this IServiceCollection services)
+        where TOptions : class
+        where TValidator : class, IValidateOptions<TOptions>
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TOptions>, TValidator>());
+        return services;
     }
 
     private sealed class WebhookReceiverMarker;

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Observability;
 
@@ -21,10 +20,10 @@ internal sealed partial class Dispatcher(
     OutcomeRecorder recorder,
     ReceiverMetrics metrics,
     TimeProvider time,
-    IOptions<WebhookReceiverOptions> options,
+    IOptions<DispatchOptions> options,
     ILogger<Dispatcher> logger) : BackgroundService
 {
-    private readonly DispatchOptions _options = options.Value.Dispatch;
+    private readonly DispatchOptions _options = options.Value;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly CancellationTokenSource _abort = new();

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraphApi;
@@ -17,9 +16,9 @@ internal sealed class HandlerInvoker(
     HandlerCatalog catalog,
     RunVerifier verifier,
     TimeProvider time,
-    IOptions<WebhookReceiverOptions> options)
+    IOptions<DispatchOptions> options)
 {
-    private readonly DispatchOptions _options = options.Value.Dispatch;
+    private readonly DispatchOptions _options = options.Value;
 
     /// <summary>
     /// Runs the handler: finished with no error, finished with the reason it failed or was held (not run), or cut short

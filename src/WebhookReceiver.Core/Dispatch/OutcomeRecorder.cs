@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Security;
@@ -18,13 +17,13 @@ internal sealed partial class OutcomeRecorder(
     SecretRedactor redactor,
     ReceiverMetrics metrics,
     TimeProvider time,
-    IOptions<WebhookReceiverOptions> options,
+    IOptions<DispatchOptions> options,
     ILogger<OutcomeRecorder> logger)
 {
     private const int MaxErrorLength = 2000;
 
-    private readonly DispatchOptions _options = options.Value.Dispatch;
-    private readonly RetryPolicy _retry = new(options.Value.Dispatch);
+    private readonly DispatchOptions _options = options.Value;
+    private readonly RetryPolicy _retry = new(options.Value);
 
     // Outcomes are recorded by one writer, several per transaction: one transaction per attempt made the attempts queue
     // for the store's write lock, and each other. Few wait here: each transaction takes all that are waiting.

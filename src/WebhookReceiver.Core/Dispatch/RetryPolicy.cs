@@ -1,4 +1,3 @@
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Dispatch;
 

@@ -4,7 +4,6 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraphApi;
@@ -45,12 +44,12 @@ internal sealed partial class RunVerifier
     // The deliveries of one webhook (one per handler) usually start together: they share one question to the server.
     private readonly ConcurrentDictionary<long, Lazy<Task<RunVerification>>> _asking = new();
 
-    public RunVerifier(IServiceProvider services, IOptions<WebhookReceiverOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
+    public RunVerifier(IServiceProvider services, IOptions<LangGraphOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meters);
         _services = services;
-        _options = options.Value.LangGraph;
+        _options = options.Value;
         _time = time;
         _logger = logger;
         _verifications = meters.Create(ReceiverMetrics.MeterName).CreateCounter<long>("webhookreceiver.verifications", "{webhook}",

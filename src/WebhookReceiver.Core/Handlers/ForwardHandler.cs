@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Runs;
 
 namespace WebhookReceiver.Handlers;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Runs;
 
 namespace WebhookReceiver.Handlers;
@@ -14,9 +13,9 @@ internal sealed record HandlerRegistration(string Name, Type HandlerType, Handle
 /// </summary>
 internal sealed class HandlerCatalog
 {
-    public HandlerCatalog(IEnumerable<HandlerRegistration> registrations, IOptions<WebhookReceiverOptions> options)
+    public HandlerCatalog(IEnumerable<HandlerRegistration> registrations, IOptions<BuiltInHandlerOptions> options)
     {
-        Handlers = BuiltIn(options.Value.Handlers).Concat(registrations).ToList();
+        Handlers = BuiltIn(options.Value).Concat(registrations).ToList();
         if (Handlers.GroupBy(h => h.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
             throw new InvalidOperationException(

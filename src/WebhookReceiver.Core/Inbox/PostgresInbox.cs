@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Inbox;
 
@@ -89,9 +88,9 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
 
     private readonly NpgsqlDataSource _dataSource;
 
-    public PostgresInbox(IOptions<WebhookReceiverOptions> options)
+    public PostgresInbox(IOptions<StorageOptions> options)
     {
-        var connection = new NpgsqlConnectionStringBuilder(options.Value.Storage.ConnectionString);
+        var connection = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString);
         if (string.IsNullOrEmpty(connection.ApplicationName))
         {
             connection.ApplicationName = "WebhookReceiver"; // So a DBA can tell our sessions apart in pg_stat_activity.

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Inbox;
 
@@ -9,10 +8,10 @@ namespace WebhookReceiver.Inbox;
 internal sealed partial class RetentionService(
     IInboxMaintenance inbox,
     TimeProvider time,
-    IOptions<WebhookReceiverOptions> options,
+    IOptions<RetentionOptions> options,
     ILogger<RetentionService> logger) : BackgroundService
 {
-    private readonly RetentionOptions _options = options.Value.Retention;
+    private readonly RetentionOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Inbox;
 
@@ -105,9 +104,9 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
     private readonly string _connectionString;
     private readonly string _openPragmas;
 
-    public SqliteInbox(IOptions<WebhookReceiverOptions> options)
+    public SqliteInbox(IOptions<StorageOptions> options)
     {
-        var storage = options.Value.Storage;
+        var storage = options.Value;
         var builder = new SqliteConnectionStringBuilder(storage.ConnectionString) { Pooling = true };
         if (builder.DataSource is { Length: > 0 } path && path != ":memory:" && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder)
         {

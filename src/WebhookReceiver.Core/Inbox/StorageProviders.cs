@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Inbox;
 
@@ -10,7 +9,7 @@ internal static class StorageProviders
     /// <summary>The inbox of the configured engine; options are validated first, so an unknown name never gets here.</summary>
     public static IWebhookInbox CreateInbox(IServiceProvider services)
     {
-        var provider = services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Storage.Provider;
+        var provider = services.GetRequiredService<IOptions<StorageOptions>>().Value.Provider;
         return provider switch
         {
             StorageProvider.Sqlite => ActivatorUtilities.CreateInstance<SqliteInbox>(services),

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Ingress;
@@ -18,12 +17,12 @@ internal sealed class InboxUnavailableException(string message, Exception? inner
 internal sealed partial class InboxWriter(
     IInboxIngest inbox,
     DispatchSignal dispatchSignal,
-    IOptions<WebhookReceiverOptions> options,
+    IOptions<IngestOptions> options,
     ILogger<InboxWriter> logger) : BackgroundService
 {
-    private readonly IngestOptions _options = options.Value.Ingest;
+    private readonly IngestOptions _options = options.Value;
     private readonly Channel<PendingAppend> _queue = Channel.CreateBounded<PendingAppend>(
-        new BoundedChannelOptions(options.Value.Ingest.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        new BoundedChannelOptions(options.Value.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
 
     /// <summary>Completes once the webhook is durably stored; throws <see cref="InboxUnavailableException"/> when it could not be.</summary>
     public async Task<AppendResult> AppendAsync(NewWebhook webhook, CancellationToken cancellationToken)

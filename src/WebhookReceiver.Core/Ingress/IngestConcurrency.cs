@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Ingress;
 
@@ -9,11 +8,11 @@ namespace WebhookReceiver.Ingress;
 /// it is answered 503 at once. Our own type, so the host's container never holds a bare <see cref="ConcurrencyLimiter"/>
 /// that another library could resolve by mistake.
 /// </summary>
-internal sealed class IngestConcurrency(IOptions<WebhookReceiverOptions> options) : IDisposable
+internal sealed class IngestConcurrency(IOptions<AbuseLimitOptions> options) : IDisposable
 {
     private readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
     {
-        PermitLimit = options.Value.Limits.MaxConcurrentIngests,
+        PermitLimit = options.Value.MaxConcurrentIngests,
         QueueLimit = 0,
     });
 

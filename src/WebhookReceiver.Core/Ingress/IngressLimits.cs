@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Ingress;
@@ -25,9 +24,9 @@ internal static class IngressLimits
         services.TryAddSingleton<IngestConcurrency>();
 
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<WebhookReceiverOptions>>((rateLimiter, receiver) =>
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<AbuseLimitOptions>>((rateLimiter, receiver) =>
         {
-            var limits = receiver.Value.Limits;
+            var limits = receiver.Value;
             rateLimiter.AddPolicy(RatePolicy, context => limits.PermitsPerSecond == 0
                 ? RateLimitPartition.GetNoLimiter("off")
                 : RateLimitPartition.GetTokenBucketLimiter(context.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new TokenBucketRateLimiterOptions

@@ -92,9 +92,11 @@ internal static partial class WebhookEndpoint
         IngestConcurrency inFlight,
         TimeProvider time,
         IOptions<WebhookReceiverOptions> options,
+        IOptions<IngestOptions> ingest,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        var retryAfterSeconds = ingest.Value.RetryAfterSeconds;
         if (!tokens.Authenticate(context.Request, out var token))
         {
             return Problems.Unauthorized();
@@ -103,7 +105,7 @@ internal static partial class WebhookEndpoint
         using var slot = inFlight.AttemptAcquire();
         if (!slot.IsAcquired)
         {
-            return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, "Too many webhooks are being received at once; send again after Retry-After.");
+            return Problems.Unavailable(context, retryAfterSeconds, "Too many webhooks are being received at once; send again after Retry-After.");
         }
 
         byte[]? body;
@@ -171,7 +173,7 @@ internal static partial class WebhookEndpoint
         }
         catch (InboxUnavailableException ex)
         {
-            return Problems.Unavailable(context, settings.Ingest.RetryAfterSeconds, ex.Message);
+            return Problems.Unavailable(context, retryAfterSeconds, ex.Message);
         }
     }
 

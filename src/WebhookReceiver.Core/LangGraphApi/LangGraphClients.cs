@@ -4,7 +4,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Security;
 
 namespace WebhookReceiver.LangGraphApi;
@@ -24,10 +23,10 @@ public interface ILangGraphClients
     LangGraphClient ForDeployment(string deployment);
 }
 
-internal sealed class LangGraphClients(IHttpClientFactory factory, IOptions<WebhookReceiverOptions> options, SecretRedactor redactor) : ILangGraphClients
+internal sealed class LangGraphClients(IHttpClientFactory factory, IOptions<LangGraphOptions> options, SecretRedactor redactor) : ILangGraphClients
 {
     internal const string HttpClientName = "WebhookReceiver.LangGraph";
-    private readonly List<LangGraphDeploymentOptions> _deployments = options.Value.LangGraph.Deployments;
+    private readonly List<LangGraphDeploymentOptions> _deployments = options.Value.Deployments;
 
     public IReadOnlyList<string> Deployments => _deployments.Select(d => d.Name).ToList();
 
@@ -57,13 +56,13 @@ internal static class LangGraphResilience
             return;
         }
 
-        services.AddSingleton<ILangGraphClients>(sp => sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph.Enabled
+        services.AddSingleton<ILangGraphClients>(sp => sp.GetRequiredService<IOptions<LangGraphOptions>>().Value.Enabled
             ? ActivatorUtilities.CreateInstance<LangGraphClients>(sp)
             : null!);
         services.AddHttpClient(LangGraphClients.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler("langgraph", (pipeline, context) =>
             {
-                var options = context.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph;
+                var options = context.ServiceProvider.GetRequiredService<IOptions<LangGraphOptions>>().Value;
                 if (options.MaxRetries > 0)
                 {
                     pipeline.AddRetry(new HttpRetryStrategyOptions

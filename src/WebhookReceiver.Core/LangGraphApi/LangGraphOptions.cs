@@ -9,6 +9,9 @@ namespace WebhookReceiver.LangGraphApi;
 /// </summary>
 public sealed class LangGraphOptions
 {
+    /// <summary>The configuration section bound to these options.</summary>
+    public const string Section = "WebhookReceiver:LangGraph";
+
     /// <summary>The deployments, each with a unique <see cref="LangGraphDeploymentOptions.Name"/>.</summary>
     [ValidateEnumeratedItems]
     public List<LangGraphDeploymentOptions> Deployments { get; set; } = [];

@@ -7,19 +7,17 @@ namespace WebhookReceiver.LangGraphApi;
 /// The LangGraph settings that data annotations cannot check: URLs that must be absolute http(s), and deployment names
 /// that must be unique. Each failure is one line naming the setting; a URL is never echoed (it may hold credentials).
 /// </summary>
-internal sealed class LangGraphOptionsValidator : IValidateOptions<WebhookReceiverOptions>
+internal sealed class LangGraphOptionsValidator : IValidateOptions<LangGraphOptions>
 {
-    private const string Section = "WebhookReceiver:LangGraph";
-
-    public ValidateOptionsResult Validate(string? name, WebhookReceiverOptions options)
+    public ValidateOptionsResult Validate(string? name, LangGraphOptions options)
     {
-        var langGraph = options.LangGraph;
+        var langGraph = options;
         var failures = new List<string>();
         var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < langGraph.Deployments.Count; i++)
         {
             var deployment = langGraph.Deployments[i];
-            var setting = $"{Section}:Deployments:{i}";
+            var setting = $"{LangGraphOptions.Section}:Deployments:{i}";
             if (string.IsNullOrWhiteSpace(deployment.Name))
             {
                 failures.Add($"{setting}:Name is missing: give every LangGraph deployment a name.");
@@ -30,7 +28,7 @@ internal sealed class LangGraphOptionsValidator : IValidateOptions<WebhookReceiv
             }
 
             // Accepted as webhook tokens: they travel in the webhook URL like WebhookReceiver:Tokens.
-            if (deployment.Tokens.Any(t => t is not null && (t.AsSpan().IndexOfAny("&#") >= 0 || t.Any(char.IsWhiteSpace))))
+            if (deployment.Tokens.Any(WebhookReceiverOptionsValidator.BreaksUrl))
             {
                 failures.Add($"{setting}:Tokens has a value containing '&', '#' or whitespace, which cannot travel unencoded in the webhook URL's ?token=.");
             }
@@ -43,7 +41,7 @@ internal sealed class LangGraphOptionsValidator : IValidateOptions<WebhookReceiv
 
         if (!string.IsNullOrEmpty(langGraph.PublicUrl) && !IsHttpUrl(langGraph.PublicUrl))
         {
-            failures.Add($"{Section}:PublicUrl must be an absolute http or https URL, such as https://hooks.example.com/webhooks/langgraph, or empty.");
+            failures.Add($"{LangGraphOptions.Section}:PublicUrl must be an absolute http or https URL, such as https://hooks.example.com/webhooks/langgraph, or empty.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
@@ -54,3 +52,7 @@ internal sealed class LangGraphOptionsValidator : IValidateOptions<WebhookReceiv
         && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
         && !string.IsNullOrEmpty(uri.Host);
 }
+
+/// <summary>The data annotations on <see cref="LangGraphOptions"/> and its deployments, checked by generated code at start-up.</summary>
+[OptionsValidator]
+internal sealed partial class LangGraphOptionsAnnotations : IValidateOptions<LangGraphOptions>;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 
@@ -48,12 +47,12 @@ internal sealed class ReceiverMetrics
     private long _pendingCountedAt;
     private int _pendingRefreshing;
 
-    public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<WebhookReceiverOptions> options)
+    public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<MetricsOptions> options)
     {
         _inbox = inbox;
         _catalog = catalog;
         _time = time;
-        _pendingRefreshInterval = options.Value.Metrics.PendingRefreshInterval;
+        _pendingRefreshInterval = options.Value.PendingRefreshInterval;
 
         var meter = meters.Create(MeterName);
         _received = meter.CreateCounter<long>("webhookreceiver.webhooks.received", "{webhook}",

@@ -1,7 +1,5 @@
 using System.Buffers;
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Security;
 
@@ -21,9 +19,10 @@ internal sealed partial class SecretRedactor
     // some, as encoders differ: Python's quote() keeps '/'); null when no secret is configured.
     private readonly Regex? _secrets;
 
-    public SecretRedactor(IOptions<WebhookReceiverOptions> options)
+    /// <param name="configured">Every configured secret (tokens, admin keys, signing secrets, API keys); blanks are ignored.</param>
+    public SecretRedactor(IEnumerable<string> configured)
     {
-        var secrets = options.Value.Secrets().Distinct().OrderByDescending(s => s.Length).ToList();
+        var secrets = configured.Where(s => !string.IsNullOrEmpty(s)).Distinct().OrderByDescending(s => s.Length).ToList();
         _secrets = secrets.Count == 0
             ? null
             : new Regex(string.Join('|', secrets.Select(EncodedAnyWay)), RegexOptions.CultureInvariant | RegexOptions.Compiled);

@@ -14,6 +14,8 @@ internal sealed class SecretSet
     public SecretSet(IEnumerable<string> secrets) =>
         _hashes = secrets.Where(s => !string.IsNullOrEmpty(s)).Select(Hash).ToArray();
 
+    public bool IsEmpty => _hashes.Length == 0;
+
     public bool Contains(ReadOnlySpan<char> candidate)
     {
         if (candidate.IsEmpty)

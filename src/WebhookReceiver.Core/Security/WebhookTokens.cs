@@ -10,13 +10,18 @@ namespace WebhookReceiver.Security;
 /// form decoding turns into a space: the query value is checked both as decoded and as sent (percent-decoded only).
 /// Accepted: <c>WebhookReceiver:Tokens</c> and every LangGraph deployment's <c>Tokens</c> (which also tell the deployment apart).
 /// </summary>
-internal sealed class WebhookTokens(IOptions<WebhookReceiverOptions> options)
+/// <param name="accepted">The accepted tokens; blanks are ignored.</param>
+/// <param name="header">The header that may carry the token instead (<c>WebhookReceiver:TokenHeader</c>).</param>
+internal sealed class WebhookTokens(IEnumerable<string> accepted, string header)
 {
     /// <summary>The query parameter that carries the token in the webhook URL LangGraph is given (<c>?token=...</c>).</summary>
     public const string QueryParameter = "token";
 
-    private readonly SecretSet _accepted = new(options.Value.Tokens.Concat(options.Value.LangGraph.Deployments.SelectMany(d => d.Tokens)));
-    private readonly string _header = options.Value.TokenHeader;
+    private readonly SecretSet _accepted = new(accepted);
+    private readonly string _header = header;
+
+    /// <summary>True when no token is accepted: every webhook is then answered 401.</summary>
+    public bool IsEmpty => _accepted.IsEmpty;
 
     public bool Authenticate(HttpRequest request) => Authenticate(request, out _);
 

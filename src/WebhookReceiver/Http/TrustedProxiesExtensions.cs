@@ -1,7 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Ingress;
 
 namespace WebhookReceiver.Http;
 
@@ -13,9 +13,9 @@ internal static class TrustedProxiesExtensions
 {
     public static IServiceCollection AddTrustedProxies(this IServiceCollection services)
     {
-        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<WebhookReceiverOptions>>((forwarded, receiver) =>
+        services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<AbuseLimitOptions>>((forwarded, options) =>
         {
-            var limits = receiver.Value.Limits;
+            var limits = options.Value;
             // Not even loopback by default: only the proxies named in configuration. With none named, the headers are
             // not read at all (the middleware trusts every sender when its lists are empty).
             forwarded.KnownProxies.Clear();

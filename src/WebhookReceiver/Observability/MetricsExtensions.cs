@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
-using WebhookReceiver.Configuration;
 
 namespace WebhookReceiver.Observability;
 
@@ -16,7 +15,7 @@ internal static class MetricsExtensions
     public static IServiceCollection AddMetricsExport(this IServiceCollection services, IConfiguration configuration)
     {
         // Read now because it decides which exporters exist; the same values are validated with the rest at start-up.
-        var settings = configuration.GetSection($"{WebhookReceiverOptions.Section}:Metrics").Get<MetricsOptions>() ?? new MetricsOptions();
+        var settings = configuration.GetSection(MetricsOptions.Section).Get<MetricsOptions>() ?? new MetricsOptions();
         var otlpEndpoint = settings.OtlpEndpoint is { Length: > 0 } configured ? configured : configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
 
         services.AddOpenTelemetry()
@@ -47,7 +46,7 @@ internal static class MetricsExtensions
     /// <summary>Maps the Prometheus scrape endpoint, unless <c>WebhookReceiver:Metrics:Enabled</c> is false; behind the admin key when <c>RequireAdminKey</c>.</summary>
     public static IEndpointRouteBuilder MapMetricsScrape(this IEndpointRouteBuilder endpoints)
     {
-        var settings = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Metrics;
+        var settings = endpoints.ServiceProvider.GetRequiredService<IOptions<MetricsOptions>>().Value;
         if (settings.Enabled)
         {
             endpoints.MapPrometheusScrapingEndpoint(settings.Path, meterProvider: null,

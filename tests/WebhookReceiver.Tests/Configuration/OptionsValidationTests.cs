@@ -1,7 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Inbox;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Configuration;
@@ -72,7 +72,7 @@ public sealed class OptionsValidationTests
         builder.Services.AddWebhookReceiver(builder.Configuration);
         using var host = builder.Build();
 
-        var storage = host.Services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Storage;
+        var storage = host.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
 
         Assert.Equal(expectedProvider, storage.Provider);
         Assert.Equal(expectedSynchronous, storage.Synchronous);

@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Reflection;
 using System.Text;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Security;
 using WebhookReceiver.Tests.Infrastructure;
@@ -126,7 +125,7 @@ public sealed class SqliteInboxUpgradeTests : InboxUpgradeTests, IDisposable
     protected override Dictionary<string, string?> StoreSettings => new() { ["WebhookReceiver:Storage:ConnectionString"] = ConnectionString };
 
     private protected override IWebhookInbox CreateInbox() =>
-        new SqliteInbox(Options.Create(new WebhookReceiverOptions { Storage = { ConnectionString = ConnectionString } }));
+        new SqliteInbox(Options.Create(new StorageOptions { ConnectionString = ConnectionString }));
 
     public void Dispose()
     {

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Tests.Infrastructure;
 
@@ -30,9 +29,7 @@ public sealed class PostgresInboxContractTests : InboxContractTests
 
     internal static PostgresInbox Create(string connectionString)
     {
-        var options = new WebhookReceiverOptions();
-        options.Storage.Provider = StorageProvider.Postgres;
-        options.Storage.ConnectionString = connectionString;
-        return new PostgresInbox(Options.Create(options));
+        var storage = new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = connectionString };
+        return new PostgresInbox(Options.Create(storage));
     }
 }

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Tests.Inbox;
@@ -43,9 +42,8 @@ public sealed class SqliteInboxContractTests : InboxContractTests
 
     private SqliteInbox Open()
     {
-        var options = new WebhookReceiverOptions();
-        options.Storage.ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}";
-        return new SqliteInbox(Options.Create(options));
+        var storage = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}" };
+        return new SqliteInbox(Options.Create(storage));
     }
 
     protected override Task DestroyStoreAsync()

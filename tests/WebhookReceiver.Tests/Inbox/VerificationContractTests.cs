@@ -1,6 +1,5 @@
 using System.Text;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Runs;
@@ -105,9 +104,8 @@ public sealed class SqliteVerificationContractTests : VerificationContractTests
 
     private protected override Task<IWebhookInbox> CreateInboxAsync()
     {
-        var options = new WebhookReceiverOptions();
-        options.Storage.ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}";
-        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(options)));
+        var storage = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}" };
+        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(storage)));
     }
 
     protected override Task DestroyStoreAsync()

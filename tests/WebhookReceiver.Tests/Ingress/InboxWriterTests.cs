@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Ingress;
 
@@ -14,7 +13,7 @@ public sealed class InboxWriterTests
     {
         var store = new RefusingInbox(refused: "poison");
         using var signal = new DispatchSignal();
-        var writer = new InboxWriter(store, signal, Options.Create(new WebhookReceiverOptions()), NullLogger<InboxWriter>.Instance);
+        var writer = new InboxWriter(store, signal, Options.Create(new IngestOptions()), NullLogger<InboxWriter>.Instance);
         // Queued before the writer runs, so that all three land in its first batch.
         var answers = new[] { "good-1", "poison", "good-2" }.Select(id => writer.AppendAsync(Webhook(id), CancellationToken.None)).ToList();
 
@@ -34,7 +33,7 @@ public sealed class InboxWriterTests
     {
         var store = new RefusingInbox(refused: null);
         using var signal = new DispatchSignal();
-        var writer = new InboxWriter(store, signal, Options.Create(new WebhookReceiverOptions()), NullLogger<InboxWriter>.Instance);
+        var writer = new InboxWriter(store, signal, Options.Create(new IngestOptions()), NullLogger<InboxWriter>.Instance);
         var answers = Enumerable.Range(0, 5).Select(i => writer.AppendAsync(Webhook($"run-{i}"), CancellationToken.None)).ToList();
 
         await writer.StartAsync(CancellationToken.None);

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Security;
 using WebhookReceiver.Tests.Infrastructure;
@@ -56,7 +55,7 @@ public sealed class LangGraphOptionsTests
         using var directory = new TempDirectory();
         using var host = Build(new() { ["WebhookReceiver:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory.Path, "w.db")}" });
 
-        var options = host.Services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph;
+        var options = host.Services.GetRequiredService<IOptions<LangGraphOptions>>().Value;
 
         Assert.Null(host.Services.GetService<ILangGraphClients>());
         Assert.False(options.Enabled);
@@ -80,7 +79,7 @@ public sealed class LangGraphOptionsTests
         using var host = Build(settings);
 
         var clients = host.Services.GetRequiredService<ILangGraphClients>();
-        var options = host.Services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.LangGraph;
+        var options = host.Services.GetRequiredService<IOptions<LangGraphOptions>>().Value;
 
         Assert.Equal(["prod", "staging"], clients.Deployments);
         Assert.Equal("staging", clients.ForDeployment("STAGING").Deployment);

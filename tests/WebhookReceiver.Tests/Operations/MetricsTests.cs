@@ -13,7 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Observability;
 using Microsoft.Extensions.Logging;
 using WebhookReceiver.Tests.Infrastructure;
 
@@ -171,7 +171,7 @@ public sealed class MetricsTests
         services.AddWebhookReceiver(configuration);
         using var provider = services.BuildServiceProvider();
 
-        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value);
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<MetricsOptions>>().Value);
 
         Assert.Contains(key.Split(':')[^1], error.Message, StringComparison.Ordinal);
     }

@@ -1,21 +1,21 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
 
-namespace WebhookReceiver.Configuration;
+namespace WebhookReceiver.Security;
 
 /// <summary>
 /// In Development a host may start without webhook tokens (elsewhere the options validator refuses to start), but then
 /// every webhook is answered 401: this says so once, at start-up, instead of leaving the developer to guess.
 /// </summary>
 internal sealed partial class MissingTokensWarning(
-    IOptions<WebhookReceiverOptions> options,
+    WebhookTokens tokens,
     IHostEnvironment environment,
     ILogger<MissingTokensWarning> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (environment.IsDevelopment() && !options.Value.Tokens.Concat(options.Value.LangGraph.Deployments.SelectMany(d => d.Tokens)).Any(t => !string.IsNullOrWhiteSpace(t)))
+        if (environment.IsDevelopment() && tokens.IsEmpty)
         {
             LogNoTokens(logger, WebhookReceiverOptions.Section);
         }
