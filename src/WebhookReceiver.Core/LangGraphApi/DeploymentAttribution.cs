@@ -7,7 +7,7 @@ namespace WebhookReceiver.LangGraphApi;
 /// token the webhook carried, else the only deployment when there is just one; otherwise none. Tokens are compared in
 /// constant time, and every deployment's set is checked whatever matched, so the time taken says nothing about them.
 /// </summary>
-public sealed class DeploymentAttribution
+internal sealed class DeploymentAttribution
 {
     private readonly (string Name, SecretSet Tokens)[] _deployments;
 
