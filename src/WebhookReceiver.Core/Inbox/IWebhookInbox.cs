@@ -4,7 +4,7 @@ namespace WebhookReceiver.Inbox;
 /// The durable inbox: received webhooks, one delivery per matching handler, and every attempt.
 /// One contract for every engine; the same contract tests run against each.
 /// </summary>
-internal interface IWebhookInbox : IInboxIngest, IInboxDeliveries, IInboxQueries, IInboxMaintenance, IInboxSweeps;
+internal interface IWebhookInbox : IInboxIngest, IInboxDeliveries, IInboxQueries, IInboxMaintenance;
 
 /// <summary>What ingest needs: store what arrived.</summary>
 internal interface IInboxIngest
