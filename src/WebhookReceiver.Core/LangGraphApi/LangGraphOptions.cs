@@ -90,7 +90,10 @@ public sealed class SweepOptions
     [Range(1, 1000)]
     public int PageSize { get; set; } = 100;
 
-    /// <summary>Most search pages one sweep reads; a sweep that stops there resumes where it stopped at the next one.</summary>
+    /// <summary>
+    /// Most search pages one sweep sweeps threads from (pages of threads an earlier, unfinished sweep covered do not count);
+    /// a sweep that stops there resumes below what it covered at the next one.
+    /// </summary>
     [Range(1, 10_000)]
     public int MaxPages { get; set; } = 20;
 

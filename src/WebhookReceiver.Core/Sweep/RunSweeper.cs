@@ -132,9 +132,11 @@ internal sealed partial class RunSweeper
         DateTimeOffset? top = null, lowest = null, lowestDeferred = null;
         var reachedFloor = false;
         string? stoppedBecause = null;
+        // Pages whose threads were all covered by an earlier sweep cost a search call only: they do not count.
+        var pagesWorked = 0;
         for (var page = 0; !reachedFloor && stoppedBecause is null; page++)
         {
-            if (page >= Settings.MaxPages)
+            if (pagesWorked >= Settings.MaxPages)
             {
                 stoppedBecause = $"stopped after Sweep:MaxPages ({Settings.MaxPages}) pages of {Settings.PageSize} threads";
                 break;
@@ -143,6 +145,7 @@ internal sealed partial class RunSweeper
             var threads = await client.SearchThreadsAsync(
                 new LangGraphThreadSearch { Limit = Settings.PageSize, Offset = page * Settings.PageSize, SortBy = "updated_at", SortOrder = "desc" },
                 cancellationToken);
+            var worked = false;
             foreach (var thread in threads)
             {
                 var updatedAt = thread.UpdatedAt ?? thread.CreatedAt ?? startedAt;
@@ -163,14 +166,19 @@ internal sealed partial class RunSweeper
                 {
                     report.ThreadsSkipped++; // An earlier sweep that stopped part-way swept it, and it has not changed since.
                 }
-                else if (await SweepThreadAsync(client, thread, report, cancellationToken))
+                else
                 {
-                    lowestDeferred = updatedAt; // Newest first: the last one seen is the lowest.
+                    worked = true;
+                    if (await SweepThreadAsync(client, thread, report, cancellationToken))
+                    {
+                        lowestDeferred = updatedAt; // Newest first: the last one seen is the lowest.
+                    }
                 }
 
                 lowest = updatedAt;
             }
 
+            pagesWorked += worked ? 1 : 0;
             reachedFloor |= stoppedBecause is null && threads.Count < Settings.PageSize;
             // Everything from lowest up to top is swept, except threads with runs to look at again (and all above them).
             var sweptUpTo = lowestDeferred is { } deferred ? Min(top, deferred - TimeSpan.FromMilliseconds(1)) : top;
