@@ -25,11 +25,11 @@ public sealed class SweepPagingTests : IAsyncLifetime
     public async Task DisposeAsync() => await _server.DisposeAsync();
 
     [Theory]
-    [InlineData(Flavor.Python)]
-    [InlineData(Flavor.Js)]
-    public async Task Every_page_of_threads_is_read_until_a_short_one_and_each_threads_runs_are_read_from_offset_0_in_one_page(Flavor flavor)
+    [InlineData(FakeLangGraph.Flavor.Python)]
+    [InlineData(FakeLangGraph.Flavor.Js)]
+    public async Task Every_page_of_threads_is_read_until_a_short_one_and_each_threads_runs_are_read_from_offset_0_in_one_page(FakeLangGraph.Flavor flavor)
     {
-        var server = new FakeLangGraph(flavor, Threads(5, runsPerThread: 3));
+        var server = new FakeLangGraph.Server(flavor, FakeLangGraph.Threads(Now, 5, runsPerThread: 3));
         _server.Answer = server.Answer;
         await using var app = App(pageSize: 2);
 
@@ -57,7 +57,7 @@ public sealed class SweepPagingTests : IAsyncLifetime
     [Fact]
     public async Task The_next_sweep_stops_paging_at_the_watermark_less_the_overlap()
     {
-        var server = new FakeLangGraph(Flavor.Python, Threads(5, runsPerThread: 1));
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 5, runsPerThread: 1));
         _server.Answer = server.Answer;
         await using var app = App(pageSize: 2);
         var first = await SweepAsync(app);
@@ -76,7 +76,7 @@ public sealed class SweepPagingTests : IAsyncLifetime
     [Fact]
     public async Task A_sweep_stopped_by_its_page_budget_is_partial_and_the_next_one_resumes_below_the_threads_it_covered()
     {
-        var server = new FakeLangGraph(Flavor.Js, Threads(5, runsPerThread: 1));
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Js, FakeLangGraph.Threads(Now, 5, runsPerThread: 1));
         _server.Answer = server.Answer;
         await using var app = App(pageSize: 2, maxPages: 2);
 
@@ -94,8 +94,8 @@ public sealed class SweepPagingTests : IAsyncLifetime
     [Fact]
     public async Task Runs_that_asked_for_another_webhook_are_out_of_scope_unless_Scope_is_AllRuns_and_a_429_is_retried()
     {
-        var threads = Threads(1, runsPerThread: 2, webhook: "https://elsewhere.example/hooks/other?token=x");
-        var server = new FakeLangGraph(Flavor.Python, threads) { TooManyRequestsFirst = true };
+        var threads = FakeLangGraph.Threads(Now, 1, runsPerThread: 2, webhook: "https://elsewhere.example/hooks/other?token=x");
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, threads) { TooManyRequestsFirst = true };
         _server.Answer = server.Answer;
         await using (var scoped = App(pageSize: 10))
         {
@@ -112,9 +112,9 @@ public sealed class SweepPagingTests : IAsyncLifetime
     [Fact]
     public async Task A_run_still_running_is_left_and_the_watermark_stays_below_its_thread_so_the_next_sweep_recovers_it()
     {
-        var threads = Threads(2, runsPerThread: 1);
+        var threads = FakeLangGraph.Threads(Now, 2, runsPerThread: 1);
         threads[0].Runs[0] = threads[0].Runs[0] with { Status = "running" };
-        var server = new FakeLangGraph(Flavor.Python, threads);
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, threads);
         _server.Answer = server.Answer;
         await using var app = App(pageSize: 10);
 
@@ -158,82 +158,5 @@ public sealed class SweepPagingTests : IAsyncLifetime
         using var response = await app.CreateAdminClient().PostAsync("/api/langgraph/sweep", null);
         var body = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonNode>();
         return body!["deployments"]!.AsArray().Single()!;
-    }
-
-    /// <summary><paramref name="count"/> threads updated an hour apart, newest first, each with runs a minute apart, newest first.</summary>
-    private static List<FakeThread> Threads(int count, int runsPerThread, string webhook = "https://hooks.example/webhooks/langgraph?token=secret-token") =>
-        Enumerable.Range(0, count).Select(t =>
-        {
-            var threadId = Guid.NewGuid().ToString();
-            var updatedAt = Now - TimeSpan.FromHours(t + 1);
-            var runs = Enumerable.Range(0, runsPerThread)
-                .Select(r => new FakeRun(Guid.NewGuid().ToString(), threadId, "success", updatedAt - TimeSpan.FromMinutes(r), webhook, IsLatest: r == 0))
-                .ToList();
-            return new FakeThread(threadId, updatedAt, runs);
-        }).ToList();
-
-    public enum Flavor
-    {
-        Python,
-        Js,
-    }
-
-    private sealed record FakeRun(string RunId, string ThreadId, string Status, DateTimeOffset At, string Webhook, bool IsLatest)
-    {
-        public JsonObject Json() => new()
-        {
-            ["run_id"] = RunId, ["thread_id"] = ThreadId, ["assistant_id"] = "fe096781-5601-53d2-b2f6-0d3403f7e9ca", ["status"] = Status,
-            ["metadata"] = new JsonObject { ["graph_id"] = "agent" }, ["kwargs"] = new JsonObject { ["webhook"] = Webhook },
-            ["multitask_strategy"] = "reject", ["created_at"] = At.ToString("O"), ["updated_at"] = At.ToString("O"),
-        };
-    }
-
-    private sealed record FakeThread(string ThreadId, DateTimeOffset UpdatedAt, List<FakeRun> Runs)
-    {
-        public JsonObject Json() => new()
-        {
-            ["thread_id"] = ThreadId, ["created_at"] = UpdatedAt.ToString("O"), ["updated_at"] = UpdatedAt.ToString("O"), ["status"] = "idle",
-            ["metadata"] = new JsonObject(), ["values"] = new JsonObject { ["messages"] = new JsonArray("hello", ThreadId) },
-        };
-    }
-
-    /// <summary>Answers as the flavor's server: thread search (correct offsets on both) and run listing (the JS slice bug, oldest first).</summary>
-    private sealed class FakeLangGraph(Flavor flavor, List<FakeThread> threads)
-    {
-        public List<FakeThread> Threads => threads;
-        public List<int> SearchOffsets { get; } = [];
-        public List<IReadOnlyDictionary<string, string>> RunListings { get; } = [];
-        public bool TooManyRequestsFirst { get; set; }
-
-        public CannedAnswer Answer(CannedRequest request, int number)
-        {
-            if (TooManyRequestsFirst)
-            {
-                TooManyRequestsFirst = false;
-                return flavor == Flavor.Js ? CannedAnswer.JsError(429, "Too many requests") : CannedAnswer.PythonError(429, "Rate limited");
-            }
-
-            if (request is { Method: "POST", Path: "/threads/search" })
-            {
-                var body = request.Json!;
-                Assert.Equal(("updated_at", "desc"), (body["sort_by"]!.GetValue<string>(), body["sort_order"]!.GetValue<string>()));
-                var (offset, limit) = (body["offset"]!.GetValue<int>(), body["limit"]!.GetValue<int>());
-                SearchOffsets.Add(offset);
-                return CannedAnswer.Json(new JsonArray(threads.OrderByDescending(t => t.UpdatedAt).Skip(offset).Take(limit).Select(t => (JsonNode)t.Json()).ToArray()));
-            }
-
-            var thread = threads.SingleOrDefault(t => request.Path == $"/threads/{t.ThreadId}/runs");
-            if (request.Method == "GET" && thread is not null)
-            {
-                RunListings.Add(request.Query);
-                var (offset, limit) = (int.Parse(request.Query["offset"], CultureInfo.InvariantCulture), int.Parse(request.Query["limit"], CultureInfo.InvariantCulture));
-                var runs = flavor == Flavor.Js
-                    ? thread.Runs.OrderBy(r => r.At).Take(limit).Skip(offset) // JS 1.5.1: runs.slice(offset, limit), oldest first.
-                    : thread.Runs.OrderByDescending(r => r.At).Skip(offset).Take(limit);
-                return CannedAnswer.Json(new JsonArray(runs.Select(r => (JsonNode)r.Json()).ToArray()));
-            }
-
-            return flavor == Flavor.Js ? CannedAnswer.JsError(404, "Not found") : CannedAnswer.PythonError(404, "Not Found");
-        }
     }
 }
