@@ -129,6 +129,35 @@ public sealed class SweepPagingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Recovered_runs_are_listed_by_source_and_counted_in_metrics_by_source_and_sweep_outcome()
+    {
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 2, runsPerThread: 1));
+        _server.Answer = server.Answer;
+        await using var app = App(pageSize: 10);
+        using var admin = app.CreateAdminClient();
+        using var posted = await app.PostWebhookAsync(Payloads.Run().ToJsonString());
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, posted.StatusCode);
+
+        await SweepAsync(app);
+        await SweepAsync(app);
+
+        var swept = await app.GetAdminAsync<JsonNode>("/api/webhooks?source=sweep");
+        var received = await app.GetAdminAsync<JsonNode>("/api/webhooks?source=webhook");
+        Assert.Equal(server.Threads.Select(t => t.Runs[0].RunId).Order(), swept["items"]!.AsArray().Select(w => w!["run_id"]!.GetValue<string>()).Order());
+        Assert.All(swept["items"]!.AsArray(), w => Assert.Equal("sweep", w!["source"]!.GetValue<string>()));
+        Assert.Equal("webhook", Assert.Single(received["items"]!.AsArray())!["source"]!.GetValue<string>());
+        using var invalid = await admin.GetAsync("/api/webhooks?source=email");
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, invalid.StatusCode);
+        Assert.Contains("\"source\"", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var metrics = new PrometheusText(await (await admin.GetAsync("/metrics")).Content.ReadAsStringAsync());
+        Assert.Equal(2, metrics.Value("webhookreceiver_webhooks_received_total", ("outcome", "accepted"), ("source", "sweep")));
+        Assert.Equal(1, metrics.Value("webhookreceiver_webhooks_received_total", ("outcome", "accepted"), ("source", "webhook")));
+        Assert.Equal(2, metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", "prod"), ("outcome", "recovered")));
+        Assert.True(metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", "prod"), ("outcome", "already_held")) >= 1);
+    }
+
+    [Fact]
     public async Task Without_a_deployment_the_sweep_endpoint_answers_409_problem_details()
     {
         await using var app = new TestApp();
