@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Ingress;
 using WebhookReceiver.QueryApi;
 using WebhookReceiver.Security;
+using WebhookReceiver.Sweep;
 using WebhookReceiver.Http;
 using WebhookReceiver.Observability;
 
@@ -19,7 +20,8 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     public static IApplicationBuilder UseWebhookReceiver(this IApplicationBuilder app) => app.UseRateLimiter();
 
     /// <summary>
-    /// Maps the webhook endpoint (<c>WebhookReceiver:Path</c>) and the query API under <c>/api</c>, all in the OpenAPI
+    /// Maps the webhook endpoint (<c>WebhookReceiver:Path</c>) and the query API under <c>/api</c> (with
+    /// <c>POST /api/langgraph/sweep</c>), all in the OpenAPI
     /// group <see cref="WebhookReceiverOpenApiExtensions.DocumentName"/>. Health routes are the host's: the receiver
     /// registers its check (tag <see cref="InboxHealthCheck.ReadyTag"/>) with <c>AddHealthChecks()</c>.
     /// </summary>
@@ -27,7 +29,7 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     {
         var receiver = endpoints.MapGroup(string.Empty).WithGroupName(WebhookReceiverOpenApiExtensions.DocumentName);
         receiver.MapWebhookEndpoint();
-        receiver.MapQueryApi();
+        receiver.MapQueryApi().MapSweepEndpoint();
         return endpoints;
     }
 

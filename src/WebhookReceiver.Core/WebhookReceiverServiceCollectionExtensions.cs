@@ -13,6 +13,7 @@ using WebhookReceiver.Ingress;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Security;
 using WebhookReceiver.Observability;
+using WebhookReceiver.Sweep;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -80,15 +81,19 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<IInboxDeliveries>(sp => sp.GetRequiredService<IWebhookInbox>());
         services.TryAddSingleton<IInboxQueries>(sp => sp.GetRequiredService<IWebhookInbox>());
         services.TryAddSingleton<IInboxMaintenance>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxSweeps
+            ?? throw new InvalidOperationException("The LangGraph sweep needs an inbox that keeps sweep progress (the SQLite or PostgreSQL inbox)."));
         services.TryAddSingleton<InboxWriter>();
         services.AddMetrics();
         services.TryAddSingleton<ReceiverMetrics>();
+        services.TryAddSingleton<RunSweeper>();
 
         // Hosted services start in this order: the schema first, then the writer, then the dispatcher.
         services.AddHostedService<InboxMigrator>();
         services.AddHostedService(sp => sp.GetRequiredService<InboxWriter>());
         services.AddHostedService<Dispatcher>();
         services.AddHostedService<RetentionService>();
+        services.AddHostedService<SweepService>();
 
         services.AddIngressLimits();
         // The receiver writes its errors through IProblemDetailsService; the host's own customization, if any, stays as it is.

@@ -34,7 +34,7 @@ internal sealed class HandlerInvoker(
             var registration = catalog.Find(delivery.Handler)
                 ?? throw new InvalidOperationException($"No handler is registered as '{delivery.Handler}' any more.");
             // Stored minus secrets already (redacted on arrival, older rows by a migration).
-            var run = LangGraphRun.Parse(System.Text.Encoding.UTF8.GetString(delivery.Payload))
+            var run = LangGraphRun.Parse(System.Text.Encoding.UTF8.GetString(delivery.Payload), delivery.Source)
                 ?? throw new InvalidOperationException("The stored payload is not a JSON object.");
             // The run is checked with its LangGraph deployment (once per webhook) before any handler sees it.
             var verdict = await verifier.CheckAsync(delivery, run, registration.Filter, attempt.Token);

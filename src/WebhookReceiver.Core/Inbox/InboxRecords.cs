@@ -5,6 +5,7 @@ namespace WebhookReceiver.Inbox;
 /// <summary>A webhook ready to store: its index columns, the body as received (minus secrets), and the handlers it is for.</summary>
 /// <param name="RunId">Null when the body has no usable <c>run_id</c>: it is then a duplicate of a stored body with the same bytes.</param>
 /// <param name="Deployment">The configured LangGraph deployment it is attributed to (by its token, or the only one); null without one.</param>
+/// <param name="Source">How it reached the receiver: posted by LangGraph, or recovered by a sweep of the LangGraph API.</param>
 internal sealed record NewWebhook(
     string? RunId,
     string? ThreadId,
@@ -14,7 +15,8 @@ internal sealed record NewWebhook(
     DateTimeOffset ReceivedAt,
     byte[] Payload,
     IReadOnlyList<string> Handlers,
-    string? Deployment = null);
+    string? Deployment = null,
+    WebhookSource Source = WebhookSource.Webhook);
 
 /// <param name="Id">The stored webhook's id (the earlier one's for a duplicate).</param>
 internal readonly record struct AppendResult(long Id, bool Duplicate);
@@ -41,7 +43,8 @@ internal sealed record ClaimedDelivery(
     int Attempt,
     int AttemptInRound,
     DateTimeOffset ReceivedAt,
-    byte[] Payload);
+    byte[] Payload,
+    WebhookSource Source = WebhookSource.Webhook);
 
 /// <summary>What one claim leased, and the attempts it found abandoned on the way.</summary>
 internal sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);
@@ -95,6 +98,8 @@ internal sealed record WebhookQuery
     public string? Deployment { get; init; }
     /// <summary>Only webhooks whose run verification recorded this result (a <see cref="VerificationResult"/>).</summary>
     public string? Verification { get; init; }
+    /// <summary>Only webhooks that reached the receiver this way.</summary>
+    public WebhookSource? Source { get; init; }
     /// <summary>Only webhooks older than this id (the cursor from the previous page).</summary>
     public long? Before { get; init; }
     public int Limit { get; init; } = 50;
@@ -117,7 +122,8 @@ internal sealed record StoredWebhook(
     byte[]? Payload = null,
     IReadOnlyList<StoredAttempt>? Attempts = null,
     string? Deployment = null,
-    RunVerification? Verification = null);
+    RunVerification? Verification = null,
+    WebhookSource Source = WebhookSource.Webhook);
 
 internal sealed record StoredDelivery(
     long Id,
@@ -144,3 +150,16 @@ internal sealed record StoredAttempt(
 }
 
 internal sealed record DeliveryCount(string Handler, string State, long Count);
+
+/// <summary>How a stored webhook's <c>source</c> column spells a <see cref="WebhookSource"/>.</summary>
+internal static class WebhookSources
+{
+    public const string Webhook = "webhook";
+    public const string Sweep = "sweep";
+
+    public static readonly IReadOnlyList<string> All = [Webhook, Sweep];
+
+    public static string Name(WebhookSource source) => source == WebhookSource.Sweep ? Sweep : Webhook;
+
+    public static WebhookSource Parse(string? name) => name == Sweep ? WebhookSource.Sweep : WebhookSource.Webhook;
+}

@@ -84,6 +84,21 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         CREATE INDEX ix_webhooks_deployment ON webhooks (deployment);
         CREATE INDEX ix_webhooks_verification ON webhooks (verification);
         """,
+        // How each webhook arrived (posted by LangGraph, or recovered by a sweep of its API), and each deployment's sweep:
+        // the updated_at (server ms) down to which every thread was swept, the range an unfinished sweep already covered
+        // above it, and the lease that lets one replica sweep at a time.
+        """
+        ALTER TABLE webhooks ADD COLUMN source TEXT NOT NULL DEFAULT 'webhook';
+        CREATE TABLE sweeps (
+            deployment TEXT PRIMARY KEY,
+            watermark BIGINT,
+            covered_from BIGINT,
+            covered_to BIGINT,
+            lease_owner TEXT,
+            lease_until BIGINT NOT NULL DEFAULT 0,
+            swept_at BIGINT
+        );
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;

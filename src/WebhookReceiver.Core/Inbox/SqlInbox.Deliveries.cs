@@ -50,22 +50,22 @@ internal abstract partial class SqlInbox : IInboxDeliveries
         var abandoned = await RecordAbandonedAsync(connection, transaction, leased, now, maxAttempts, cancellationToken);
         var claimed = leased.Where(row => !abandoned.Any(a => a.DeliveryId == row.Id && a.State == DeliveryState.Dead)).ToList();
 
-        var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload)>();
+        var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload, string Source)>();
         if (claimed.Count > 0)
         {
-            await using var load = Command(connection, transaction, "SELECT id, received_at, payload FROM webhooks WHERE id IN (" +
+            await using var load = Command(connection, transaction, "SELECT id, received_at, payload, source FROM webhooks WHERE id IN (" +
                 InList(claimed.Select(c => c.WebhookId).Distinct().ToList()) + ")");
             await using var reader = await load.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                webhooks[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.GetFieldValue<byte[]>(2));
+                webhooks[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.GetFieldValue<byte[]>(2), reader.GetString(3));
             }
         }
 
         await transaction.CommitAsync(cancellationToken);
         return new ClaimBatch(
             claimed.Select(c => new ClaimedDelivery(c.Id, c.WebhookId, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
-                webhooks[c.WebhookId].ReceivedAt, webhooks[c.WebhookId].Payload)).ToList(),
+                webhooks[c.WebhookId].ReceivedAt, webhooks[c.WebhookId].Payload, WebhookSources.Parse(webhooks[c.WebhookId].Source))).ToList(),
             abandoned);
     }
 

@@ -108,6 +108,7 @@ internal abstract partial class SqlInbox : IInboxQueries
         Add(command, "delivery_state", DbType.String, query.DeliveryState);
         Add(command, "deployment", DbType.String, query.Deployment);
         Add(command, "verification", DbType.String, query.Verification);
+        Add(command, "source", DbType.String, query.Source is { } source ? WebhookSources.Name(source) : null);
     }
 
     private async Task<StoredWebhook?> GetOneAsync(string where, DbType keyType, object key, CancellationToken cancellationToken)
@@ -157,7 +158,8 @@ internal abstract partial class SqlInbox : IInboxQueries
                 Deliveries: [],
                 Payload: withPayload ? reader.GetFieldValue<byte[]>(reader.GetOrdinal("payload")) : null,
                 Deployment: NullableString(reader, 7),
-                Verification: ReadVerification(reader, 8)));
+                Verification: ReadVerification(reader, 8),
+                Source: WebhookSources.Parse(NullableString(reader, 11))));
         }
 
         return rows;

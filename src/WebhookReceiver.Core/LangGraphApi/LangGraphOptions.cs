@@ -81,6 +81,28 @@ public sealed class SweepOptions
 
     /// <summary>Which runs the sweep recovers.</summary>
     public SweepScope Scope { get; set; } = SweepScope.ThisReceiver;
+
+    /// <summary>
+    /// How far back a sweep looks: threads updated and runs finished longer ago are left alone. Keep it well under
+    /// <c>Retention:MaxAge</c>, or a sweep would recover runs whose webhooks retention already purged.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan Lookback { get; set; } = TimeSpan.FromDays(1);
+
+    /// <summary>Threads asked for per <c>POST /threads/search</c> page (1 to 1000).</summary>
+    [Range(1, 1000)]
+    public int PageSize { get; set; } = 100;
+
+    /// <summary>
+    /// Most search pages one sweep sweeps threads from (pages of threads an earlier, unfinished sweep covered do not count);
+    /// a sweep that stops there resumes below what it covered at the next one.
+    /// </summary>
+    [Range(1, 10_000)]
+    public int MaxPages { get; set; } = 20;
+
+    /// <summary>How long one sweep of a deployment may go on before it stops (and resumes at the next one).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan TimeBudget { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>What the receiver does with the answer when it asks the server about a webhook's run.</summary>

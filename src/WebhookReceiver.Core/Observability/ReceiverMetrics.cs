@@ -20,6 +20,23 @@ internal static class IngestOutcome
     public const string StoreUnavailable = "store_unavailable";
 }
 
+/// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.sweep.runs</c>: what a sweep did with each run it saw.</summary>
+internal static class SweepOutcome
+{
+    /// <summary>Stored (<c>source: sweep</c>) and dispatched: its webhook never arrived.</summary>
+    public const string Recovered = "recovered";
+    public const string AlreadyHeld = "already_held";
+    /// <summary>Its <c>kwargs.webhook</c> does not point at this receiver (<c>Sweep:Scope</c> is <c>ThisReceiver</c>).</summary>
+    public const string OutOfScope = "out_of_scope";
+    /// <summary>Finished less than <c>Sweep:Grace</c> ago: left to its webhook for now.</summary>
+    public const string TooRecent = "too_recent";
+    public const string NotFinished = "not_finished";
+    /// <summary>Finished before <c>Sweep:Lookback</c>.</summary>
+    public const string TooOld = "too_old";
+    /// <summary>A stateless run (<c>kwargs.temporary</c>): its thread is deleted before its webhook is sent, so it can never be recovered.</summary>
+    public const string Unrecoverable = "unrecoverable";
+}
+
 /// <summary>
 /// The receiver's instruments, on the meter <see cref="MeterName"/>. Every label holds a bounded value: an outcome from a
 /// fixed list, a delivery state, or a handler name (handlers are configured, not sent). Never a run id, a token or a URL:
@@ -38,6 +55,7 @@ internal sealed class ReceiverMetrics
     private readonly Histogram<double> _attemptDuration;
     private readonly Histogram<double> _dispatchLag;
     private readonly Counter<long> _deadLetters;
+    private readonly Counter<long> _sweepRuns;
 
     private readonly IInboxQueries _inbox;
     private readonly HandlerCatalog _catalog;
@@ -56,7 +74,7 @@ internal sealed class ReceiverMetrics
 
         var meter = meters.Create(MeterName);
         _received = meter.CreateCounter<long>("webhookreceiver.webhooks.received", "{webhook}",
-            "Webhooks answered, by outcome: accepted, accepted_without_run_id, duplicate, unauthorized, invalid, too_large, rate_limited, store_unavailable.");
+            "Webhooks answered, by outcome: accepted, accepted_without_run_id, duplicate, unauthorized, invalid, too_large, rate_limited, store_unavailable; and by source: webhook (posted by LangGraph) or sweep (recovered from its API: accepted or duplicate).");
         _ingestDuration = meter.CreateHistogram("webhookreceiver.ingest.duration", "s",
             "From the start of the webhook endpoint to its answer (for accepted ones: until durably stored), by outcome.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
@@ -68,6 +86,8 @@ internal sealed class ReceiverMetrics
         _dispatchLag = meter.CreateHistogram("webhookreceiver.dispatch.lag", "s",
             "From a webhook being stored to a handler's first attempt starting, by handler.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
+        _sweepRuns = meter.CreateCounter<long>("webhookreceiver.sweep.runs", "{run}",
+            "Runs a LangGraph sweep looked at, by deployment and outcome: recovered, already_held, out_of_scope, too_recent, not_finished, too_old, unrecoverable (stateless runs).");
         _deadLetters = meter.CreateCounter<long>("webhookreceiver.dead_letters", "{delivery}",
             "Deliveries dead-lettered after their last attempt failed or was abandoned, by handler.");
         meter.CreateObservableGauge("webhookreceiver.deliveries.pending", ObservePending, "{delivery}",
@@ -80,8 +100,26 @@ internal sealed class ReceiverMetrics
     public void WebhookReceived(string outcome, long startedAt)
     {
         var tag = new KeyValuePair<string, object?>("outcome", outcome);
-        _received.Add(1, tag);
+        _received.Add(1, tag, new KeyValuePair<string, object?>("source", WebhookSources.Webhook));
         _ingestDuration.Record(_time.GetElapsedTime(startedAt).TotalSeconds, tag);
+    }
+
+    /// <summary>
+    /// A sweep of <paramref name="deployment"/> judged <paramref name="count"/> runs as <paramref name="outcome"/> (a
+    /// <see cref="SweepOutcome"/>); those it stored are also counted as received, with <c>source</c> <c>sweep</c>.
+    /// </summary>
+    public void SweepRuns(string deployment, string outcome, int count)
+    {
+        if (count <= 0)
+        {
+            return;
+        }
+
+        _sweepRuns.Add(count, new TagList { { "deployment", deployment }, { "outcome", outcome } });
+        if (outcome is SweepOutcome.Recovered or SweepOutcome.AlreadyHeld)
+        {
+            _received.Add(count, new TagList { { "outcome", outcome == SweepOutcome.Recovered ? IngestOutcome.Accepted : IngestOutcome.Duplicate }, { "source", WebhookSources.Sweep } });
+        }
     }
 
     /// <summary>A handler attempt starts: the first attempt of a delivery records how long it waited since the webhook was stored.</summary>

@@ -54,7 +54,7 @@ internal static class QueryApiEndpoints
             .WithSummary("List received webhooks, newest first")
             .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
                 "delivery state (`pending`, `succeeded`, `failed`, `dead`, `rejected`), LangGraph `deployment` and run `verification` " +
-                "(`verified`, `mismatch`, `not_found`, `unverifiable`, `error`). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
+                "(`verified`, `mismatch`, `not_found`, `unverifiable`, `error`) and `source` (`webhook`, or `sweep`: recovered from the LangGraph API). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
             .ProducesValidationProblem();
         api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName(WebhookRoute)
             .WithSummary("One webhook with its payload and every delivery attempt")
@@ -99,7 +99,7 @@ internal static class QueryApiEndpoints
 
         var page = await inbox.ListAsync(query, cancellationToken);
         var items = page.Items.Select(w => new WebhookSummary(w.Id, w.RunId, w.ThreadId, w.AssistantId, w.GraphId, w.Status, w.ReceivedAt,
-            w.Deliveries.Select(d => DeliveryView.From(d)).ToList(), w.Deployment, VerificationView.From(w.Verification))).ToList();
+            w.Deliveries.Select(d => DeliveryView.From(d)).ToList(), w.Deployment, VerificationView.From(w.Verification), WebhookSources.Name(w.Source))).ToList();
         return TypedResults.Ok(new WebhookList(items, page.NextCursor));
     }
 
@@ -178,7 +178,7 @@ internal static class QueryApiEndpoints
     private static WebhookDetail Detail(StoredWebhook webhook) => new(
         webhook.Id, webhook.RunId, webhook.ThreadId, webhook.AssistantId, webhook.GraphId, webhook.Status, webhook.ReceivedAt,
         webhook.Deliveries.Select(d => DeliveryView.From(d, webhook.Attempts ?? [])).ToList(),
-        new JsonPayload(webhook.Payload!), webhook.Deployment, VerificationView.From(webhook.Verification));
+        new JsonPayload(webhook.Payload!), webhook.Deployment, VerificationView.From(webhook.Verification), WebhookSources.Name(webhook.Source));
 
     private static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
     {
@@ -246,6 +246,7 @@ internal static class QueryApiEndpoints
                 "received_from" or "received_to" => new OpenApiSchema { Type = JsonSchemaType.String, Format = "date-time" },
                 "delivery_state" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = DeliveryState.All.Select(s => (JsonNode)s).ToList() },
                 "verification" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = VerificationResult.All.Select(s => (JsonNode)s).ToList() },
+                "source" => new OpenApiSchema { Type = JsonSchemaType.String, Enum = WebhookSources.All.Select(s => (JsonNode)s).ToList() },
                 _ => parameter.Schema,
             };
         }
@@ -302,6 +303,10 @@ internal sealed class WebhookFilter
     [FromQuery(Name = "verification")]
     public string? Verification { get; init; }
 
+    /// <summary>How it reached the receiver: webhook (posted by LangGraph) or sweep (recovered from the LangGraph API).</summary>
+    [FromQuery(Name = "source")]
+    public string? Source { get; init; }
+
     /// <summary>Received at or after this time (ISO-8601, e.g. 2026-01-31T12:00:00Z).</summary>
     [FromQuery(Name = "received_from")]
     public string? ReceivedFrom { get; init; }
@@ -319,9 +324,26 @@ internal sealed class WebhookFilter
         ThreadId = ThreadId,
         Deployment = Deployment,
         Verification = Verification,
+        Source = ParseSource(Source, errors),
         ReceivedFrom = ParseTime(ReceivedFrom, "received_from", errors),
         ReceivedTo = ParseTime(ReceivedTo, "received_to", errors),
     };
+
+    private static WebhookSource? ParseSource(string? value, Dictionary<string, string[]> errors)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (WebhookSources.All.Contains(value))
+        {
+            return WebhookSources.Parse(value);
+        }
+
+        errors["source"] = [$"One of: {string.Join(", ", WebhookSources.All)}."];
+        return null;
+    }
 
     private static DateTimeOffset? ParseTime(string? value, string name, Dictionary<string, string[]> errors)
     {

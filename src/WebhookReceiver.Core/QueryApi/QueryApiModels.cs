@@ -10,6 +10,7 @@ namespace WebhookReceiver.QueryApi;
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
 /// <param name="Deployment">The LangGraph deployment it is attributed to (by its token, or the only one configured); left out without one.</param>
 /// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
+/// <param name="Source">How it reached the receiver: <c>webhook</c> (LangGraph posted it) or <c>sweep</c> (recovered from the LangGraph API after its webhook never arrived).</param>
 public sealed record WebhookSummary(
     long Id,
     string? RunId,
@@ -20,7 +21,8 @@ public sealed record WebhookSummary(
     DateTimeOffset ReceivedAt,
     IReadOnlyList<DeliveryView> Deliveries,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null,
+    string Source = "webhook");
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
 public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
@@ -29,7 +31,9 @@ public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? Next
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
 /// <param name="Deployment">The LangGraph deployment it is attributed to; left out without one.</param>
 /// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
-/// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.</param>
+/// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.
+/// A swept webhook's body is the server's run record (<c>GET /threads/{thread_id}/runs</c>), plus the thread's <c>values</c> when it was the thread's latest run.</param>
+/// <param name="Source">How it reached the receiver: <c>webhook</c> (LangGraph posted it) or <c>sweep</c> (recovered from the LangGraph API).</param>
 public sealed record WebhookDetail(
     long Id,
     string? RunId,
@@ -41,7 +45,8 @@ public sealed record WebhookDetail(
     IReadOnlyList<DeliveryView> Deliveries,
     JsonPayload Payload,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null,
+    string Source = "webhook");
 
 /// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying), <c>dead</c>, or <c>rejected</c> (held after its run's verification; a replay delivers it).</param>
 /// <param name="Attempts">Attempts made so far; listed one by one in <c>history</c> on a single webhook.</param>

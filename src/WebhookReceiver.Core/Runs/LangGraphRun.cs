@@ -97,7 +97,10 @@ public sealed class LangGraphRun
 
     /// <summary>Reads a run from a parsed body; null when the body is not a JSON object.</summary>
     /// <remarks>The result refers to <paramref name="root"/>: keep its document alive as long as the run.</remarks>
-    public static LangGraphRun? FromJson(JsonElement root, string rawJson = "")
+    public static LangGraphRun? FromJson(JsonElement root, string rawJson = "") => FromJson(root, rawJson, WebhookSource.Webhook);
+
+    /// <summary>Reads a run that reached the receiver by <paramref name="source"/>.</summary>
+    internal static LangGraphRun? FromJson(JsonElement root, string rawJson, WebhookSource source)
     {
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -132,6 +135,7 @@ public sealed class LangGraphRun
             WebhookSentAt = Timestamp(root, "webhook_sent_at"),
             AdditionalFields = additional,
             RawJson = rawJson,
+            WebhookSource = source,
         };
     }
 
@@ -142,6 +146,9 @@ public sealed class LangGraphRun
 
     /// <summary>Parses a stored body into a run that owns its data.</summary>
     public static LangGraphRun? Parse(string json) => FromJson(ParseStored(json), json);
+
+    /// <summary>Parses a stored body that reached the receiver by <paramref name="source"/>.</summary>
+    internal static LangGraphRun? Parse(string json, WebhookSource source) => FromJson(ParseStored(json), json, source);
 
     /// <summary>Reads back a stored body, however deep the receiver was configured to accept.</summary>
     internal static JsonElement ParseStored(string json) => JsonSerializer.Deserialize<JsonElement>(json, StoredBodyOptions);

@@ -1,0 +1,377 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.Observability;
+using WebhookReceiver.Runs;
+using WebhookReceiver.Security;
+
+namespace WebhookReceiver.Sweep;
+
+/// <summary>
+/// Recovers runs whose webhook never reached the receiver, by asking the LangGraph server (LANGGRAPH-API.md): threads by
+/// <c>POST /threads/search</c>, newest <c>updated_at</c> first, page by page (offset paging, until a short page: both servers
+/// page threads correctly, neither's paging headers are trusted), down to the stored watermark less <see cref="Overlap"/>;
+/// then each thread's runs (<c>GET /threads/{id}/runs</c>, one large page, as the JS server's offset bug requires). A finished
+/// run in scope, finished more than <c>Sweep:Grace</c> ago, that the inbox does not hold is stored as a webhook with
+/// <c>source: sweep</c> (the run record, plus the thread's <c>values</c> when it is the thread's latest run) and dispatched
+/// like any other; dedup by <c>run_id</c> makes it idempotent with the real webhook, whichever comes first.
+/// One sweeper per deployment at a time (a lease in the inbox); bounded by <c>Sweep:MaxPages</c> and <c>Sweep:TimeBudget</c>;
+/// progress is saved after every page, so a sweep stopped by its budget or a crash resumes where it stopped.
+/// </summary>
+internal sealed partial class RunSweeper
+{
+    /// <summary>How far below the watermark a sweep looks again: threads updated in the same instant as the last one swept.</summary>
+    internal static readonly TimeSpan Overlap = TimeSpan.FromMinutes(1);
+
+    private readonly IServiceProvider _services;
+    private readonly IInboxSweeps _sweeps;
+    private readonly IInboxIngest _ingest;
+    private readonly HandlerCatalog _catalog;
+    private readonly DispatchSignal _dispatch;
+    private readonly SecretRedactor _redactor;
+    private readonly ReceiverMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly LangGraphOptions _options;
+    private readonly string _webhookPath;
+    private readonly ILogger<RunSweeper> _logger;
+
+    public RunSweeper(IServiceProvider services, IInboxSweeps sweeps, IInboxIngest ingest, HandlerCatalog catalog, DispatchSignal dispatch,
+        SecretRedactor redactor, ReceiverMetrics metrics, TimeProvider time, IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph, ILogger<RunSweeper> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _services = services;
+        _sweeps = sweeps;
+        _ingest = ingest;
+        _catalog = catalog;
+        _dispatch = dispatch;
+        _redactor = redactor;
+        _metrics = metrics;
+        _time = time;
+        _options = langGraph.Value;
+        _webhookPath = options.Value.Path;
+        _logger = logger;
+    }
+
+    private SweepOptions Settings => _options.Sweep;
+
+    /// <summary>The configured deployments' names; empty when none is (then nothing is ever swept).</summary>
+    public IReadOnlyList<string> Deployments => _options.Deployments.Select(d => d.Name).ToList();
+
+    /// <summary>Sweeps every configured deployment once, one after the other.</summary>
+    public async Task<SweepReport> SweepAllAsync(CancellationToken cancellationToken)
+    {
+        var reports = new List<DeploymentSweepReport>();
+        foreach (var deployment in Deployments)
+        {
+            reports.Add(await SweepAsync(deployment, cancellationToken));
+        }
+
+        return new SweepReport(reports, SweepReport.Limits);
+    }
+
+    /// <summary>
+    /// Sweeps <paramref name="deployment"/> once, unless another sweep holds its lease (<see cref="DeploymentSweepReport.Busy"/>).
+    /// Never throws for the server's sake: a failed call ends the sweep as <see cref="DeploymentSweepReport.Failed"/>.
+    /// </summary>
+    public async Task<DeploymentSweepReport> SweepAsync(string deployment, CancellationToken cancellationToken)
+    {
+        var startedAt = _time.GetUtcNow();
+        var clock = _time.GetTimestamp();
+        var report = new DeploymentSweepReport { Deployment = deployment, StartedAt = startedAt };
+        // Each sweep is its own owner: a manual sweep and the background one in the same process also take turns.
+        var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+        var progress = await _sweeps.TryLeaseSweepAsync(deployment, owner, startedAt, startedAt + Settings.TimeBudget + _options.RequestTimeout + Overlap, cancellationToken);
+        if (progress is null)
+        {
+            report.Status = DeploymentSweepReport.Busy;
+            report.Detail = "Another sweep of this deployment is running (another replica, or the background sweep); this one did nothing.";
+            return report;
+        }
+
+        try
+        {
+            report.Watermark = progress.Watermark;
+            var client = _services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
+            await SweepThreadsAsync(client, owner, progress, report, cancellationToken);
+        }
+        catch (LangGraphApiException ex)
+        {
+            report.Status = DeploymentSweepReport.Failed;
+            report.Detail = ex.Message;
+            LogSweepFailed(_logger, deployment, ex.Message);
+        }
+        finally
+        {
+            await _sweeps.ReleaseSweepAsync(deployment, owner, CancellationToken.None);
+            report.DurationSeconds = _time.GetElapsedTime(clock).TotalSeconds;
+            Count(report);
+        }
+
+        if (report.Recovered > 0)
+        {
+            LogRecovered(_logger, report.Recovered, deployment, report.ThreadsScanned);
+        }
+
+        return report;
+    }
+
+    /// <summary>Pages through the threads, newest first, and sweeps each one not covered yet; saves progress after every page.</summary>
+    private async Task SweepThreadsAsync(LangGraphClient client, string owner, SweepProgress progress, DeploymentSweepReport report, CancellationToken cancellationToken)
+    {
+        var startedAt = report.StartedAt;
+        var began = _time.GetTimestamp();
+        var floor = Max(progress.Watermark - Overlap, startedAt - Settings.Lookback);
+        DateTimeOffset? top = null, lowest = null, lowestDeferred = null;
+        var reachedFloor = false;
+        string? stoppedBecause = null;
+        // Pages whose threads were all covered by an earlier sweep cost a search call only: they do not count.
+        var pagesWorked = 0;
+        for (var page = 0; !reachedFloor && stoppedBecause is null; page++)
+        {
+            if (pagesWorked >= Settings.MaxPages)
+            {
+                stoppedBecause = $"stopped after Sweep:MaxPages ({Settings.MaxPages}) pages of {Settings.PageSize} threads";
+                break;
+            }
+
+            var threads = await client.SearchThreadsAsync(
+                new LangGraphThreadSearch { Limit = Settings.PageSize, Offset = page * Settings.PageSize, SortBy = "updated_at", SortOrder = "desc" },
+                cancellationToken);
+            var worked = false;
+            foreach (var thread in threads)
+            {
+                var updatedAt = thread.UpdatedAt ?? thread.CreatedAt ?? startedAt;
+                if (updatedAt < floor)
+                {
+                    reachedFloor = true;
+                    break;
+                }
+
+                if (_time.GetElapsedTime(began) > Settings.TimeBudget)
+                {
+                    stoppedBecause = $"stopped after Sweep:TimeBudget ({Settings.TimeBudget})";
+                    break;
+                }
+
+                top ??= updatedAt;
+                if (updatedAt >= progress.CoveredFrom && updatedAt <= progress.CoveredTo)
+                {
+                    report.ThreadsSkipped++; // An earlier sweep that stopped part-way swept it, and it has not changed since.
+                }
+                else
+                {
+                    worked = true;
+                    if (await SweepThreadAsync(client, thread, report, cancellationToken))
+                    {
+                        lowestDeferred = updatedAt; // Newest first: the last one seen is the lowest.
+                    }
+                }
+
+                lowest = updatedAt;
+            }
+
+            pagesWorked += worked ? 1 : 0;
+            reachedFloor |= stoppedBecause is null && threads.Count < Settings.PageSize;
+            // Everything from lowest up to top is swept, except threads with runs to look at again (and all above them).
+            var sweptUpTo = lowestDeferred is { } deferred ? Min(top, deferred - TimeSpan.FromMilliseconds(1)) : top;
+            var next = reachedFloor
+                ? new SweepProgress(sweptUpTo ?? progress.Watermark, null, null)
+                : lowest is not null && sweptUpTo >= lowest ? progress with { CoveredFrom = lowest, CoveredTo = sweptUpTo } : progress;
+            if (!await _sweeps.SaveSweepAsync(report.Deployment, owner, next, _time.GetUtcNow(), cancellationToken))
+            {
+                stoppedBecause = "stopped: its lease ran out and another sweep took this deployment over";
+                break;
+            }
+
+            report.Watermark = next.Watermark;
+        }
+
+        if (stoppedBecause is not null)
+        {
+            report.Status = DeploymentSweepReport.Partial;
+            report.Detail = stoppedBecause + "; the next sweep resumes below the threads this one covered.";
+        }
+    }
+
+    /// <summary>
+    /// Sweeps one thread the search returned: lists its runs and recovers each finished one the inbox lacks. Returns true
+    /// when some run must be looked at again by a later sweep (too recent, or not finished), so the watermark stays below
+    /// this thread. The place to add other work per searched thread (such as noticing an <c>interrupted</c> thread).
+    /// </summary>
+    private async Task<bool> SweepThreadAsync(LangGraphClient client, LangGraphThread thread, DeploymentSweepReport report, CancellationToken cancellationToken)
+    {
+        if (thread.ThreadId is not { } threadId)
+        {
+            return false;
+        }
+
+        report.ThreadsScanned++;
+        if (await client.ListRunsAsync(threadId, cancellationToken: cancellationToken) is not { } runs)
+        {
+            report.ThreadsGone++; // Deleted (a stateless run's thread, a TTL) between the search and now.
+            return false;
+        }
+
+        var now = report.StartedAt;
+        var latest = runs.Count > 0 ? runs[0] : null; // Newest first.
+        var lookAgain = false;
+        var candidates = new List<LangGraphRun>();
+        foreach (var run in runs)
+        {
+            report.RunsSeen++;
+            if (run.RunId is not { } runId)
+            {
+                continue;
+            }
+
+            var finishedAt = run.UpdatedAt ?? run.CreatedAt ?? now;
+            if (run.IsTemporary)
+            {
+                // Its thread goes before its webhook is sent: if that webhook is lost, no sweep will ever see the run again.
+                report.Unrecoverable++;
+                AddListed(report.UnrecoverableRunIds, runId);
+                LogUnrecoverable(_logger, runId, report.Deployment);
+            }
+            else if (run.Status is null or "pending" or "running")
+            {
+                report.NotFinished++;
+                lookAgain = true;
+            }
+            else if (finishedAt < now - Settings.Lookback)
+            {
+                report.TooOld++;
+            }
+            else if (!InScope(run))
+            {
+                report.OutOfScope++;
+            }
+            else if (now - finishedAt < Settings.Grace)
+            {
+                report.TooRecent++;
+                lookAgain = true;
+            }
+            else
+            {
+                candidates.Add(run);
+            }
+        }
+
+        var held = await _sweeps.HeldRunIdsAsync(candidates.Select(r => r.RunId!).ToList(), cancellationToken);
+        var recover = candidates.Where(r => !held.Contains(r.RunId!)).ToList();
+        report.AlreadyHeld += candidates.Count - recover.Count;
+        if (recover.Count == 0)
+        {
+            return lookAgain;
+        }
+
+        var stored = await _ingest.AppendAsync(
+            recover.Select(r => Webhook(r, ReferenceEquals(r, latest) ? thread.Values : null, report.Deployment)).ToList(), cancellationToken);
+        for (var i = 0; i < recover.Count; i++)
+        {
+            if (stored[i].Duplicate)
+            {
+                report.AlreadyHeld++; // Its webhook arrived in the meantime.
+            }
+            else
+            {
+                report.Recovered++;
+                AddListed(report.RecoveredRunIds, recover[i].RunId!);
+            }
+        }
+
+        _dispatch.Notify();
+        return lookAgain;
+    }
+
+    /// <summary>The webhook the server would have sent: the run record, plus the thread's values when it is the thread's latest run.</summary>
+    private NewWebhook Webhook(LangGraphRun run, JsonElement? values, string deployment)
+    {
+        var body = JsonNode.Parse(run.RawJson, documentOptions: new JsonDocumentOptions { MaxDepth = LangGraphRun.MaxSupportedDepth })!.AsObject();
+        if (values is { ValueKind: not JsonValueKind.Undefined } found)
+        {
+            body["values"] = JsonNode.Parse(found.GetRawText(), documentOptions: new JsonDocumentOptions { MaxDepth = LangGraphRun.MaxSupportedDepth });
+        }
+
+        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
+        bytes = _redactor.RedactPayload(bytes) ?? bytes;
+        var stored = LangGraphRun.Parse(Encoding.UTF8.GetString(bytes), WebhookSource.Sweep)!;
+        return new NewWebhook(IndexableText.IndexValue(stored.RunId), IndexableText.IndexValue(stored.ThreadId), IndexableText.IndexValue(stored.AssistantId),
+            IndexableText.IndexValue(stored.GraphId), IndexableText.IndexValue(stored.Status), _time.GetUtcNow(), bytes, _catalog.Match(stored), deployment,
+            WebhookSource.Sweep);
+    }
+
+    /// <summary>
+    /// Whether the run asked for a webhook to this receiver: its <c>kwargs.webhook</c> has this receiver's path, or, with
+    /// <c>LangGraph:PublicUrl</c> set, its scheme, host, port and path. Always with <c>Sweep:Scope = AllRuns</c>.
+    /// </summary>
+    private bool InScope(LangGraphRun run)
+    {
+        if (Settings.Scope == SweepScope.AllRuns)
+        {
+            return true;
+        }
+
+        if (run.Kwargs is not { ValueKind: JsonValueKind.Object } kwargs
+            || !kwargs.TryGetProperty("webhook", out var webhook) || webhook.ValueKind != JsonValueKind.String
+            || !Uri.TryCreate(webhook.GetString(), UriKind.Absolute, out var url))
+        {
+            return false;
+        }
+
+        if (string.IsNullOrEmpty(_options.PublicUrl))
+        {
+            return SamePath(url.AbsolutePath, _webhookPath);
+        }
+
+        var mine = new Uri(_options.PublicUrl);
+        return string.Equals(url.Scheme, mine.Scheme, StringComparison.OrdinalIgnoreCase)
+               && string.Equals(url.Host, mine.Host, StringComparison.OrdinalIgnoreCase)
+               && url.Port == mine.Port
+               && SamePath(url.AbsolutePath, mine.AbsolutePath);
+    }
+
+    private static bool SamePath(string a, string b) =>
+        string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+
+    private void Count(DeploymentSweepReport report)
+    {
+        foreach (var (outcome, count) in new[]
+                 {
+                     (SweepOutcome.Recovered, report.Recovered), (SweepOutcome.AlreadyHeld, report.AlreadyHeld), (SweepOutcome.OutOfScope, report.OutOfScope),
+                     (SweepOutcome.TooRecent, report.TooRecent), (SweepOutcome.NotFinished, report.NotFinished), (SweepOutcome.TooOld, report.TooOld),
+                     (SweepOutcome.Unrecoverable, report.Unrecoverable),
+                 })
+        {
+            _metrics.SweepRuns(report.Deployment, outcome, count);
+        }
+    }
+
+    private static void AddListed(List<string> list, string runId)
+    {
+        if (list.Count < DeploymentSweepReport.MaxListed)
+        {
+            list.Add(runId);
+        }
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } value && value > b ? value : b;
+
+    private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } value && value < b ? value : b;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Recovered {Count} runs from LangGraph deployment {Deployment} whose webhook never arrived ({Threads} threads swept)")]
+    private static partial void LogRecovered(ILogger logger, int count, string deployment, int threads);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep of LangGraph deployment {Deployment} failed: {Reason}")]
+    private static partial void LogSweepFailed(ILogger logger, string deployment, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Run {RunId} of LangGraph deployment {Deployment} is stateless (kwargs.temporary): the server deletes it before it sends the webhook, so if that webhook is lost no sweep can recover it")]
+    private static partial void LogUnrecoverable(ILogger logger, string runId, string deployment);
+}
