@@ -34,6 +34,8 @@ internal static class DeliveryState
 
 /// <param name="Attempt">Number of the attempt about to run, counted over the delivery's life (1-based).</param>
 /// <param name="AttemptInRound">Number of the attempt since the delivery was created or last replayed; what the retry limit counts.</param>
+/// <param name="InterruptId">Set for the delivery of an interrupt to an interrupt handler: then <see cref="ReceivedAt"/> is when the pause was
+/// seen, <see cref="WebhookId"/> the webhook that showed it (0 when none did) and <see cref="Payload"/> empty.</param>
 internal sealed record ClaimedDelivery(
     long DeliveryId,
     long WebhookId,
@@ -41,7 +43,8 @@ internal sealed record ClaimedDelivery(
     int Attempt,
     int AttemptInRound,
     DateTimeOffset ReceivedAt,
-    byte[] Payload);
+    byte[] Payload,
+    long? InterruptId = null);
 
 /// <summary>What one claim leased, and the attempts it found abandoned on the way.</summary>
 internal sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);
