@@ -16,9 +16,9 @@ internal sealed class InterruptDetector(IServiceProvider services, InterruptReco
 {
     public const string Name = "langgraph-interrupts";
 
-    /// <summary>Its registration: every <c>success</c> run, only while a deployment is configured.</summary>
+    /// <summary>Its registration: every <c>success</c> run, while a deployment is configured and <c>LangGraph:DetectInterrupts</c> is on.</summary>
     public static HandlerRegistration Registration { get; } = new(Name, typeof(InterruptDetector), new HandlerFilter().OnStatus("success"),
-        sp => sp.GetRequiredService<InterruptDetector>(), EnabledWhen: options => options.LangGraph.Enabled);
+        sp => sp.GetRequiredService<InterruptDetector>(), EnabledWhen: options => options.LangGraph.Enabled && options.LangGraph.DetectInterrupts);
 
     public async Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)
     {
