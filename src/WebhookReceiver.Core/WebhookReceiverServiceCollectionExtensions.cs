@@ -10,6 +10,7 @@ using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Ingress;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Security;
 using WebhookReceiver.Observability;
@@ -83,6 +84,15 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<IInboxMaintenance>(sp => sp.GetRequiredService<IWebhookInbox>());
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxSweeps
             ?? throw new InvalidOperationException("The LangGraph sweep needs an inbox that keeps sweep progress (the SQLite or PostgreSQL inbox)."));
+        // Like run verifications, interrupts are a part of the SQL engines' inbox that other inboxes need not offer.
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxInterrupts
+            ?? throw new InvalidOperationException("Human in the loop needs an inbox that stores interrupts (the SQLite or PostgreSQL inbox)."));
+        // Human in the loop: a success run's thread is checked for a pause (a delivery of its own, on while a deployment is configured).
+        services.TryAddSingleton<InterruptLinks>();
+        services.TryAddSingleton<InterruptRecorder>();
+        services.TryAddSingleton<InterruptResumer>();
+        services.TryAddSingleton<InterruptDetector>();
+        services.AddSingleton(InterruptDetector.Registration);
         services.TryAddSingleton<InboxWriter>();
         services.AddMetrics();
         services.TryAddSingleton<ReceiverMetrics>();

@@ -32,3 +32,22 @@ export const slow = single("slow", async (state, config) => {
   });
   return { messages: [new AIMessage(`slept after: ${lastText(state)}`)] };
 });
+
+/** Two branches that each pause at interrupt() at once: two pending interrupts, resumed together by interrupt id. */
+export const approve_both = new StateGraph(MessagesAnnotation)
+  .addNode("legal", (state) => ({ messages: [new AIMessage(`legal: ${interrupt({ reviewer: "legal", item: lastText(state) })}`)] }))
+  .addNode("finance", (state) => ({ messages: [new AIMessage(`finance: ${interrupt({ reviewer: "finance", item: lastText(state) })}`)] }))
+  .addEdge(START, "legal")
+  .addEdge(START, "finance")
+  .addEdge("legal", END)
+  .addEdge("finance", END)
+  .compile();
+
+/** Drafts, then stops before "publish" at a static breakpoint (interrupt_before): resumed with no value. */
+export const gate = new StateGraph(MessagesAnnotation)
+  .addNode("draft", (state) => ({ messages: [new AIMessage(`draft: ${lastText(state)}`)] }))
+  .addNode("publish", (state) => ({ messages: [new AIMessage(`published: ${lastText(state)}`)] }))
+  .addEdge(START, "draft")
+  .addEdge("draft", "publish")
+  .addEdge("publish", END)
+  .compile({ interruptBefore: ["publish"] });

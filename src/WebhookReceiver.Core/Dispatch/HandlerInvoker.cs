@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Runs;
 
@@ -15,6 +16,8 @@ internal sealed class HandlerInvoker(
     IServiceScopeFactory scopes,
     HandlerCatalog catalog,
     RunVerifier verifier,
+    IInboxInterrupts interrupts,
+    InterruptLinks interruptLinks,
     TimeProvider time,
     IOptions<DispatchOptions> options)
 {
@@ -31,6 +34,12 @@ internal sealed class HandlerInvoker(
         try
         {
             await using var scope = scopes.CreateAsyncScope();
+            if (delivery.InterruptId is { } interruptId)
+            {
+                await InvokeInterruptHandlerAsync(delivery, interruptId, scope.ServiceProvider, attempt.Token);
+                return (true, null, false);
+            }
+
             var registration = catalog.Find(delivery.Handler)
                 ?? throw new InvalidOperationException($"No handler is registered as '{delivery.Handler}' any more.");
             // Stored minus secrets already (redacted on arrival, older rows by a migration).
@@ -63,5 +72,17 @@ internal sealed class HandlerInvoker(
         {
             return (true, $"{ex.GetType().Name}: {ex.Message}", false);
         }
+    }
+
+    /// <summary>An interrupt's delivery to an interrupt handler: no run to verify, the interrupt as stored.</summary>
+    private async Task InvokeInterruptHandlerAsync(ClaimedDelivery delivery, long interruptId, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var registration = catalog.FindInterruptHandler(delivery.Handler)
+            ?? throw new InvalidOperationException($"No interrupt handler is registered as '{delivery.Handler}' any more.");
+        var stored = await interrupts.GetInterruptAsync(interruptId, cancellationToken)
+            ?? throw new InvalidOperationException($"Interrupt {interruptId} is not in the inbox any more.");
+        var handler = registration.Create(services);
+        var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt, stored.Deployment);
+        await handler.HandleAsync(interruptLinks.ToInterrupt(stored), context, cancellationToken).WaitAsync(cancellationToken);
     }
 }

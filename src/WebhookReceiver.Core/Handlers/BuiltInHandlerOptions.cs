@@ -45,8 +45,31 @@ public sealed class ForwardTargetOptions
     /// <summary><see cref="Secret"/> and <see cref="Secrets"/>, blanks left out.</summary>
     public IEnumerable<string> SigningSecrets() => Secrets.Prepend(Secret).Where(s => !string.IsNullOrEmpty(s)).Distinct();
 
+    /// <summary>Run statuses forwarded (runs only); empty, every status.</summary>
     public List<string> Statuses { get; set; } = [];
+
+    /// <summary>Graphs forwarded (runs and interrupts); empty, every graph.</summary>
     public List<string> Graphs { get; set; } = [];
+
+    /// <summary>
+    /// What is forwarded: finished runs (the default), interrupts (a thread waiting for a person: <c>{"event": "interrupt",
+    /// "interrupt": {..., "resume_url"}}</c>), or both.
+    /// </summary>
+    [EnumDataType(typeof(ForwardEvents), ErrorMessage = "A forward target's Events must be Runs, Interrupts or Both.")]
+    public ForwardEvents Events { get; set; } = ForwardEvents.Runs;
+}
+
+/// <summary>What a forward target receives: <c>WebhookReceiver:Handlers:Forward:N:Events</c>.</summary>
+public enum ForwardEvents
+{
+    /// <summary>Finished runs, as received.</summary>
+    Runs,
+
+    /// <summary>Threads that stopped for a person (needs a LangGraph deployment configured).</summary>
+    Interrupts,
+
+    /// <summary>Both, on the same URL; the interrupt bodies carry <c>"event": "interrupt"</c>.</summary>
+    Both,
 }
 
 /// <summary>The data annotations on <see cref="BuiltInHandlerOptions"/>, checked by generated code at start-up.</summary>

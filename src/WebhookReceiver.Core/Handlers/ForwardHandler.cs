@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using WebhookReceiver.Runs;
 
 namespace WebhookReceiver.Handlers;
@@ -12,17 +13,29 @@ namespace WebhookReceiver.Handlers;
 /// with every configured secret, so a target can rotate its secret without missing a webhook. Retries belong to the
 /// dispatcher, not to the HttpClient.
 /// </summary>
-internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler
+/// <remarks>
+/// With <c>Events</c> interrupts (or both) it also posts each pause found: <c>{"event": "interrupt", "interrupt": {id, deployment,
+/// thread_id, run_id, assistant_id, graph_id, pending: [{id, value, response_schema}], next, checkpoint_id, is_breakpoint,
+/// seen_at, resume_url}}</c>, signed the same way.
+/// </remarks>
+internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler, IInterruptHandler
 {
     public const string HttpClientName = "WebhookReceiver.Forward";
 
+    private static readonly JsonSerializerOptions InterruptJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
     private readonly byte[][] _keys = target.SigningSecrets().Select(SigningKey).ToArray();
 
-    public async Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)
+    public Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken) =>
+        PostAsync(Encoding.UTF8.GetBytes(run.RawJson), context, cancellationToken);
+
+    public Task HandleAsync(Interrupt interrupt, DeliveryContext context, CancellationToken cancellationToken) =>
+        PostAsync(JsonSerializer.SerializeToUtf8Bytes(new { @event = "interrupt", interrupt }, InterruptJson), context, cancellationToken);
+
+    private async Task PostAsync(byte[] body, DeliveryContext context, CancellationToken cancellationToken)
     {
         var id = $"delivery_{context.DeliveryId}";
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var body = Encoding.UTF8.GetBytes(run.RawJson);
 
         using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };

@@ -90,6 +90,9 @@ public sealed class HandlerFilter
         && _metadata.TrueForAll(m => run.MetadataValue(m.Key) == m.Value)
         && (!CronRunsOnly || (run.CronId is { } cronId && AnyOrNone(_crons, cronId)));
 
+    /// <summary>Whether an interrupt handler with this filter wants a pause: only the graph and assistant conditions apply to pauses.</summary>
+    internal bool MatchesPause(string? assistantId, string? graphId) => AnyOrNone(_assistants, assistantId) && AnyOrNone(_graphs, graphId);
+
     private static bool AnyOrNone(List<string> accepted, string? value) =>
         accepted.Count == 0 || (value is not null && accepted.Contains(value, StringComparer.Ordinal));
 }

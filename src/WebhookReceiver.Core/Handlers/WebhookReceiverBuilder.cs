@@ -29,5 +29,22 @@ public sealed class WebhookReceiverBuilder(IServiceCollection services)
         Services.AddSingleton(new HandlerRegistration(name, typeof(THandler), accepted, factory));
         return this;
     }
+
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> (scoped) under a unique <paramref name="name"/> for the pauses of the threads
+    /// <paramref name="filter"/> accepts: only <see cref="HandlerFilter.ForGraph"/> and <see cref="HandlerFilter.ForAssistant"/>
+    /// apply to pauses. Called once per pause found (needs a LangGraph deployment configured: <c>WebhookReceiver:LangGraph</c>).
+    /// </summary>
+    /// <example><c>.AddInterruptHandler&lt;AskInSlack&gt;("slack", f =&gt; f.ForGraph("approvals"))</c></example>
+    public WebhookReceiverBuilder AddInterruptHandler<THandler>(string name, Action<HandlerFilter>? filter = null)
+        where THandler : class, IInterruptHandler
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        Services.TryAddScoped<THandler>();
+        var accepted = new HandlerFilter();
+        filter?.Invoke(accepted);
+        Services.AddSingleton(new InterruptHandlerRegistration(name, typeof(THandler), accepted, sp => sp.GetRequiredService<THandler>()));
+        return this;
+    }
 #pragma warning restore RS0026
 }

@@ -36,6 +36,8 @@ internal static class DeliveryState
 
 /// <param name="Attempt">Number of the attempt about to run, counted over the delivery's life (1-based).</param>
 /// <param name="AttemptInRound">Number of the attempt since the delivery was created or last replayed; what the retry limit counts.</param>
+/// <param name="InterruptId">Set for the delivery of an interrupt to an interrupt handler: then <see cref="ReceivedAt"/> is when the pause was
+/// seen, <see cref="WebhookId"/> the webhook that showed it (0 when none did) and <see cref="Payload"/> empty.</param>
 internal sealed record ClaimedDelivery(
     long DeliveryId,
     long WebhookId,
@@ -44,7 +46,8 @@ internal sealed record ClaimedDelivery(
     int AttemptInRound,
     DateTimeOffset ReceivedAt,
     byte[] Payload,
-    WebhookSource Source = WebhookSource.Webhook);
+    WebhookSource Source = WebhookSource.Webhook,
+    long? InterruptId = null);
 
 /// <summary>What one claim leased, and the attempts it found abandoned on the way.</summary>
 internal sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);

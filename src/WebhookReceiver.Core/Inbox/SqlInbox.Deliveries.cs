@@ -22,18 +22,21 @@ internal abstract partial class SqlInbox : IInboxDeliveries
     /// </summary>
     protected const string LeftBehindAt = "CASE WHEN lease_owner IS NOT NULL THEN COALESCE(leased_at, @now) END";
 
-    /// <summary>A delivery just leased: <c>Attempts</c> counts the attempt about to run; <c>LeftBehindAt</c> as <see cref="LeftBehindAt"/>.</summary>
-    protected sealed record LeasedRow(long Id, long WebhookId, string Handler, int Attempts, int RoundStart, DateTimeOffset? LeftBehindAt);
+    /// <summary>
+    /// A delivery just leased: <c>Attempts</c> counts the attempt about to run; <c>LeftBehindAt</c> as <see cref="LeftBehindAt"/>.
+    /// A delivery is of a webhook (<c>WebhookId</c>) or of an interrupt (<c>InterruptId</c>), never both.
+    /// </summary>
+    protected sealed record LeasedRow(long Id, long? WebhookId, string Handler, int Attempts, int RoundStart, DateTimeOffset? LeftBehindAt, long? InterruptId = null);
 
-    /// <summary>Reads rows of <c>id, webhook_id, handler, attempts, round_start, left_behind_at</c>.</summary>
+    /// <summary>Reads rows of <c>id, webhook_id, handler, attempts, round_start, left_behind_at, interrupt_id</c>.</summary>
     protected static async Task<List<LeasedRow>> ReadLeasedRowsAsync(DbCommand command, CancellationToken cancellationToken)
     {
         var rows = new List<LeasedRow>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(new LeasedRow(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : Time(reader.GetInt64(5))));
+            rows.Add(new LeasedRow(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetInt64(1), reader.GetString(2), reader.GetInt32(3), reader.GetInt32(4),
+                reader.IsDBNull(5) ? null : Time(reader.GetInt64(5)), reader.IsDBNull(6) ? null : reader.GetInt64(6)));
         }
 
         return rows;
@@ -51,10 +54,10 @@ internal abstract partial class SqlInbox : IInboxDeliveries
         var claimed = leased.Where(row => !abandoned.Any(a => a.DeliveryId == row.Id && a.State == DeliveryState.Dead)).ToList();
 
         var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload, string Source)>();
-        if (claimed.Count > 0)
+        if (claimed.Any(c => c.WebhookId is not null))
         {
             await using var load = Command(connection, transaction, "SELECT id, received_at, payload, source FROM webhooks WHERE id IN (" +
-                InList(claimed.Select(c => c.WebhookId).Distinct().ToList()) + ")");
+                InList(claimed.Where(c => c.WebhookId is not null).Select(c => c.WebhookId!.Value).Distinct().ToList()) + ")");
             await using var reader = await load.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -62,10 +65,26 @@ internal abstract partial class SqlInbox : IInboxDeliveries
             }
         }
 
+        // An interrupt's delivery: the handler reads the interrupt itself; here only when it was seen, and its webhook if any.
+        var interrupts = new Dictionary<long, (DateTimeOffset SeenAt, long? WebhookId)>();
+        if (claimed.Any(c => c.InterruptId is not null))
+        {
+            await using var load = Command(connection, transaction, "SELECT id, seen_at, webhook_id FROM interrupts WHERE id IN (" +
+                InList(claimed.Where(c => c.InterruptId is not null).Select(c => c.InterruptId!.Value).Distinct().ToList()) + ")");
+            await using var reader = await load.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                interrupts[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+            }
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return new ClaimBatch(
-            claimed.Select(c => new ClaimedDelivery(c.Id, c.WebhookId, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
-                webhooks[c.WebhookId].ReceivedAt, webhooks[c.WebhookId].Payload, WebhookSources.Parse(webhooks[c.WebhookId].Source))).ToList(),
+            claimed.Select(c => c.InterruptId is { } interruptId
+                ? new ClaimedDelivery(c.Id, interrupts[interruptId].WebhookId ?? 0, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
+                    interrupts[interruptId].SeenAt, [], InterruptId: interruptId)
+                : new ClaimedDelivery(c.Id, c.WebhookId!.Value, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
+                    webhooks[c.WebhookId.Value].ReceivedAt, webhooks[c.WebhookId.Value].Payload, WebhookSources.Parse(webhooks[c.WebhookId.Value].Source))).ToList(),
             abandoned);
     }
 

@@ -114,6 +114,61 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
             swept_at INTEGER
         );
         """,
+        // Human in the loop: the threads found waiting at interrupt() or a breakpoint, one row per pause (deployment,
+        // thread, pause_key = the interrupt ids or the checkpoint). A delivery is now of a webhook or of an interrupt, so
+        // deliveries.webhook_id becomes nullable: SQLite rebuilds the table with its ids and id sequence, as for webhooks.
+        // interrupts.webhook_id has no reference: retention may purge the webhook that showed the pause.
+        """
+        CREATE TABLE interrupts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            deployment TEXT NOT NULL,
+            thread_id TEXT NOT NULL,
+            pause_key TEXT NOT NULL,
+            run_id TEXT,
+            assistant_id TEXT,
+            graph_id TEXT,
+            webhook_id INTEGER,
+            pending TEXT NOT NULL,
+            next_nodes TEXT NOT NULL,
+            checkpoint_id TEXT,
+            seen_at INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            resumed_at INTEGER,
+            resumed_run_id TEXT,
+            ended_at INTEGER,
+            detail TEXT,
+            UNIQUE (deployment, thread_id, pause_key)
+        );
+        CREATE INDEX ix_interrupts_state ON interrupts (state, id);
+        CREATE INDEX ix_interrupts_thread_id ON interrupts (thread_id);
+        CREATE INDEX ix_interrupts_resumed_run_id ON interrupts (resumed_run_id);
+        CREATE TABLE deliveries_rebuilt (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            webhook_id INTEGER REFERENCES webhooks (id),
+            interrupt_id INTEGER REFERENCES interrupts (id),
+            handler TEXT NOT NULL,
+            state TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            round_start INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at INTEGER,
+            lease_owner TEXT,
+            lease_until INTEGER,
+            last_error TEXT,
+            updated_at INTEGER NOT NULL,
+            leased_at INTEGER,
+            UNIQUE (webhook_id, handler),
+            UNIQUE (interrupt_id, handler),
+            CHECK ((webhook_id IS NULL) <> (interrupt_id IS NULL))
+        );
+        INSERT INTO deliveries_rebuilt (id, webhook_id, handler, state, attempts, round_start, next_attempt_at, lease_owner, lease_until, last_error, updated_at, leased_at)
+            SELECT id, webhook_id, handler, state, attempts, round_start, next_attempt_at, lease_owner, lease_until, last_error, updated_at, leased_at FROM deliveries;
+        DELETE FROM sqlite_sequence WHERE name = 'deliveries_rebuilt';
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'deliveries_rebuilt', seq FROM sqlite_sequence WHERE name = 'deliveries';
+        DROP TABLE deliveries;
+        ALTER TABLE deliveries_rebuilt RENAME TO deliveries;
+        CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('pending', 'failed');
+        CREATE INDEX ix_deliveries_state ON deliveries (state, webhook_id);
+        """,
     ];
 
     private readonly string _connectionString;
@@ -164,7 +219,7 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, CancellationToken cancellationToken)
     {
         await using var due = Command(connection, transaction, $"""
-            SELECT id, webhook_id, handler, attempts + 1, round_start, {LeftBehindAt}
+            SELECT id, webhook_id, handler, attempts + 1, round_start, {LeftBehindAt}, interrupt_id
             FROM deliveries INDEXED BY ix_deliveries_due
             WHERE state IN ('pending', 'failed') AND next_attempt_at <= @now
               AND (lease_until IS NULL OR lease_until <= @now)

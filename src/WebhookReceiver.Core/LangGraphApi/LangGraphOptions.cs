@@ -20,6 +20,12 @@ public sealed class LangGraphOptions
     public VerifyMode Verify { get; set; } = VerifyMode.Annotate;
 
     /// <summary>
+    /// Human in the loop: after each stored <c>success</c> webhook the run's thread is asked for (once) and a pause at
+    /// <c>interrupt()</c> or a breakpoint is recorded as an interrupt. False saves that call when no one resumes threads here.
+    /// </summary>
+    public bool DetectInterrupts { get; set; } = true;
+
+    /// <summary>
     /// The receiver's webhook URL as LangGraph sees it (behind a proxy, for example <c>https://hooks.example.com/webhooks/langgraph</c>):
     /// an absolute http(s) URL, or empty to recognise this receiver's runs by the webhook path alone.
     /// </summary>

@@ -56,6 +56,7 @@ internal sealed class ReceiverMetrics
     private readonly Histogram<double> _dispatchLag;
     private readonly Counter<long> _deadLetters;
     private readonly Counter<long> _sweepRuns;
+    private readonly Histogram<double> _pauseToResume;
 
     private readonly IInboxQueries _inbox;
     private readonly HandlerCatalog _catalog;
@@ -65,9 +66,16 @@ internal sealed class ReceiverMetrics
     private long _pendingCountedAt;
     private int _pendingRefreshing;
 
-    public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<MetricsOptions> options)
+    private readonly IInboxInterrupts _interrupts;
+    private Measurement<long>[] _waiting = [];
+    private long _waitingCountedAt;
+    private int _waitingRefreshing;
+
+    public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<MetricsOptions> options,
+        IInboxInterrupts interrupts)
     {
         _inbox = inbox;
+        _interrupts = interrupts;
         _catalog = catalog;
         _time = time;
         _pendingRefreshInterval = options.Value.PendingRefreshInterval;
@@ -92,7 +100,16 @@ internal sealed class ReceiverMetrics
             "Deliveries dead-lettered after their last attempt failed or was abandoned, by handler.");
         meter.CreateObservableGauge("webhookreceiver.deliveries.pending", ObservePending, "{delivery}",
             "Deliveries not yet succeeded nor dead (new or waiting for a retry), by handler; counted at most every PendingRefreshInterval.");
+        _pauseToResume = meter.CreateHistogram("webhookreceiver.interrupts.resume_delay", "s",
+            "From a thread's pause being found to its resume through the receiver, by deployment and graph.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600] });
+        meter.CreateObservableGauge("webhookreceiver.interrupts.waiting", ObserveWaiting, "{interrupt}",
+            "Threads waiting for a person (interrupts in state waiting), by deployment and graph; counted at most every PendingRefreshInterval.");
     }
+
+    /// <summary>An interrupt was resumed through the receiver, <paramref name="waited"/> after its pause was found.</summary>
+    public void InterruptResumed(string deployment, string? graphId, TimeSpan waited) =>
+        _pauseToResume.Record(Math.Max(0, waited.TotalSeconds), new TagList { { "deployment", deployment }, { "graph", graphId ?? "" } });
 
     /// <summary>Marks the start of an ingest; pass the value to <see cref="WebhookReceived"/>.</summary>
     public long StartIngest() => _time.GetTimestamp();
@@ -170,6 +187,41 @@ internal sealed class ReceiverMetrics
         }
 
         return Volatile.Read(ref _pending);
+    }
+
+    private IEnumerable<Measurement<long>> ObserveWaiting()
+    {
+        var stale = _time.GetElapsedTime(Interlocked.Read(ref _waitingCountedAt)) >= _pendingRefreshInterval;
+        if (stale && Interlocked.CompareExchange(ref _waitingRefreshing, 1, 0) == 0)
+        {
+            _ = RefreshWaitingAsync();
+        }
+
+        return Volatile.Read(ref _waiting);
+    }
+
+    private async Task RefreshWaitingAsync()
+    {
+        try
+        {
+            var counts = await _interrupts.CountWaitingInterruptsAsync(CancellationToken.None);
+            // A series that drained reads 0 until the next refresh shows it no more: kept for every pair seen before.
+            var previous = Volatile.Read(ref _waiting).Select(m => (Deployment: (string)m.Tags[0].Value!, Graph: (string)m.Tags[1].Value!));
+            var now = counts.ToDictionary(c => (c.Deployment, Graph: c.GraphId ?? ""), c => c.Count);
+            Volatile.Write(ref _waiting, now.Keys.Union(previous)
+                .Select(key => new Measurement<long>(now.GetValueOrDefault(key), new KeyValuePair<string, object?>("deployment", key.Deployment),
+                    new KeyValuePair<string, object?>("graph", key.Graph)))
+                .ToArray());
+        }
+        catch (Exception)
+        {
+            // The store is unreachable: the gauge keeps its last value, and /health/ready says why.
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _waitingCountedAt, _time.GetTimestamp());
+            Volatile.Write(ref _waitingRefreshing, 0);
+        }
     }
 
     private async Task RefreshPendingAsync()

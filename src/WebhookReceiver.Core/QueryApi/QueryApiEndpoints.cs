@@ -44,7 +44,7 @@ internal static class QueryApiEndpoints
 
         // Paths under the API's own resources that no endpoint matches (an id that is not a number, a sub-path that does
         // not exist): 401 without the key like the rest, 404 with it. The host's own /api routes are left alone.
-        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers" })
+        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers", "interrupts" })
         {
             group.Map($"/{resource}/{{**rest}}", () => Problems.NotFound("No query API endpoint answers this method and path.")).ExcludeFromDescription();
         }
@@ -74,6 +74,7 @@ internal static class QueryApiEndpoints
             .WithSummary("Registered handlers, their filters, and their deliveries by state")
             .WithDescription("Built-in handlers (`log`, forward targets) and those registered in code, with the runs each accepts " +
                 "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state.");
+        api.MapInterrupts();
         return api;
     }
 

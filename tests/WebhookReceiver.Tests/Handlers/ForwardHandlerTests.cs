@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using StandardWebhooks;
 using WebhookReceiver.Tests.Infrastructure;
 
@@ -55,6 +56,42 @@ public sealed class ForwardHandlerTests
         new StandardWebhook(Secret).Verify(received.Body, headers); // throws when the signature does not verify
         Assert.Throws<StandardWebhooks.Diagnostics.WebhookVerificationException>(
             () => new StandardWebhook("whsec_" + Convert.ToBase64String(new byte[24])).Verify(received.Body, headers));
+    }
+
+    [Fact]
+    public async Task A_target_with_Events_Interrupts_gets_each_pause_signed_with_its_resume_url_retried_like_a_run_and_no_runs()
+    {
+        await using var target = await LoopbackListener.StartAsync();
+        target.Answer = n => n == 1 ? StatusCodes.Status500InternalServerError : StatusCodes.Status204NoContent;
+        var settings = ForwardTo(target.Url);
+        settings["WebhookReceiver:Handlers:Forward:0:Events"] = "interrupts";
+        settings["WebhookReceiver:LangGraph:PublicUrl"] = "https://hooks.example.com/webhooks/langgraph";
+        await using var app = new TestApp(settings);
+        await app.PostWebhookAsync(Payloads.Run().ToJsonString()); // A run: not for this target.
+
+        var interrupts = app.Services.GetRequiredService<WebhookReceiver.Inbox.IInboxInterrupts>();
+        var (id, _) = await interrupts.RecordInterruptAsync(new WebhookReceiver.Inbox.NewInterrupt("prod", "thread-1", "interrupts:i-1", "run-1", "assistant-a", "ask",
+            null, """[{"id":"i-1","value":{"question":"ship it?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, ["crm"]), CancellationToken.None);
+        await target.WaitForRequestsAsync(2);
+
+        Assert.Equal(2, target.Received.Count);
+        Assert.Equal(target.Received[0].Headers["webhook-id"], target.Received[1].Headers["webhook-id"]);
+        var received = target.Received[1];
+        var body = JsonNode.Parse(received.Body)!;
+        Assert.Equal("interrupt", (string?)body["event"]);
+        Assert.Equal((id, $"https://hooks.example.com/api/interrupts/{id}/resume", "ship it?"),
+            ((long)body["interrupt"]!["id"]!, (string?)body["interrupt"]!["resume_url"], (string?)body["interrupt"]!["pending"]![0]!["value"]!["question"]));
+        var headers = new HeaderDictionary();
+        foreach (var name in new[] { "webhook-id", "webhook-timestamp", "webhook-signature" })
+        {
+            headers[name] = received.Headers[name];
+        }
+
+        new StandardWebhook(Secret).Verify(received.Body, headers);
+        var delivery = await Eventually.MatchAsync(
+            async () => (await app.GetAdminAsync<JsonObject>($"/api/interrupts/{id}"))["deliveries"]![0]!,
+            d => (string?)d["state"] == "succeeded");
+        Assert.Equal(("crm", 2), ((string?)delivery["handler"], (int)delivery["attempts"]!));
     }
 
     [Fact]

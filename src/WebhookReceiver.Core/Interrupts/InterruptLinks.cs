@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Configuration;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraphApi;
+
+namespace WebhookReceiver.Interrupts;
+
+/// <summary>
+/// The URLs of human in the loop, from <c>WebhookReceiver:LangGraph:PublicUrl</c> (this receiver's webhook URL as LangGraph
+/// sees it): the webhook URL a resumed run posts to (with a token), and the resume URL of an interrupt (the same origin and
+/// path base, <c>/api/interrupts/{id}/resume</c>).
+/// </summary>
+internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph)
+{
+    private readonly WebhookReceiverOptions _options = options.Value;
+    private readonly LangGraphOptions _langGraph = langGraph.Value;
+
+    /// <summary>Whether resuming is possible: <c>LangGraph:PublicUrl</c> is set.</summary>
+    public bool CanResume => !string.IsNullOrEmpty(_langGraph.PublicUrl);
+
+    /// <summary>
+    /// The webhook URL for a run created on <paramref name="deployment"/>: the public URL with the deployment's first token (so
+    /// the webhook is attributed to it), else the receiver's first token, as <c>?token=</c>. A secret: never log or return it.
+    /// </summary>
+    public string WebhookUrl(string deployment)
+    {
+        var url = _langGraph.PublicUrl ?? throw new InvalidOperationException("WebhookReceiver:LangGraph:PublicUrl is not set.");
+        var token = _langGraph.Deployments.Find(d => string.Equals(d.Name, deployment, StringComparison.OrdinalIgnoreCase))?.Tokens.FirstOrDefault()
+                    ?? _options.Tokens.FirstOrDefault();
+        return string.IsNullOrEmpty(token) ? url : $"{url}{(url.Contains('?', StringComparison.Ordinal) ? '&' : '?')}token={Uri.EscapeDataString(token)}";
+    }
+
+    /// <summary>The resume URL of interrupt <paramref name="id"/>: absolute with a public URL, else a path on this receiver.</summary>
+    public string ResumeUrl(long id)
+    {
+        var path = $"/api/interrupts/{id.ToString(CultureInfo.InvariantCulture)}/resume";
+        if (!Uri.TryCreate(_langGraph.PublicUrl, UriKind.Absolute, out var publicUrl))
+        {
+            return path;
+        }
+
+        // The webhook path is this receiver's; what comes before it is the host's path base (behind a proxy, say).
+        var pathBase = publicUrl.AbsolutePath.EndsWith(_options.Path, StringComparison.Ordinal)
+            ? publicUrl.AbsolutePath[..^_options.Path.Length]
+            : "";
+        return publicUrl.GetLeftPart(UriPartial.Authority) + pathBase.TrimEnd('/') + path;
+    }
+
+    /// <summary>The stored interrupt as handlers see it.</summary>
+    public Interrupt ToInterrupt(StoredInterrupt stored)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        return new Interrupt
+        {
+            Id = stored.Id,
+            Deployment = stored.Deployment,
+            ThreadId = stored.ThreadId,
+            RunId = stored.RunId,
+            AssistantId = stored.AssistantId,
+            GraphId = stored.GraphId,
+            Pending = ReadPending(stored.Pending),
+            Next = JsonSerializer.Deserialize<List<string>>(stored.Next) ?? [],
+            CheckpointId = stored.CheckpointId,
+            SeenAt = stored.SeenAt,
+            ResumeUrl = ResumeUrl(stored.Id),
+        };
+    }
+
+    /// <summary>The stored <c>pending</c> column: <c>[{"id", "value", "response_schema"?}]</c>.</summary>
+    internal static IReadOnlyList<PendingInterrupt> ReadPending(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(item => new PendingInterrupt
+        {
+            Id = item.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null,
+            Value = item.TryGetProperty("value", out var value) ? value.Clone() : default,
+            ResponseSchema = item.TryGetProperty("response_schema", out var schema) ? schema.Clone() : null,
+        }).ToList();
+    }
+}

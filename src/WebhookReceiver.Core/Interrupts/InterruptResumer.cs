@@ -1,0 +1,213 @@
+using System.Net;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.Observability;
+using WebhookReceiver.Security;
+
+namespace WebhookReceiver.Interrupts;
+
+/// <summary>How a resume ended: the HTTP answer follows from <see cref="Kind"/>.</summary>
+/// <param name="RunId">The resumed run (new run id, same thread) when <see cref="Kind"/> is <see cref="ResumeOutcome.Resumed"/>.</param>
+/// <param name="Detail">Why it was refused, for the problem's <c>detail</c>; never holds a token.</param>
+internal sealed record ResumeResult(ResumeOutcome Kind, string? Detail = null, string? RunId = null, StoredInterrupt? Interrupt = null);
+
+internal enum ResumeOutcome
+{
+    Resumed,
+    NotFound,
+    /// <summary>The body does not fit the pause (400).</summary>
+    Invalid,
+    /// <summary>Resumed already, or expired (409).</summary>
+    Conflict,
+    /// <summary>The thread no longer waits at this pause: now expired (409).</summary>
+    Expired,
+    /// <summary>LangGraph refused the resume (422).</summary>
+    Rejected,
+    /// <summary>LangGraph did not answer usably (502).</summary>
+    Unreachable,
+    /// <summary><c>LangGraph:PublicUrl</c> is not set, or the deployment no longer configured (503).</summary>
+    NotConfigured,
+}
+
+/// <summary>
+/// Resumes a waiting interrupt on its deployment: checks the body against the pause, checks that the thread still waits at
+/// it (else the interrupt expires), then <c>POST /threads/{thread_id}/runs</c> with the paused run's assistant,
+/// <c>command.resume</c> (none for a breakpoint) and this receiver's webhook URL, and records the new run. Resumes run one
+/// at a time in this process, so one interrupt is never resumed twice here; across replicas the store's waiting → resumed
+/// update decides which one records it.
+/// </summary>
+internal sealed partial class InterruptResumer(
+    IServiceProvider services,
+    IInboxInterrupts inbox,
+    InterruptLinks links,
+    ReceiverMetrics metrics,
+    SecretRedactor redactor,
+    TimeProvider time,
+    ILogger<InterruptResumer> logger) : IDisposable
+{
+    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+
+    /// <summary>Resumes interrupt <paramref name="id"/> with <paramref name="body"/>: <c>{"resume": value}</c>, <c>{"resume": {"&lt;interrupt id&gt;": value}}</c> or <c>{}</c>.</summary>
+    public async Task<ResumeResult> ResumeAsync(long id, JsonObject body, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        await _oneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            return await ResumeOneAsync(id, body, cancellationToken);
+        }
+        finally
+        {
+            _oneAtATime.Release();
+        }
+    }
+
+    public void Dispose() => _oneAtATime.Dispose();
+
+    private async Task<ResumeResult> ResumeOneAsync(long id, JsonObject body, CancellationToken cancellationToken)
+    {
+        if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
+        {
+            return new(ResumeOutcome.NotFound, $"No interrupt has id {id}.");
+        }
+
+        switch (interrupt.State)
+        {
+            case InterruptState.Resumed:
+                return new(ResumeOutcome.Conflict, $"Interrupt {id} was resumed already, at {interrupt.ResumedAt:O}, as run {interrupt.ResumedRunId}.", Interrupt: interrupt);
+            case InterruptState.Expired:
+                return new(ResumeOutcome.Conflict, $"Interrupt {id} expired at {interrupt.EndedAt:O}: {interrupt.Detail}", Interrupt: interrupt);
+        }
+
+        var pending = InterruptLinks.ReadPending(interrupt.Pending);
+        if (Check(body, pending) is { } invalid)
+        {
+            return new(ResumeOutcome.Invalid, invalid, Interrupt: interrupt);
+        }
+
+        if (!links.CanResume)
+        {
+            return new(ResumeOutcome.NotConfigured,
+                "Resuming needs WebhookReceiver:LangGraph:PublicUrl: the URL LangGraph posts the resumed run's webhook to (this receiver's webhook URL as LangGraph sees it).",
+                Interrupt: interrupt);
+        }
+
+        LangGraphClient client;
+        try
+        {
+            client = services.GetRequiredService<ILangGraphClients>().ForDeployment(interrupt.Deployment);
+        }
+        catch (Exception ex) when (ex is KeyNotFoundException or NullReferenceException or InvalidOperationException)
+        {
+            return new(ResumeOutcome.NotConfigured, $"LangGraph deployment '{interrupt.Deployment}' is no longer configured (WebhookReceiver:LangGraph:Deployments).", Interrupt: interrupt);
+        }
+
+        try
+        {
+            // Resumed elsewhere (Studio, the SDK), or a new pause since: this one is over.
+            if (await StillWaitingAsync(client, interrupt, cancellationToken) is { } gone)
+            {
+                await inbox.MarkInterruptExpiredAsync(id, gone, time.GetUtcNow(), cancellationToken);
+                return new(ResumeOutcome.Expired, $"Interrupt {id} has expired: {gone}", Interrupt: interrupt);
+            }
+
+            var request = new LangGraphRunRequest
+            {
+                AssistantId = interrupt.AssistantId ?? interrupt.GraphId ?? throw new InvalidOperationException($"Interrupt {id} has neither an assistant nor a graph to resume on."),
+                Command = body.TryGetPropertyValue("resume", out var answer) ? LangGraphRunRequest.Resume(answer?.DeepClone()) : null,
+                Webhook = links.WebhookUrl(interrupt.Deployment),
+            };
+            var run = await client.CreateRunAsync(interrupt.ThreadId, request, cancellationToken);
+            if (run?.RunId is not { } runId)
+            {
+                const string Deleted = "the thread is gone from the deployment (deleted, or expired by its TTL)";
+                await inbox.MarkInterruptExpiredAsync(id, Deleted, time.GetUtcNow(), cancellationToken);
+                return new(ResumeOutcome.Expired, $"Interrupt {id} has expired: {Deleted}.", Interrupt: interrupt);
+            }
+
+            var resumedAt = time.GetUtcNow();
+            if (!await inbox.MarkInterruptResumedAsync(id, runId, resumedAt, cancellationToken))
+            {
+                return new(ResumeOutcome.Conflict, $"Interrupt {id} was resumed or expired by another replica meanwhile; run {runId} was started too.", runId, interrupt);
+            }
+
+            metrics.InterruptResumed(interrupt.Deployment, interrupt.GraphId, resumedAt - interrupt.SeenAt);
+            LogResumed(logger, id, interrupt.ThreadId, runId, interrupt.Deployment);
+            return new(ResumeOutcome.Resumed, null, runId, interrupt);
+        }
+        catch (LangGraphApiException ex) when (ex.StatusCode is { } status && (int)status is >= 400 and < 500 && status != HttpStatusCode.TooManyRequests)
+        {
+            return new(ResumeOutcome.Rejected, redactor.Redact(ex.Message), Interrupt: interrupt);
+        }
+        catch (LangGraphApiException ex)
+        {
+            return new(ResumeOutcome.Unreachable, redactor.Redact(ex.Message), Interrupt: interrupt);
+        }
+    }
+
+    /// <summary>Why the body does not fit the pause; null when it does.</summary>
+    private static string? Check(JsonObject body, IReadOnlyList<Handlers.PendingInterrupt> pending)
+    {
+        if (body.Select(p => p.Key).FirstOrDefault(k => k != "resume") is { } unknown)
+        {
+            return $"Unknown field '{unknown}': the body is {{\"resume\": value}}, {{\"resume\": {{\"<interrupt id>\": value}}}} or {{}}.";
+        }
+
+        var hasResume = body.TryGetPropertyValue("resume", out var resume);
+        if (pending.Count == 0)
+        {
+            return hasResume ? "This thread stopped at a static breakpoint, not at interrupt(): resume it with {} (no resume value)." : null;
+        }
+
+        if (!hasResume)
+        {
+            return pending.Count == 1
+                ? "Give the answer to the pending interrupt: {\"resume\": value}."
+                : $"Give an answer to each pending interrupt: {{\"resume\": {{\"<interrupt id>\": value}}}} with the ids {string.Join(", ", pending.Select(p => p.Id))}.";
+        }
+
+        if (pending.Count > 1)
+        {
+            var ids = pending.Select(p => p.Id ?? "").ToHashSet(StringComparer.Ordinal);
+            if (resume is not JsonObject answers || !answers.Select(a => a.Key).ToHashSet(StringComparer.Ordinal).SetEquals(ids))
+            {
+                return $"{pending.Count} interrupts are pending: resume with {{\"resume\": {{\"<interrupt id>\": value}}}} answering exactly the ids {string.Join(", ", ids.Order(StringComparer.Ordinal))}.";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Null when the thread still waits at this pause; else why not.</summary>
+    private static async Task<string?> StillWaitingAsync(LangGraphClient client, StoredInterrupt interrupt, CancellationToken cancellationToken)
+    {
+        var thread = await client.GetThreadAsync(interrupt.ThreadId, cancellationToken);
+        if (thread is null)
+        {
+            return "the thread is gone from the deployment (deleted, or expired by its TTL)";
+        }
+
+        if (thread.Status != "interrupted")
+        {
+            return $"the thread is {thread.Status} now, no longer interrupted (resumed elsewhere?)";
+        }
+
+        var state = await client.GetThreadStateAsync(interrupt.ThreadId, cancellationToken);
+        if (state is null)
+        {
+            return "the thread is gone from the deployment (deleted, or expired by its TTL)";
+        }
+
+        var pending = state.Interrupts.Count > 0 ? state.Interrupts : thread.Interrupts.Values.SelectMany(i => i).ToList();
+        return InterruptRecorder.PauseKey(pending, state) == interrupt.PauseKey
+            ? null
+            : "the thread waits at another pause now (resumed elsewhere and paused again)";
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Interrupt {InterruptId} resumed: thread {ThreadId} of deployment {Deployment} runs on as run {RunId}")]
+    private static partial void LogResumed(ILogger logger, long interruptId, string threadId, string runId, string deployment);
+}

@@ -1,0 +1,184 @@
+using System.Text;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Tests.Infrastructure;
+
+namespace WebhookReceiver.Tests.Inbox;
+
+/// <summary>
+/// What every inbox engine promises about interrupts (human in the loop; the subclasses below): a pause is stored once with a
+/// delivery per interrupt handler, claimed by the dispatcher as an interrupt's delivery; waiting becomes resumed or expired
+/// once; the resumed run's webhook links itself when it arrives; lists are newest first, filtered and paged; waiting ones are
+/// counted by deployment and graph.
+/// </summary>
+public abstract class InterruptContractTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
+
+    private protected IWebhookInbox Inbox { get; private set; } = null!;
+
+    private IInboxInterrupts Interrupts => (IInboxInterrupts)Inbox;
+
+    private protected abstract Task<IWebhookInbox> CreateInboxAsync();
+
+    protected abstract Task DestroyStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        Inbox = await CreateInboxAsync();
+        await Inbox.MigrateAsync(CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Inbox is IAsyncDisposable disposable)
+        {
+            await disposable.DisposeAsync();
+        }
+        else if (Inbox is IDisposable sync)
+        {
+            sync.Dispose();
+        }
+
+        await DestroyStoreAsync();
+    }
+
+    [Fact]
+    public async Task A_pause_is_stored_once_with_a_delivery_per_handler_that_the_dispatcher_claims_as_the_interrupts()
+    {
+        var webhookId = (await Inbox.AppendAsync([Webhook("run-paused")], CancellationToken.None))[0].Id;
+        var pause = Pause("thread-1", "interrupts:i-1", webhookId: webhookId, handlers: ["slack", "pager"]);
+
+        var first = await Interrupts.RecordInterruptAsync(pause, CancellationToken.None);
+        var again = await Interrupts.RecordInterruptAsync(pause with { SeenAt = T0.AddMinutes(1), Handlers = ["slack", "pager", "late"] }, CancellationToken.None);
+
+        Assert.True(first.Created);
+        Assert.Equal((first.Id, false), again);
+        var stored = (await Interrupts.GetInterruptAsync(first.Id, CancellationToken.None))!;
+        Assert.Equal(("prod", "thread-1", "run-paused", "assistant-a", "ask", webhookId, InterruptState.Waiting, T0),
+            (stored.Deployment, stored.ThreadId, stored.RunId, stored.AssistantId, stored.GraphId, stored.WebhookId, stored.State, stored.SeenAt));
+        Assert.Equal("""[{"id":"i-1","value":{"question":"ok?"}}]""", stored.Pending);
+        Assert.Equal(["pager", "slack"], stored.Deliveries.Select(d => d.Handler).Order());
+
+        var claimed = await Inbox.ClaimDueAsync("me", T0.AddSeconds(1), T0.AddMinutes(1), 10, CancellationToken.None);
+        // The webhook's own delivery (h1) and the interrupt's two.
+        Assert.Equal(3, claimed.Count);
+        var forInterrupt = claimed.Where(c => c.InterruptId == first.Id).OrderBy(c => c.Handler).ToList();
+        Assert.Equal(["pager", "slack"], forInterrupt.Select(c => c.Handler));
+        Assert.All(forInterrupt, c => Assert.Equal((webhookId, T0, 1), (c.WebhookId, c.ReceivedAt, c.Attempt)));
+        Assert.Null(claimed.Single(c => c.Handler == "h1").InterruptId);
+
+        var slack = forInterrupt[1];
+        Assert.True(await Inbox.CompleteAttemptAsync(
+            new AttemptResult(slack.DeliveryId, "me", 1, 0, T0, T0, true, null, DeliveryState.Succeeded, null), CancellationToken.None));
+        var after = (await Interrupts.GetInterruptAsync(first.Id, CancellationToken.None))!;
+        Assert.Equal(DeliveryState.Succeeded, after.Deliveries.Single(d => d.Handler == "slack").State);
+        // The webhook's deliveries are its own: the interrupt's are not listed with it.
+        Assert.Equal(["h1"], (await Inbox.GetAsync(webhookId, CancellationToken.None))!.Deliveries.Select(d => d.Handler));
+    }
+
+    [Fact]
+    public async Task A_new_pause_of_the_same_thread_is_a_new_interrupt_and_a_breakpoint_is_keyed_by_its_checkpoint()
+    {
+        var first = await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1"), CancellationToken.None);
+        var second = await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-2"), CancellationToken.None);
+        var breakpoint = await Interrupts.RecordInterruptAsync(Pause("thread-1", "checkpoint:c-1") with { Pending = "[]" }, CancellationToken.None);
+        var otherDeployment = await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1") with { Deployment = "staging" }, CancellationToken.None);
+
+        Assert.True(first.Created && second.Created && breakpoint.Created && otherDeployment.Created);
+        Assert.Equal(4, new[] { first.Id, second.Id, breakpoint.Id, otherDeployment.Id }.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Waiting_becomes_resumed_or_expired_once_and_the_resumed_runs_webhook_links_itself_when_it_arrives()
+    {
+        var resumed = (await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1"), CancellationToken.None)).Id;
+        var expired = (await Interrupts.RecordInterruptAsync(Pause("thread-2", "interrupts:i-2"), CancellationToken.None)).Id;
+
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", T0.AddMinutes(5), CancellationToken.None));
+        Assert.False(await Interrupts.MarkInterruptResumedAsync(resumed, "run-twice", T0.AddMinutes(6), CancellationToken.None));
+        Assert.False(await Interrupts.MarkInterruptExpiredAsync(resumed, "too late", T0.AddMinutes(6), CancellationToken.None));
+        Assert.True(await Interrupts.MarkInterruptExpiredAsync(expired, "resumed elsewhere", T0.AddMinutes(7), CancellationToken.None));
+        Assert.False(await Interrupts.MarkInterruptResumedAsync(expired, "run-x", T0.AddMinutes(8), CancellationToken.None));
+
+        var before = (await Interrupts.GetInterruptAsync(resumed, CancellationToken.None))!;
+        Assert.Equal((InterruptState.Resumed, T0.AddMinutes(5), "run-resumed", (long?)null), (before.State, before.ResumedAt, before.ResumedRunId, before.ResumedWebhookId));
+        var webhookId = (await Inbox.AppendAsync([Webhook("run-resumed")], CancellationToken.None))[0].Id;
+        Assert.Equal(webhookId, (await Interrupts.GetInterruptAsync(resumed, CancellationToken.None))!.ResumedWebhookId);
+        var gone = (await Interrupts.GetInterruptAsync(expired, CancellationToken.None))!;
+        Assert.Equal((InterruptState.Expired, T0.AddMinutes(7), "resumed elsewhere"), (gone.State, gone.EndedAt, gone.Detail));
+        Assert.Null(await Interrupts.GetInterruptAsync(expired + 100, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Interrupts_are_listed_newest_first_filtered_paged_and_waiting_ones_counted_by_deployment_and_graph()
+    {
+        var ids = new List<long>();
+        foreach (var (thread, deployment, graph) in new[] { ("t1", "prod", "ask"), ("t2", "prod", "ask"), ("t3", "prod", "gate"), ("t4", "staging", "ask") })
+        {
+            ids.Add((await Interrupts.RecordInterruptAsync(Pause(thread, "interrupts:" + thread) with { Deployment = deployment, GraphId = graph }, CancellationToken.None)).Id);
+        }
+
+        await Interrupts.MarkInterruptResumedAsync(ids[1], "run-r", T0, CancellationToken.None);
+
+        var firstPage = await Interrupts.ListInterruptsAsync(new InterruptQuery { Limit = 3 }, CancellationToken.None);
+        var secondPage = await Interrupts.ListInterruptsAsync(new InterruptQuery { Limit = 3, Before = firstPage.NextCursor }, CancellationToken.None);
+        Assert.Equal(["t4", "t3", "t2"], firstPage.Items.Select(i => i.ThreadId));
+        Assert.Equal(["t1"], secondPage.Items.Select(i => i.ThreadId));
+        Assert.Null(secondPage.NextCursor);
+        Assert.Equal(["t3", "t1"], (await Interrupts.ListInterruptsAsync(new InterruptQuery { State = InterruptState.Waiting, Deployment = "prod" }, CancellationToken.None)).Items.Select(i => i.ThreadId));
+        Assert.Equal(["t4", "t1"], (await Interrupts.ListInterruptsAsync(new InterruptQuery { State = InterruptState.Waiting, GraphId = "ask" }, CancellationToken.None)).Items.Select(i => i.ThreadId));
+        Assert.Equal(["t2"], (await Interrupts.ListInterruptsAsync(new InterruptQuery { ThreadId = "t2" }, CancellationToken.None)).Items.Select(i => i.ThreadId));
+
+        var counts = await Interrupts.CountWaitingInterruptsAsync(CancellationToken.None);
+        Assert.Equal([("prod", "ask", 1L), ("prod", "gate", 1L), ("staging", "ask", 1L)],
+            counts.Select(c => (c.Deployment, c.GraphId, c.Count)).Order());
+    }
+
+    private static NewInterrupt Pause(string threadId, string pauseKey, long? webhookId = null, IReadOnlyList<string>? handlers = null) =>
+        new("prod", threadId, pauseKey, "run-paused", "assistant-a", "ask", webhookId, """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", T0,
+            handlers ?? []);
+
+    private static NewWebhook Webhook(string runId) =>
+        new(runId, "thread-1", "assistant-a", "ask", "success", T0, Encoding.UTF8.GetBytes($$"""{"run_id":"{{runId}}"}"""), ["h1"], "prod");
+}
+
+/// <summary>The interrupt contract on a real SQLite file of the test's own.</summary>
+public sealed class SqliteInterruptContractTests : InterruptContractTests
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
+
+    private protected override Task<IWebhookInbox> CreateInboxAsync()
+    {
+        var storage = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}" };
+        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(storage)));
+    }
+
+    protected override Task DestroyStoreAsync()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>The interrupt contract on a real PostgreSQL server, in a database of the test's own.</summary>
+[Trait("Category", "System")]
+public sealed class PostgresInterruptContractTests : InterruptContractTests
+{
+    private PostgresDatabase? _database;
+
+    private protected override async Task<IWebhookInbox> CreateInboxAsync()
+    {
+        _database = await PostgresDatabase.CreateAsync();
+        return PostgresInboxContractTests.Create(_database.ConnectionString);
+    }
+
+    protected override async Task DestroyStoreAsync()
+    {
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}

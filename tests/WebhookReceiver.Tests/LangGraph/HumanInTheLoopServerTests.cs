@@ -1,0 +1,321 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using WebhookReceiver.Handlers;
+using WebhookReceiver.Tests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace WebhookReceiver.Tests.LangGraph;
+
+/// <summary>
+/// Human in the loop against a real LangGraph JS dev server: the receiver (a real socket, <c>LangGraph:PublicUrl</c> its own
+/// webhook URL) finds each thread that paused after a <c>success</c> webhook, records it with the exact value the graph passed
+/// to <c>interrupt()</c>, calls the interrupt handler and a forward target once, and resumes it on the server; the resumed
+/// run's webhook is stored once and linked. Also: two parallel interrupts resumed by id, a static breakpoint resumed with
+/// <c>{}</c>, and a pause resumed elsewhere, which expires.
+/// </summary>
+[Trait("Category", "System")]
+public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers servers, ITestOutputHelper output)
+    : IClassFixture<HumanInTheLoopServerTests.Servers>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task A_run_paused_at_interrupt_is_recorded_handled_once_resumed_and_its_resumed_runs_webhook_is_stored_once_and_linked()
+    {
+        var clock = Stopwatch.StartNew();
+        var threadId = await servers.CreateThreadAsync();
+        var pausedRunId = await servers.StartRunAsync(threadId, "ask", Input("ship it"));
+
+        var interrupt = await WaitForInterruptAsync(threadId);
+        var pauseSeen = clock.Elapsed;
+        var pausedWebhook = await servers.GetAsync($"/api/runs/{pausedRunId}");
+        Assert.Equal("success", (string?)pausedWebhook["status"]); // The run that paused succeeded: only its thread waits.
+        Assert.Equal("waiting", (string?)interrupt["state"]);
+        Assert.Equal(("local", "ask", pausedRunId), ((string?)interrupt["deployment"], (string?)interrupt["graph_id"], (string?)interrupt["run_id"]));
+        Assert.Equal((long?)pausedWebhook["id"], (long?)interrupt["webhook_id"]);
+        Assert.False((bool)interrupt["is_breakpoint"]!);
+        var pending = Assert.Single(interrupt["pending"]!.AsArray())!;
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["question"] = "approve \"ship it\"?" }, pending["value"]), pending.ToJsonString());
+        var id = (long)interrupt["id"]!;
+        Assert.Equal(new Uri(servers.ReceiverAddress, $"/api/interrupts/{id}/resume").ToString(), (string?)interrupt["resume_url"]);
+
+        var handled = await servers.Interrupts.WaitForAsync(id, Timeout);
+        Assert.Equal("approve \"ship it\"?", handled.Interrupt.Pending.Single().Value.GetProperty("question").GetString());
+        Assert.Equal((pausedRunId, "local"), (handled.Interrupt.RunId, handled.Context.Deployment));
+        var forwarded = await Eventually.MatchAsync(() => Task.FromResult(servers.Forwarded(id)), f => f.Count > 0, 30);
+        var body = JsonNode.Parse(Assert.Single(forwarded).Body)!;
+        Assert.Equal("interrupt", (string?)body["event"]);
+        Assert.Equal((string?)interrupt["resume_url"], (string?)body["interrupt"]!["resume_url"]);
+        Assert.StartsWith("v1,", Assert.Single(forwarded).Headers["webhook-signature"], StringComparison.Ordinal);
+
+        using var resume = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = "yes" });
+        Assert.Equal(HttpStatusCode.Accepted, resume.StatusCode);
+        var resumedRunId = (string)(await Json.ReadAsync(resume))["run_id"]!;
+        var resumed = clock.Elapsed;
+        Assert.NotEqual(pausedRunId, resumedRunId);
+
+        var resumedWebhook = await Eventually.MatchAsync(() => servers.TryGetAsync($"/api/runs/{resumedRunId}"), w => w is not null, 60);
+        var nextWebhook = clock.Elapsed;
+        var linked = await Eventually.MatchAsync(() => servers.GetAsync($"/api/interrupts/{id}"), i => i["resumed_webhook_id"] is not null, 30);
+        Assert.Equal(("resumed", resumedRunId, (long?)resumedWebhook!["id"]),
+            ((string?)linked["state"], (string?)linked["resumed_run_id"], (long?)linked["resumed_webhook_id"]));
+        var webhooks = (await servers.GetAsync($"/api/webhooks?thread_id={threadId}"))["items"]!.AsArray();
+        Assert.Equal([resumedRunId, pausedRunId], webhooks.Select(w => (string?)w!["run_id"])); // Each stored once.
+
+        var thread = await servers.LangGraphThreadAsync(threadId);
+        Assert.Equal("idle", (string?)thread["status"]);
+        Assert.Contains("answered: yes", thread["values"]!.ToJsonString(), StringComparison.Ordinal);
+        // The resumed run's own check found the thread idle: no new pause.
+        await Eventually.MatchAsync(() => servers.GetAsync($"/api/runs/{resumedRunId}"), w => DetectorState(w) == "succeeded", 30);
+        Assert.Single((await servers.GetAsync($"/api/interrupts?thread_id={threadId}"))["items"]!.AsArray());
+
+        using var again = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = "yes" });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        Assert.Contains("resumed already", (string?)(await Json.ReadAsync(again))["detail"], StringComparison.Ordinal);
+        Assert.Single(servers.Interrupts.For(id)); // Called once.
+        Assert.Single(servers.Forwarded(id));
+
+        output.WriteLine($"ask: pause seen {pauseSeen.TotalMilliseconds:0} ms after the run was created; resumed (202) at {resumed.TotalMilliseconds:0} ms; " +
+                         $"the resumed run's webhook stored at {nextWebhook.TotalMilliseconds:0} ms ({(nextWebhook - resumed).TotalMilliseconds:0} ms after the resume)");
+    }
+
+    [Fact]
+    public async Task Two_parallel_interrupts_are_recorded_as_one_pause_and_resumed_with_an_answer_per_interrupt_id()
+    {
+        var clock = Stopwatch.StartNew();
+        var threadId = await servers.CreateThreadAsync();
+        await servers.StartRunAsync(threadId, "approve_both", Input("buy a server"));
+
+        var interrupt = await WaitForInterruptAsync(threadId);
+        var pauseSeen = clock.Elapsed;
+        var id = (long)interrupt["id"]!;
+        var pending = interrupt["pending"]!.AsArray();
+        Assert.Equal(["finance", "legal"], pending.Select(p => (string?)p!["value"]!["reviewer"]).Order());
+        Assert.All(pending, p => Assert.Equal("buy a server", (string?)p!["value"]!["item"]));
+
+        // One answer where two are pending is refused before LangGraph is asked.
+        using var one = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = "ok" });
+        Assert.Equal(HttpStatusCode.BadRequest, one.StatusCode);
+        Assert.Contains("interrupt id", (string?)(await Json.ReadAsync(one))["detail"], StringComparison.Ordinal);
+
+        var answers = new JsonObject();
+        foreach (var p in pending)
+        {
+            answers[(string)p!["id"]!] = $"{p["value"]!["reviewer"]} approves";
+        }
+
+        using var resume = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = answers });
+        Assert.Equal(HttpStatusCode.Accepted, resume.StatusCode);
+        var resumed = clock.Elapsed;
+        var resumedRunId = (string)(await Json.ReadAsync(resume))["run_id"]!;
+        await Eventually.MatchAsync(() => servers.TryGetAsync($"/api/runs/{resumedRunId}"), w => w is not null, 60);
+        var nextWebhook = clock.Elapsed;
+
+        var values = (await servers.LangGraphThreadAsync(threadId))["values"]!.ToJsonString();
+        Assert.Contains("legal: legal approves", values, StringComparison.Ordinal);
+        Assert.Contains("finance: finance approves", values, StringComparison.Ordinal);
+        output.WriteLine($"approve_both: pause seen {pauseSeen.TotalMilliseconds:0} ms; resumed at {resumed.TotalMilliseconds:0} ms; next webhook at {nextWebhook.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public async Task A_static_breakpoint_is_recorded_with_its_next_node_and_resumed_with_an_empty_body()
+    {
+        var clock = Stopwatch.StartNew();
+        var threadId = await servers.CreateThreadAsync();
+        await servers.StartRunAsync(threadId, "gate", Input("release notes"));
+
+        var interrupt = await WaitForInterruptAsync(threadId);
+        var pauseSeen = clock.Elapsed;
+        Assert.True((bool)interrupt["is_breakpoint"]!);
+        Assert.Empty(interrupt["pending"]!.AsArray());
+        Assert.Equal(["publish"], interrupt["next"]!.AsArray().Select(n => (string?)n));
+        var id = (long)interrupt["id"]!;
+
+        using var withValue = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = "go" });
+        Assert.Equal(HttpStatusCode.BadRequest, withValue.StatusCode);
+
+        using var resume = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject());
+        Assert.Equal(HttpStatusCode.Accepted, resume.StatusCode);
+        var resumed = clock.Elapsed;
+        var resumedRunId = (string)(await Json.ReadAsync(resume))["run_id"]!;
+        await Eventually.MatchAsync(() => servers.TryGetAsync($"/api/runs/{resumedRunId}"), w => w is not null, 60);
+        var nextWebhook = clock.Elapsed;
+
+        var thread = await servers.LangGraphThreadAsync(threadId);
+        Assert.Equal("idle", (string?)thread["status"]);
+        Assert.Contains("published: draft: release notes", thread["values"]!.ToJsonString(), StringComparison.Ordinal);
+        output.WriteLine($"gate: breakpoint seen {pauseSeen.TotalMilliseconds:0} ms; resumed at {resumed.TotalMilliseconds:0} ms; next webhook at {nextWebhook.TotalMilliseconds:0} ms");
+    }
+
+    [Fact]
+    public async Task A_pause_resumed_elsewhere_expires_and_its_resume_is_a_conflict()
+    {
+        var threadId = await servers.CreateThreadAsync();
+        await servers.StartRunAsync(threadId, "ask", Input("elsewhere"));
+        var id = (long)(await WaitForInterruptAsync(threadId))["id"]!;
+
+        // Someone answers in Studio (or with the SDK), without the receiver.
+        using (var http = new HttpClient { BaseAddress = servers.LangGraph.BaseAddress })
+        {
+            using var wait = await http.PostAsJsonAsync($"/threads/{threadId}/runs/wait",
+                new JsonObject { ["assistant_id"] = "ask", ["command"] = new JsonObject { ["resume"] = "done elsewhere" } });
+            wait.EnsureSuccessStatusCode();
+        }
+
+        using var resume = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = "late" });
+        Assert.Equal(HttpStatusCode.Conflict, resume.StatusCode);
+        var interrupt = await servers.GetAsync($"/api/interrupts/{id}");
+        Assert.Equal("expired", (string?)interrupt["state"]);
+        Assert.Contains("no longer interrupted", (string?)interrupt["expired_reason"], StringComparison.Ordinal);
+    }
+
+    private static JsonObject Input(string text) =>
+        new() { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
+
+    private Task<JsonNode> WaitForInterruptAsync(string threadId) =>
+        Eventually.MatchAsync(
+            async () => (await servers.GetAsync($"/api/interrupts?thread_id={threadId}"))["items"]!.AsArray().FirstOrDefault()!,
+            i => i is not null, 60);
+
+    private static string? DetectorState(JsonNode? webhook) =>
+        (string?)webhook?["deliveries"]?.AsArray().SingleOrDefault(d => (string?)d!["handler"] == "langgraph-interrupts")?["state"];
+
+    /// <summary>What the test's interrupt handler was given.</summary>
+    public sealed record HandledInterrupt(Interrupt Interrupt, DeliveryContext Context);
+
+    public sealed class InterruptLog
+    {
+        private readonly ConcurrentQueue<HandledInterrupt> _handled = new();
+
+        public void Add(HandledInterrupt handled) => _handled.Enqueue(handled);
+
+        public IReadOnlyList<HandledInterrupt> For(long id) => _handled.Where(h => h.Interrupt.Id == id).ToList();
+
+        public async Task<HandledInterrupt> WaitForAsync(long id, TimeSpan timeout) =>
+            (await Eventually.MatchAsync(() => Task.FromResult(For(id)), h => h.Count > 0, (int)timeout.TotalSeconds))[0];
+    }
+
+    public sealed class LoggingInterruptHandler(InterruptLog log) : IInterruptHandler
+    {
+        public Task HandleAsync(Interrupt interrupt, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            log.Add(new HandledInterrupt(interrupt, context));
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>The LangGraph dev server, a forward target, then the receiver on a port chosen first (its PublicUrl names it).</summary>
+    public sealed class Servers : IAsyncLifetime
+    {
+        public InterruptLog Interrupts { get; } = new();
+        public LangGraphDevServer LangGraph { get; private set; } = null!;
+        public LoopbackListener ForwardTarget { get; private set; } = null!;
+        public TestApp Receiver { get; private set; } = null!;
+        public Uri ReceiverAddress { get; private set; } = null!;
+        public HttpClient Admin { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            LangGraph = await LangGraphDevServer.StartAsync();
+            ForwardTarget = await LoopbackListener.StartAsync();
+            var port = FreeLoopbackPort();
+            ReceiverAddress = new Uri($"http://127.0.0.1:{port}/");
+            Receiver = new TestApp(
+                new Dictionary<string, string?>
+                {
+                    ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
+                    ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = LangGraph.BaseAddress.ToString(),
+                    ["WebhookReceiver:LangGraph:PublicUrl"] = new Uri(ReceiverAddress, "/webhooks/langgraph").ToString(),
+                    ["WebhookReceiver:Handlers:Forward:0:Name"] = "pager",
+                    ["WebhookReceiver:Handlers:Forward:0:Url"] = new Uri(ForwardTarget.Url, "/interrupts").ToString(),
+                    ["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-forward-secret-of-some-length",
+                    ["WebhookReceiver:Handlers:Forward:0:Events"] = "interrupts",
+                },
+                services =>
+                {
+                    services.AddSingleton(Interrupts);
+                    new WebhookReceiverBuilder(services).AddInterruptHandler<LoggingInterruptHandler>("people");
+                });
+            Receiver.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
+            Receiver.StartServer();
+            Admin = new HttpClient { BaseAddress = ReceiverAddress, Timeout = TimeSpan.FromSeconds(30) };
+            Admin.DefaultRequestHeaders.Add("X-Api-Key", TestApp.AdminKey);
+        }
+
+        public string WebhookUrl() => new Uri(ReceiverAddress, $"/webhooks/langgraph?token={TestApp.Token}").ToString();
+
+        /// <summary>Forwarded interrupt bodies of interrupt <paramref name="id"/>.</summary>
+        public IReadOnlyList<ReceivedRequest> Forwarded(long id) =>
+            ForwardTarget.Received.Where(r => (long?)JsonNode.Parse(r.Body)?["interrupt"]?["id"] == id).ToList();
+
+        public async Task<string> CreateThreadAsync()
+        {
+            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
+            using var response = await http.PostAsJsonAsync("/threads", new JsonObject());
+            response.EnsureSuccessStatusCode();
+            return (string)(await Json.ReadAsync(response))["thread_id"]!;
+        }
+
+        /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver; returns its run id.</summary>
+        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input)
+        {
+            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
+            using var response = await http.PostAsJsonAsync($"/threads/{threadId}/runs",
+                new JsonObject { ["assistant_id"] = graph, ["input"] = input, ["webhook"] = WebhookUrl() });
+            response.EnsureSuccessStatusCode();
+            return (string)(await Json.ReadAsync(response))["run_id"]!;
+        }
+
+        public async Task<JsonNode> LangGraphThreadAsync(string threadId)
+        {
+            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
+            return (await http.GetFromJsonAsync<JsonNode>($"/threads/{threadId}"))!;
+        }
+
+        public async Task<JsonNode> GetAsync(string path) =>
+            await TryGetAsync(path) ?? throw new InvalidOperationException($"GET {path} found nothing.");
+
+        public async Task<JsonNode?> TryGetAsync(string path)
+        {
+            using var response = await Admin.GetAsync(path);
+            return response.StatusCode == HttpStatusCode.NotFound ? null : await Json.ReadAsync(response.EnsureSuccessStatusCode());
+        }
+
+        public async Task DisposeAsync()
+        {
+            try
+            {
+                if (LangGraph is not null)
+                {
+                    await LangGraph.DisposeAsync();
+                }
+            }
+            finally
+            {
+                Admin?.Dispose();
+                if (Receiver is not null)
+                {
+                    await Receiver.DisposeAsync();
+                }
+
+                if (ForwardTarget is not null)
+                {
+                    await ForwardTarget.DisposeAsync();
+                }
+            }
+        }
+
+        private static int FreeLoopbackPort()
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            return ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+    }
+}

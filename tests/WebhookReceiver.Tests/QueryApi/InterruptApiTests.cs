@@ -1,0 +1,214 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Observability;
+using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Tests.LangGraphApi;
+
+namespace WebhookReceiver.Tests.QueryApi;
+
+/// <summary>
+/// The interrupts API in memory (WebApplicationFactory), with a canned LangGraph server as deployment <c>prod</c>: every
+/// refusal is a problem with a reason, and nothing is asked of LangGraph for a body that does not fit; LangGraph's refusal
+/// is a 422 with its reason; a resume answers 202, records the pause-to-resume time, and a second one is 409.
+/// </summary>
+public sealed class InterruptApiTests : IAsyncLifetime
+{
+    private const string PublicUrl = "https://hooks.example.com/base/webhooks/langgraph";
+    private readonly string _threadId = Guid.NewGuid().ToString();
+    private CannedLangGraphServer _server = null!;
+
+    public async Task InitializeAsync() => _server = await CannedLangGraphServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    [Theory]
+    [InlineData("{not json", "The body is not a JSON object")]
+    [InlineData("[1, 2]", "The body is not a JSON object")]
+    [InlineData("", "The body is not a JSON object")]
+    [InlineData("""{"answer": "yes"}""", "The body does not fit this pause")]
+    [InlineData("{}", "The body does not fit this pause")]
+    public async Task A_body_that_does_not_fit_is_a_400_problem_and_LangGraph_is_not_asked(string body, string title)
+    {
+        await using var app = App();
+        var id = await PauseAsync(app);
+
+        using var response = await PostResumeAsync(app, id, body);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal(title, (string?)problem["title"]);
+        Assert.Empty(_server.Received);
+        Assert.Equal(InterruptState.Waiting, await StateAsync(app, id));
+    }
+
+    [Fact]
+    public async Task An_unknown_interrupt_is_a_404_problem_for_get_and_resume()
+    {
+        await using var app = App();
+
+        using var get = await app.CreateAdminClient().GetAsync("/api/interrupts/999");
+        using var resume = await PostResumeAsync(app, 999, """{"resume": "yes"}""");
+
+        Assert.Equal("No interrupt has id 999.", (string?)(await AssertProblemAsync(get, HttpStatusCode.NotFound))["detail"]);
+        Assert.Equal("No interrupt has id 999.", (string?)(await AssertProblemAsync(resume, HttpStatusCode.NotFound))["detail"]);
+    }
+
+    [Fact]
+    public async Task Without_PublicUrl_a_resume_is_a_503_problem_naming_the_setting_and_LangGraph_is_not_asked()
+    {
+        await using var app = App(publicUrl: null);
+        var id = await PauseAsync(app);
+
+        using var response = await PostResumeAsync(app, id, """{"resume": "yes"}""");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        Assert.Contains("WebhookReceiver:LangGraph:PublicUrl", (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.Empty(_server.Received);
+        Assert.Equal(InterruptState.Waiting, await StateAsync(app, id));
+    }
+
+    [Fact]
+    public async Task A_resume_LangGraph_refuses_is_a_422_problem_with_its_reason_and_the_interrupt_stays_waiting()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app);
+        _server.Answer = (request, _) => request.Method == "POST"
+            ? CannedAnswer.PythonError(422, "Invalid resume value: expected a boolean")
+            : StillWaiting(request);
+
+        using var response = await PostResumeAsync(app, id, """{"resume": "yes"}""");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("Invalid resume value: expected a boolean", (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.Equal(InterruptState.Waiting, await StateAsync(app, id));
+        var created = _server.Received.Single(r => r.Method == "POST").Json!;
+        Assert.Equal(("assistant-a", "yes"), ((string?)created["assistant_id"], (string?)created["command"]!["resume"]));
+        Assert.Equal($"{PublicUrl}?token={TestApp.Token}", (string?)created["webhook"]);
+        Assert.DoesNotContain(TestApp.Token, await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_resume_answers_202_with_the_new_run_records_the_wait_in_the_histogram_and_a_second_resume_is_409()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app);
+        using var delays = new MetricCollector<double>(app.Services.GetRequiredService<IMeterFactory>(), ReceiverMetrics.MeterName, "webhookreceiver.interrupts.resume_delay");
+        using var waiting = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), ReceiverMetrics.MeterName, "webhookreceiver.interrupts.waiting");
+        Assert.Equal(1, await WaitingAsync(waiting, expected: 1));
+        var resumedRunId = Guid.NewGuid().ToString();
+        _server.Answer = (request, _) => request.Method == "POST"
+            ? CannedAnswer.Json(new JsonObject { ["run_id"] = resumedRunId, ["thread_id"] = _threadId, ["status"] = "pending" })
+            : StillWaiting(request);
+
+        using var response = await PostResumeAsync(app, id, """{"resume": {"approved": true}}""");
+        using var again = await PostResumeAsync(app, id, """{"resume": {"approved": true}}""");
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = await Json.ReadAsync(response);
+        Assert.Equal((id, resumedRunId, _threadId, "resumed"), ((long)accepted["interrupt_id"]!, (string?)accepted["run_id"], (string?)accepted["thread_id"], (string?)accepted["state"]));
+        Assert.Equal($"/api/interrupts/{id}", response.Headers.Location?.OriginalString);
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["approved"] = true }, _server.Received.Single(r => r.Method == "POST").Json!["command"]!["resume"]));
+        var delay = Assert.Single(delays.GetMeasurementSnapshot());
+        Assert.Equal(("prod", "ask"), ((string?)delay.Tags["deployment"], (string?)delay.Tags["graph"]));
+        Assert.True(delay.Value >= 0);
+        Assert.Contains("resumed already", (string?)(await AssertProblemAsync(again, HttpStatusCode.Conflict))["detail"], StringComparison.Ordinal);
+        Assert.Single(_server.Received, r => r.Method == "POST");
+        Assert.Equal(0, await WaitingAsync(waiting, expected: 0));
+
+        var shown = await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}");
+        Assert.Equal(("resumed", resumedRunId, "https://hooks.example.com/base/api/interrupts/" + id + "/resume"),
+            ((string?)shown["state"], (string?)shown["resumed_run_id"], (string?)shown["resume_url"]));
+    }
+
+    [Theory]
+    [InlineData("/api/interrupts?state=paused", "state")]
+    [InlineData("/api/interrupts?limit=0", "limit")]
+    [InlineData("/api/interrupts?cursor=x", "cursor")]
+    [InlineData("/api/interrupts?status=waiting", "status")]
+    public async Task A_list_filter_that_does_not_parse_is_a_400_naming_the_parameter(string url, string parameter)
+    {
+        await using var app = App();
+
+        using var response = await app.CreateAdminClient().GetAsync(url);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.NotNull(problem["errors"]![parameter]);
+    }
+
+    [Fact]
+    public async Task The_interrupts_endpoints_need_the_admin_key()
+    {
+        await using var app = App();
+
+        using var list = await app.CreateClient().GetAsync("/api/interrupts");
+        using var resume = await app.CreateClient().PostAsync("/api/interrupts/1/resume", new StringContent("{}"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, list.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, resume.StatusCode);
+    }
+
+    private TestApp App(string? publicUrl = PublicUrl) => new(new Dictionary<string, string?>
+    {
+        ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "prod",
+        ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = _server.Url.ToString(),
+        ["WebhookReceiver:LangGraph:RetryDelay"] = "00:00:00.010",
+        ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
+        ["WebhookReceiver:Metrics:PendingRefreshInterval"] = "00:00:00",
+    });
+
+    /// <summary>A pause of thread <see cref="_threadId"/> at interrupt i-1, stored as the detector stores one.</summary>
+    private async Task<long> PauseAsync(TestApp app)
+    {
+        using var started = app.CreateClient(); // Starts the host: the schema is migrated.
+        var interrupts = app.Services.GetRequiredService<IInboxInterrupts>();
+        var (id, _) = await interrupts.RecordInterruptAsync(new NewInterrupt("prod", _threadId, "interrupts:i-1", Guid.NewGuid().ToString(), "assistant-a", "ask", null,
+            """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, []), CancellationToken.None);
+        return id;
+    }
+
+    /// <summary>The server's answers while the thread still waits at i-1.</summary>
+    private CannedAnswer StillWaiting(CannedRequest request) => request.Path.EndsWith("/state", StringComparison.Ordinal)
+        ? CannedAnswer.Json(new JsonObject
+        {
+            ["values"] = new JsonObject(),
+            ["next"] = new JsonArray("ask"),
+            ["tasks"] = new JsonArray(new JsonObject
+            {
+                ["id"] = "task-1",
+                ["name"] = "ask",
+                ["interrupts"] = new JsonArray(new JsonObject { ["id"] = "i-1", ["value"] = new JsonObject { ["question"] = "ok?" } }),
+            }),
+            ["checkpoint"] = new JsonObject { ["thread_id"] = _threadId, ["checkpoint_ns"] = "", ["checkpoint_id"] = "c-1" },
+        })
+        : CannedAnswer.Json(new JsonObject { ["thread_id"] = _threadId, ["status"] = "interrupted" });
+
+    private static async Task<HttpResponseMessage> PostResumeAsync(TestApp app, long id, string body)
+    {
+        using var content = new StringContent(body, Encoding.UTF8, "application/json");
+        return await app.CreateAdminClient().PostAsync($"/api/interrupts/{id}/resume", content);
+    }
+
+    private static async Task<string?> StateAsync(TestApp app, long id) => (string?)(await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["state"];
+
+    private static async Task<JsonNode> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await Json.ReadAsync(response);
+        Assert.Equal((int)status, (int?)problem["status"]);
+        return problem;
+    }
+
+    /// <summary>The waiting gauge of (prod, ask), read until it shows <paramref name="expected"/> (it is counted in the background).</summary>
+    private static async Task<long> WaitingAsync(MetricCollector<long> waiting, long expected) =>
+        await Eventually.MatchAsync(() =>
+        {
+            waiting.RecordObservableInstruments();
+            var last = waiting.GetMeasurementSnapshot().LastOrDefault(m => (string?)m.Tags["deployment"] == "prod" && (string?)m.Tags["graph"] == "ask");
+            return Task.FromResult(last?.Value ?? -1);
+        }, value => value == expected, 10);
+}
