@@ -46,6 +46,9 @@ internal sealed class DeploymentSweepReport
     /// <summary>Threads the search listed that were gone when their runs were asked for.</summary>
     public int ThreadsGone { get; set; }
 
+    /// <summary>Threads waiting for a person (<c>interrupted</c>), each recorded as an interrupt unless it already was (<c>GET /api/interrupts</c>).</summary>
+    public int ThreadsInterrupted { get; set; }
+
     public int RunsSeen { get; set; }
 
     /// <summary>Finished runs the inbox did not hold, now stored with <c>source: sweep</c> and dispatched.</summary>

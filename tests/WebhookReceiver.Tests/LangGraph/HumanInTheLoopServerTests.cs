@@ -17,7 +17,7 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// webhook URL) finds each thread that paused after a <c>success</c> webhook, records it with the exact value the graph passed
 /// to <c>interrupt()</c>, calls the interrupt handler and a forward target once, and resumes it on the server; the resumed
 /// run's webhook is stored once and linked. Also: two parallel interrupts resumed by id, a static breakpoint resumed with
-/// <c>{}</c>, and a pause resumed elsewhere, which expires.
+/// <c>{}</c>, a pause resumed elsewhere, which expires, and a pause whose webhook was lost, found by the sweep.
 /// </summary>
 [Trait("Category", "System")]
 public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers servers, ITestOutputHelper output)
@@ -83,6 +83,35 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
 
         output.WriteLine($"ask: pause seen {pauseSeen.TotalMilliseconds:0} ms after the run was created; resumed (202) at {resumed.TotalMilliseconds:0} ms; " +
                          $"the resumed run's webhook stored at {nextWebhook.TotalMilliseconds:0} ms ({(nextWebhook - resumed).TotalMilliseconds:0} ms after the resume)");
+    }
+
+    [Fact]
+    public async Task A_paused_thread_whose_webhook_was_lost_is_found_by_the_sweep_recorded_once_and_handled_once()
+    {
+        var threadId = await servers.CreateThreadAsync();
+        // Lost on the way: the receiver refuses the webhook (a token it does not know) and the JS server does not retry.
+        var lostWebhook = new Uri(servers.ReceiverAddress, "/webhooks/langgraph?token=not-a-token-of-this-receiver").ToString();
+        var pausedRunId = await servers.StartRunAsync(threadId, "ask", Input("restock"), lostWebhook);
+        await Eventually.MatchAsync(() => servers.LangGraphThreadAsync(threadId), t => (string?)t["status"] == "interrupted", 60);
+        Assert.Null(await servers.TryGetAsync($"/api/runs/{pausedRunId}")); // Nothing arrived, so nothing was detected.
+        Assert.Empty((await servers.GetAsync($"/api/interrupts?thread_id={threadId}"))["items"]!.AsArray());
+
+        using var sweep = await servers.Admin.PostAsync("/api/langgraph/sweep", null);
+        Assert.Equal(HttpStatusCode.OK, sweep.StatusCode);
+        var report = (await Json.ReadAsync(sweep))["deployments"]![0]!;
+        Assert.True((int)report["threads_interrupted"]! >= 1, report.ToJsonString());
+
+        var interrupt = Assert.Single((await servers.GetAsync($"/api/interrupts?thread_id={threadId}"))["items"]!.AsArray())!;
+        Assert.Equal(("waiting", pausedRunId), ((string?)interrupt["state"], (string?)interrupt["run_id"]));
+        Assert.Null((long?)interrupt["webhook_id"]); // Found by the sweep, not by a webhook.
+        var detail = await servers.GetAsync($"/api/interrupts/{(long)interrupt["id"]!}");
+        Assert.True(JsonNode.DeepEquals(new JsonObject { ["question"] = "approve \"restock\"?" }, detail["pending"]![0]!["value"]), detail.ToJsonString());
+        await servers.Interrupts.WaitForAsync((long)interrupt["id"]!, Timeout);
+
+        using var again = await servers.Admin.PostAsync("/api/langgraph/sweep", null); // The same pause: recorded once.
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Single((await servers.GetAsync($"/api/interrupts?thread_id={threadId}"))["items"]!.AsArray());
+        Assert.Single(servers.Interrupts.For((long)interrupt["id"]!));
     }
 
     [Fact]
@@ -232,6 +261,7 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
                     ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
                     ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = LangGraph.BaseAddress.ToString(),
                     ["WebhookReceiver:LangGraph:PublicUrl"] = new Uri(ReceiverAddress, "/webhooks/langgraph").ToString(),
+                    ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00", // only POST /api/langgraph/sweep sweeps here
                     ["WebhookReceiver:Handlers:Forward:0:Name"] = "pager",
                     ["WebhookReceiver:Handlers:Forward:0:Url"] = new Uri(ForwardTarget.Url, "/interrupts").ToString(),
                     ["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-forward-secret-of-some-length",
@@ -263,11 +293,11 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         }
 
         /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver; returns its run id.</summary>
-        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input)
+        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input, string? webhook = null)
         {
             using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
             using var response = await http.PostAsJsonAsync($"/threads/{threadId}/runs",
-                new JsonObject { ["assistant_id"] = graph, ["input"] = input, ["webhook"] = WebhookUrl() });
+                new JsonObject { ["assistant_id"] = graph, ["input"] = input, ["webhook"] = webhook ?? WebhookUrl() });
             response.EnsureSuccessStatusCode();
             return (string)(await Json.ReadAsync(response))["run_id"]!;
         }

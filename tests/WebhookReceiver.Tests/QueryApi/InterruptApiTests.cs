@@ -157,6 +157,7 @@ public sealed class InterruptApiTests : IAsyncLifetime
         ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = _server.Url.ToString(),
         ["WebhookReceiver:LangGraph:RetryDelay"] = "00:00:00.010",
         ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
+        ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00", // only the requests of these tests reach the canned server
         ["WebhookReceiver:Metrics:PendingRefreshInterval"] = "00:00:00",
     });
 
