@@ -23,9 +23,11 @@ internal sealed class GroupWriteConsoleSink : ILogEventSink, IDisposable
 
     private readonly ITextFormatter _formatter;
     private readonly Stream _output;
-    private readonly Channel<string> _lines = Channel.CreateBounded<string>(
-        new BoundedChannelOptions(Capacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    // Unbounded with one reader: writing takes no lock (a bounded channel's lock was the next one loggers queued on);
+    // the bound is kept by counting.
+    private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
+    private int _waiting;
 
     public GroupWriteConsoleSink(ITextFormatter formatter, Stream output)
     {
@@ -38,17 +40,16 @@ internal sealed class GroupWriteConsoleSink : ILogEventSink, IDisposable
     {
         using var line = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
         _formatter.Format(logEvent, line);
-        var text = line.ToString();
-        if (!_lines.Writer.TryWrite(text))
+        // Too far behind: wait for the writer (Emit is synchronous), as a logger waits for a slow console.
+        while (Volatile.Read(ref _waiting) >= Capacity && !_writer.IsCompleted)
         {
-            // Full: wait for the writer (Emit is synchronous). Closed (disposed): the event is written nowhere, as with any closed sink.
-            try
-            {
-                _lines.Writer.WriteAsync(text).AsTask().GetAwaiter().GetResult();
-            }
-            catch (ChannelClosedException)
-            {
-            }
+            Thread.Sleep(1);
+        }
+
+        // Closed (disposed): the event is written nowhere, as with any closed sink.
+        if (_lines.Writer.TryWrite(line.ToString()))
+        {
+            Interlocked.Increment(ref _waiting);
         }
     }
 
@@ -57,10 +58,14 @@ internal sealed class GroupWriteConsoleSink : ILogEventSink, IDisposable
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (await _lines.Reader.WaitToReadAsync())
         {
+            var taken = 0;
             while (buffer.WrittenCount < MaxWriteBytes && _lines.Reader.TryRead(out var text))
             {
                 Encoding.UTF8.GetBytes(text, buffer);
+                taken++;
             }
+
+            Interlocked.Add(ref _waiting, -taken);
 
             try
             {
