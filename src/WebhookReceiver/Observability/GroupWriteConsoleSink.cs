@@ -23,8 +23,8 @@ internal sealed class GroupWriteConsoleSink : ILogEventSink, IDisposable
 
     private readonly ITextFormatter _formatter;
     private readonly Stream _output;
-    // Unbounded with one reader: writing takes no lock (a bounded channel's lock was the next one loggers queued on);
-    // the bound is kept by counting.
+    // Unbounded with one reader: its lock is held only to link a line in (a bounded channel's was the next one loggers
+    // queued on); the bound is kept by counting.
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _writer;
     private int _waiting;
