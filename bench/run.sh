@@ -1,22 +1,27 @@
 #!/usr/bin/env bash
-# The throughput bench: builds the service and the baseline (bench/Baseline) in Release, starts each on loopback with
-# its own temporary files, and drives both with the same wrk load, alternating baseline and service for each case so
-# that the ratio compares runs made moments apart. Every process it starts is stopped by its PID on exit.
+# The throughput bench: builds the service, the bare baseline (bench/Baseline) and the hand-written peers (bench/Naive:
+# Kestrel + one SQLite INSERT per request; bench/fastapi_receiver.py: FastAPI + SQLite) in Release, starts each on
+# loopback with its own temporary files, and drives every one with the same wrk load, alternating them within each case
+# and round so that the ratios compare runs made moments apart. Every process it starts is stopped by its PID on exit.
 #
 #   bash bench/run.sh            ingest cases, then dispatch
-#   bash bench/run.sh ingest     only the ingest cases (baseline vs service)
+#   bash bench/run.sh ingest     only the ingest cases (every receiver in KINDS)
 #   bash bench/run.sh dispatch   only dispatch: draining a backlog, and the lag at a steady rate
 #
-# Settings (environment): DURATION=10 (s measured per run), WARMUP=3 (s of the same load first, not measured),
-# CASES="small:16 small:64 large:16 large:64 large:256" (payload:connections), BACKLOG=20000, RATE_SECONDS=20,
+# Settings (environment): DURATION=6 (s measured per run), WARMUP=2 (s of the same load first, not measured), ROUNDS=2
+# (each receiver's figure is the median of its rounds), CASES="small:16 small:64 large:16 large:64 large:256"
+# (payload:connections), KINDS="baseline service ingest naive fastapi fastapi-parse" (ingest = the service with no
+# handler, nothing to dispatch), BACKLOG=20000, RATE_SECONDS=20,
 # SERVICE_ENV="Name=value ..." (extra settings for every service started, e.g. WebhookReceiver__Handlers__Log__Enabled=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
+DURATION=${DURATION:-6}
+WARMUP=${WARMUP:-2}
+ROUNDS=${ROUNDS:-2}
 CASES=${CASES:-"small:16 small:64 large:16 large:64 large:256"}
+KINDS=${KINDS:-"baseline service ingest naive fastapi fastapi-parse"}
 BACKLOG=${BACKLOG:-20000}
 RATE_SECONDS=${RATE_SECONDS:-20}
 mode=${1:-all}
@@ -33,6 +38,15 @@ need() { # command, Debian package
 need wrk wrk
 need sqlite3 sqlite3
 need curl curl
+# Debian's own FastAPI and uvicorn (with uvloop and httptools, as `uvicorn[standard]` has them), for the Python peer.
+if [[ " $KINDS " == *" fastapi"* ]]; then
+  if ! /usr/bin/python3 -c "import fastapi, uvicorn, uvloop, httptools" 2>/dev/null; then
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || fail "FastAPI is missing: sudo apt-get install python3-fastapi python3-uvicorn python3-uvloop python3-httptools"
+    echo "bench: installing python3-fastapi python3-uvicorn python3-uvloop python3-httptools"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      python3-fastapi python3-uvicorn python3-uvloop python3-httptools >/dev/null || fail "could not install FastAPI"
+  fi
+fi
 
 work=$(mktemp -d /tmp/webhook-bench.XXXXXX)
 started=() # PIDs of the apps this script started, and only those
@@ -43,9 +57,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "bench: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "bench: building service and baseline (Release)"
+echo "bench: building service, baseline and naive receiver (Release)"
 dotnet publish src/WebhookReceiver -c Release -o "$work/service" --nologo -v q >"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; fail "service build failed"; }
 dotnet publish bench/Baseline -c Release -o "$work/baseline" --nologo -v q >>"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; fail "baseline build failed"; }
+dotnet publish bench/Naive -c Release -o "$work/naive" --nologo -v q >>"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; fail "naive build failed"; }
 
 # Secrets of the required length (Production refuses shorter ones), made up for this run.
 token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
@@ -62,22 +77,32 @@ free_port() {
 kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; } # VmRSS / VmHWM of a PID, in kB
 now_ms() { date +%s%3N; }
 
-# start_app KIND [NAME=VALUE...]: starts baseline or service on a free port with a fresh database (unless DB is set);
-# sets app_pid, app_port, app_url, ready_ms (start to /health/ready answering 200) and idle_rss_kb.
+# start_app KIND [NAME=VALUE...]: starts a receiver (baseline, service, ingest, naive, fastapi, fastapi-parse) on a free
+# port with a fresh database (the service's: unless DB is set); sets app_pid, app_port, app_url, ready_ms (start to
+# /health/ready answering 200) and idle_rss_kb.
 start_app() {
   local kind=$1; shift
   app_port=$(free_port)
   app_url="http://127.0.0.1:$app_port"
   local t0; t0=$(now_ms)
-  if [ "$kind" = baseline ]; then
-    env ASPNETCORE_URLS="$app_url" BASELINE_TOKEN="$token" dotnet "$work/baseline/Baseline.dll" >"$work/baseline.log" 2>&1 &
-  else
-    env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$app_url" \
-      WebhookReceiver__Tokens__0="$token" WebhookReceiver__AdminKeys__0="$admin_key" \
-      WebhookReceiver__Storage__ConnectionString="Data Source=${DB:-$work/bench-$RANDOM.db}" \
-      WebhookReceiver__Limits__PermitsPerSecond=0 \
-      ${SERVICE_ENV:-} "$@" dotnet "$work/service/WebhookReceiver.dll" >"$work/service.log" 2>&1 &
-  fi
+  case "$kind" in
+    baseline)
+      env ASPNETCORE_URLS="$app_url" BASELINE_TOKEN="$token" dotnet "$work/baseline/Baseline.dll" >"$work/$kind.log" 2>&1 & ;;
+    naive)
+      env ASPNETCORE_URLS="$app_url" BASELINE_TOKEN="$token" NAIVE_DB="$work/bench-$RANDOM.db" dotnet "$work/naive/Naive.dll" >"$work/$kind.log" 2>&1 & ;;
+    fastapi|fastapi-parse)
+      env BASELINE_TOKEN="$token" NAIVE_DB="$work/bench-$RANDOM.db" FASTAPI_MODE="${kind#fastapi-}" PYTHONPATH="$root/bench" \
+        /usr/bin/python3 -m uvicorn fastapi_receiver:app --host 127.0.0.1 --port "$app_port" --loop uvloop --http httptools \
+        --no-access-log --log-level warning >"$work/$kind.log" 2>&1 & ;;
+    service|ingest)
+      [ "$kind" = ingest ] && set -- WebhookReceiver__Handlers__Log__Enabled=false "$@"
+      env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$app_url" \
+        WebhookReceiver__Tokens__0="$token" WebhookReceiver__AdminKeys__0="$admin_key" \
+        WebhookReceiver__Storage__ConnectionString="Data Source=${DB:-$work/bench-$RANDOM.db}" \
+        WebhookReceiver__Limits__PermitsPerSecond=0 \
+        ${SERVICE_ENV:-} "$@" dotnet "$work/service/WebhookReceiver.dll" >"$work/$kind.log" 2>&1 & ;;
+    *) fail "unknown receiver $kind" ;;
+  esac
   app_pid=$!
   started+=("$app_pid")
   for _ in $(seq 1 300); do
@@ -119,26 +144,53 @@ wrk_run() {
   ok_rps=$(awk -v rps="$rps" -v errors="$errors" '/requests in/ { n = $1 } END { printf "%.0f", (n > 0 ? rps * (n - errors) / n : 0) }' <<<"$out")
 }
 
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 ingest() {
-  # ratio: the service's 2xx/s over the baseline's; under overload the service's other answers are 503 Retry-After.
-  printf '\n%-8s %-6s %5s %9s %9s %9s %9s %8s %9s %6s\n' app payload conns "req/s" "2xx/s" "p50 ms" "p99 ms" errors "VmHWM MB" ratio
-  local case size conns kind base_rps n=0
+  # Each receiver's figure is the median of its ROUNDS runs; within a round the receivers run one after another, so every
+  # ratio compares runs made moments apart. 2xx/s counts stored webhooks (under overload the service answers 503 Retry-After).
+  local case size conns kind round n=0
+  : >"$work/runs"
   for case in $CASES; do
     size=${case%%:*}; conns=${case##*:}
-    for kind in baseline service; do
-      n=$((n + 1))
-      start_app "$kind"
-      [ "$kind" = service ] && echo "$ready_ms $idle_rss_kb" >>"$work/startups"
-      wrk_run "$size" "$conns" "$WARMUP" "warm$n" >/dev/null
-      wrk_run "$size" "$conns" "$DURATION" "run$n"
-      local hwm; hwm=$(kb "$app_pid" VmHWM)
-      stop_app
-      if [ "$kind" = baseline ]; then base_rps=$ok_rps; ratio=""; else ratio=$(awk -v s="$ok_rps" -v b="$base_rps" 'BEGIN { printf "%.0f%%", 100 * s / b }'); fi
-      printf '%-8s %-6s %5s %9s %9s %9s %9s %8s %9.0f %6s\n' "$kind" "$size" "$conns" "$rps" "$ok_rps" "$p50" "$p99" "$errors" "$((hwm / 1024))" "$ratio"
+    for round in $(seq 1 "$ROUNDS"); do
+      for kind in $KINDS; do
+        n=$((n + 1))
+        start_app "$kind"
+        [[ "$kind" = service || "$kind" = ingest ]] && echo "$ready_ms $idle_rss_kb" >>"$work/startups"
+        wrk_run "$size" "$conns" "$WARMUP" "warm$n" >/dev/null
+        wrk_run "$size" "$conns" "$DURATION" "run$n"
+        echo "$case $kind $rps $ok_rps $p50 $p99 $errors $(($(kb "$app_pid" VmHWM) / 1024))" >>"$work/runs"
+        stop_app
+      done
     done
   done
+
+  printf '\n%-14s %-6s %5s %9s %9s %8s %8s %7s %8s %7s\n' receiver payload conns "req/s" "2xx/s" "p50 ms" "p99 ms" errors "VmHWM MB" "of bare"
+  for case in $CASES; do
+    size=${case%%:*}; conns=${case##*:}
+    local base; base=$(awk -v c="$case" '$1 == c && $2 == "baseline" { print $4 }' "$work/runs" | median)
+    for kind in $KINDS; do
+      local col f; local -a m=()
+      for col in 3 4 5 6 7 8; do
+        f=$(awk -v c="$case" -v k="$kind" -v i="$col" '$1 == c && $2 == k { print $i }' "$work/runs" | median)
+        m+=("$f")
+      done
+      eval "ok_$(tr - _ <<<"$kind")=${m[1]}"
+      printf '%-14s %-6s %5s %9.0f %9.0f %8s %8s %7.0f %8.0f %7s\n' "$kind" "$size" "$conns" "${m[0]}" "${m[1]}" "${m[2]}" "${m[3]}" "${m[4]}" "${m[5]}" \
+        "$(awk -v s="${m[1]}" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", s / b; else print "-" }')"
+    done
+    # Every ratio of the service (defaults) to the others, and of ingest with dispatch running to ingest with no handler.
+    local ratios="" other
+    for other in baseline naive fastapi fastapi-parse ingest; do
+      [[ " $KINDS " == *" $other "* && " $KINDS " == *" service "* ]] || continue
+      ratios+=$(awk -v s="${ok_service:-0}" -v o="$(eval echo "\${ok_$(tr - _ <<<"$other"):-0}")" -v n="$other" \
+        'BEGIN { if (o > 0) printf "  service/%s %.2f", n, s / o }')
+    done
+    echo "ratios $size @ $conns:$ratios"
+  done
   sort -n "$work/startups" | awk '{ ms[NR] = $1; rss[NR] = $2 } END {
-    printf "\nservice start-up to /health/ready: median %d ms (of %d starts); idle RSS after start-up: median %.0f MB\n", ms[int((NR + 1) / 2)], NR, rss[int((NR + 1) / 2)] / 1024 }'
+    if (NR) printf "\nservice start-up to /health/ready: median %d ms (of %d starts); idle RSS after start-up: median %.0f MB\n", ms[int((NR + 1) / 2)], NR, rss[int((NR + 1) / 2)] / 1024 }'
 }
 
 pending() { sqlite3 -readonly "$1" "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'failed')"; }

@@ -28,6 +28,11 @@ internal sealed partial class Dispatcher(
     private readonly ConcurrentDictionary<long, Task> _running = new();
     private readonly CancellationTokenSource _abort = new();
 
+    // While ingest is busy (DispatchSignal.IngestBusy), one claim of at most a quarter of the slots per this long (40
+    // deliveries/s by default): attempts go on at a trickle instead of taking the CPU that acknowledging senders needs;
+    // the backlog is durable and drains at full speed once the flood passes.
+    private static readonly TimeSpan BusyClaimInterval = TimeSpan.FromMilliseconds(100);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         recorder.Start();
@@ -36,7 +41,8 @@ internal sealed partial class Dispatcher(
         {
             try
             {
-                var free = _options.Concurrency - _running.Count;
+                var busy = signal.IngestBusy;
+                var free = (busy ? Math.Max(1, _options.Concurrency / 4) : _options.Concurrency) - _running.Count;
                 var claimed = free > 0 ? await ClaimAsync(free, stoppingToken) : [];
                 foreach (var delivery in claimed)
                 {
@@ -44,6 +50,12 @@ internal sealed partial class Dispatcher(
                     var attempt = new Task<Task>(() => RunAttemptAsync(delivery));
                     _running[delivery.DeliveryId] = attempt.Unwrap();
                     attempt.Start(TaskScheduler.Default);
+                }
+
+                if (busy)
+                {
+                    await Task.Delay(BusyClaimInterval, time, stoppingToken);
+                    continue;
                 }
 
                 if (claimed.Count > 0 && claimed.Count == free)

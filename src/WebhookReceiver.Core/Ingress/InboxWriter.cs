@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,18 +29,21 @@ internal sealed partial class InboxWriter(
     public async Task<AppendResult> AppendAsync(NewWebhook webhook, CancellationToken cancellationToken)
     {
         var pending = new PendingAppend(webhook);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_options.MaxQueueWait);
+        var queuedAt = Stopwatch.GetTimestamp();
         try
         {
             if (!_queue.Writer.TryWrite(pending))
             {
+                // The queue is full: only then is a deadline needed to wait for room (most requests never get here).
+                using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                deadline.CancelAfter(_options.MaxQueueWait);
                 await _queue.Writer.WriteAsync(pending, deadline.Token);
             }
 
-            return await pending.Stored.Task.WaitAsync(deadline.Token);
+            var left = _options.MaxQueueWait - Stopwatch.GetElapsedTime(queuedAt);
+            return await pending.Stored.Task.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new InboxUnavailableException("The store did not take the webhook in time.");
         }
@@ -96,7 +100,7 @@ internal sealed partial class InboxWriter(
                 batch[i].Stored.TrySetResult(results[i]);
             }
 
-            dispatchSignal.Notify();
+            dispatchSignal.Stored(batch.Count, batch.Sum(p => p.Webhook.Handlers.Count));
             return null;
         }
         catch (Exception ex)

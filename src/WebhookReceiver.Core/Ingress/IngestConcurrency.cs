@@ -1,5 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Ingress;
 
@@ -8,13 +9,17 @@ namespace WebhookReceiver.Ingress;
 /// it is answered 503 at once. Our own type, so the host's container never holds a bare <see cref="ConcurrencyLimiter"/>
 /// that another library could resolve by mistake.
 /// </summary>
-internal sealed class IngestConcurrency(IOptions<AbuseLimitOptions> options) : IDisposable
+internal sealed class IngestConcurrency : IDisposable
 {
-    private readonly ConcurrencyLimiter _limiter = new(new ConcurrencyLimiterOptions
+    private readonly ConcurrencyLimiter _limiter;
+
+    public IngestConcurrency(IOptions<AbuseLimitOptions> options, DispatchSignal dispatch)
     {
-        PermitLimit = options.Value.MaxConcurrentIngests,
-        QueueLimit = 0,
-    });
+        var permits = options.Value.MaxConcurrentIngests;
+        _limiter = new(new ConcurrencyLimiterOptions { PermitLimit = permits, QueueLimit = 0 });
+        // The dispatcher yields while many webhooks are being received: acknowledging senders comes first.
+        dispatch.CountIngestsWith(() => permits - (int)(_limiter.GetStatistics()?.CurrentAvailablePermits ?? permits));
+    }
 
     /// <summary>A slot, or a lease with <see cref="RateLimitLease.IsAcquired"/> false when every slot is taken; dispose it when done.</summary>
     public RateLimitLease AttemptAcquire() => _limiter.AttemptAcquire();
