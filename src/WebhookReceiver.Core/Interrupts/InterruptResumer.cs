@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -101,7 +100,7 @@ internal sealed partial class InterruptResumer(
         {
             client = services.GetRequiredService<ILangGraphClients>().ForDeployment(interrupt.Deployment);
         }
-        catch (Exception ex) when (ex is KeyNotFoundException or NullReferenceException or InvalidOperationException)
+        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
         {
             return new(ResumeOutcome.NotConfigured, $"LangGraph deployment '{interrupt.Deployment}' is no longer configured (WebhookReceiver:LangGraph:Deployments).", Interrupt: interrupt);
         }

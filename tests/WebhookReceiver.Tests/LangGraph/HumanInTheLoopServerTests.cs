@@ -54,6 +54,7 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         Assert.Equal((string?)interrupt["resume_url"], (string?)body["interrupt"]!["resume_url"]);
         Assert.StartsWith("v1,", Assert.Single(forwarded).Headers["webhook-signature"], StringComparison.Ordinal);
 
+        var resumeCalled = clock.Elapsed;
         using var resume = await servers.Admin.PostAsJsonAsync($"/api/interrupts/{id}/resume", new JsonObject { ["resume"] = "yes" });
         Assert.Equal(HttpStatusCode.Accepted, resume.StatusCode);
         var resumedRunId = (string)(await Json.ReadAsync(resume))["run_id"]!;
@@ -81,8 +82,9 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         Assert.Single(servers.Interrupts.For(id)); // Called once.
         Assert.Single(servers.Forwarded(id));
 
-        output.WriteLine($"ask: pause seen {pauseSeen.TotalMilliseconds:0} ms after the run was created; resumed (202) at {resumed.TotalMilliseconds:0} ms; " +
-                         $"the resumed run's webhook stored at {nextWebhook.TotalMilliseconds:0} ms ({(nextWebhook - resumed).TotalMilliseconds:0} ms after the resume)");
+        var detected = (DateTimeOffset)interrupt["seen_at"]! - (DateTimeOffset)pausedWebhook["received_at"]!;
+        output.WriteLine($"ask: pause seen {pauseSeen.TotalMilliseconds:0} ms after the run was created ({detected.TotalMilliseconds:0} ms after its webhook was stored); " +
+                         $"resume answered 202 in {(resumed - resumeCalled).TotalMilliseconds:0} ms; the resumed run's webhook stored {(nextWebhook - resumed).TotalMilliseconds:0} ms after the 202");
     }
 
     [Fact]
@@ -204,6 +206,31 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         Assert.Contains("no longer interrupted", (string?)interrupt["expired_reason"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_paused_thread_that_sent_no_webhook_is_recorded_once_through_the_sweeps_entry_point_with_its_newest_run()
+    {
+        var threadId = await servers.CreateThreadAsync();
+        var runId = await servers.StartRunAsync(threadId, "ask", Input("no webhook"), webhook: null);
+        var client = servers.Receiver.Services.GetRequiredService<WebhookReceiver.LangGraphApi.ILangGraphClients>().ForDeployment("local");
+        var thread = await Eventually.MatchAsync(
+            async () => (await client.SearchThreadsAsync(new WebhookReceiver.LangGraphApi.LangGraphThreadSearch { Status = "interrupted", Limit = 1000 }))
+                .SingleOrDefault(t => t.ThreadId == threadId),
+            t => t is not null, 60);
+        var recorder = servers.Receiver.Services.GetRequiredService<WebhookReceiver.Interrupts.InterruptRecorder>();
+
+        var id = await recorder.RecordFromThreadAsync("local", thread!);
+        var again = await recorder.RecordFromThreadAsync("local", thread!);
+
+        Assert.NotNull(id);
+        Assert.Equal(id, again);
+        var interrupt = await servers.GetAsync($"/api/interrupts/{id}");
+        Assert.Equal((runId, "ask", "waiting"), ((string?)interrupt["run_id"], (string?)interrupt["graph_id"], (string?)interrupt["state"]));
+        Assert.Null(interrupt["webhook_id"]);
+        Assert.Equal("approve \"no webhook\"?", (string?)Assert.Single(interrupt["pending"]!.AsArray())!["value"]!["question"]);
+        await servers.Interrupts.WaitForAsync(id!.Value, Timeout);
+        Assert.Single(servers.Interrupts.For(id.Value));
+    }
+
     private static JsonObject Input(string text) =>
         new() { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
 
@@ -292,12 +319,17 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
             return (string)(await Json.ReadAsync(response))["thread_id"]!;
         }
 
-        /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver; returns its run id.</summary>
-        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input, string? webhook = null)
+        /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver (none with a null <paramref name="webhook"/>); returns its run id.</summary>
+        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input, string? webhook = "")
         {
             using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            using var response = await http.PostAsJsonAsync($"/threads/{threadId}/runs",
-                new JsonObject { ["assistant_id"] = graph, ["input"] = input, ["webhook"] = webhook ?? WebhookUrl() });
+            var run = new JsonObject { ["assistant_id"] = graph, ["input"] = input };
+            if (webhook is not null)
+            {
+                run["webhook"] = webhook.Length == 0 ? WebhookUrl() : webhook;
+            }
+
+            using var response = await http.PostAsJsonAsync($"/threads/{threadId}/runs", run);
             response.EnsureSuccessStatusCode();
             return (string)(await Json.ReadAsync(response))["run_id"]!;
         }
