@@ -161,13 +161,33 @@ public sealed class SweepPagingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_a_deployment_the_sweep_endpoint_answers_409_problem_details()
+    public async Task Without_a_deployment_the_sweep_endpoint_answers_409_and_without_the_admin_key_401_both_problem_details()
     {
         await using var app = new TestApp();
         using var response = await app.CreateAdminClient().PostAsync("/api/langgraph/sweep", null);
+        using var anonymous = await app.CreateClient().PostAsync("/api/langgraph/sweep", null);
 
         Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task An_unknown_deployment_is_a_404_problem_and_one_named_is_swept_alone()
+    {
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 1, runsPerThread: 1));
+        _server.Answer = server.Answer;
+        await using var app = App(pageSize: 10);
+        using var admin = app.CreateAdminClient();
+
+        using var unknown = await admin.PostAsync("/api/langgraph/sweep?deployment=staging", null);
+        using var named = await admin.PostAsync("/api/langgraph/sweep?deployment=PROD", null);
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        var report = (await named.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal(("prod", 1), (report["deployments"]![0]!["deployment"]!.GetValue<string>(), report["deployments"]![0]!["recovered"]!.GetValue<int>()));
     }
 
     private TestApp App(int pageSize, int maxPages = 20, string scope = "ThisReceiver", string deployment = "prod") => new(
