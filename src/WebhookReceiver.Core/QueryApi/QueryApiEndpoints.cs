@@ -44,7 +44,7 @@ internal static class QueryApiEndpoints
 
         // Paths under the API's own resources that no endpoint matches (an id that is not a number, a sub-path that does
         // not exist): 401 without the key like the rest, 404 with it. The host's own /api routes are left alone.
-        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers", "interrupts" })
+        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers", "interrupts", "langgraph" })
         {
             group.Map($"/{resource}/{{**rest}}", () => Problems.NotFound("No query API endpoint answers this method and path.")).ExcludeFromDescription();
         }

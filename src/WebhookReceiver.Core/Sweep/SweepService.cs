@@ -6,8 +6,9 @@ using WebhookReceiver.LangGraphApi;
 namespace WebhookReceiver.Sweep;
 
 /// <summary>
-/// Sweeps every configured LangGraph deployment at start-up and then every <c>LangGraph:Sweep:Interval</c> (off with no
-/// deployment, or an interval of 0). A receiver that was down recovers what it missed as soon as it is up again.
+/// Sweeps every configured LangGraph deployment every <c>LangGraph:Sweep:Interval</c>, the first one interval after start-up
+/// (off with no deployment, or an interval of 0): a receiver that was down recovers what it missed within an interval (plus
+/// <c>Sweep:Grace</c>) of coming back, and a host that only calls the API (a handler reading threads) is not swept at once.
 /// </summary>
 internal sealed partial class SweepService(RunSweeper sweeper, TimeProvider time, IOptions<LangGraphOptions> options, ILogger<SweepService> logger)
     : BackgroundService
@@ -20,7 +21,7 @@ internal sealed partial class SweepService(RunSweeper sweeper, TimeProvider time
             return;
         }
 
-        while (!stoppingToken.IsCancellationRequested)
+        while (await WaitAsync(settings.Sweep.Interval, stoppingToken))
         {
             foreach (var deployment in sweeper.Deployments)
             {
@@ -28,21 +29,29 @@ internal sealed partial class SweepService(RunSweeper sweeper, TimeProvider time
                 {
                     await sweeper.SweepAsync(deployment, stoppingToken);
                 }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return; // Shutting down: the sweep's progress up to its last page is saved.
+                }
+                catch (Exception ex)
                 {
                     // The store failed (the server's failures end the sweep inside): the next interval tries again.
                     LogSweepFailed(logger, ex, deployment);
                 }
             }
+        }
+    }
 
-            try
-            {
-                await Task.Delay(settings.Sweep.Interval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
+    private async Task<bool> WaitAsync(TimeSpan interval, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(interval, time, stoppingToken);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
         }
     }
 

@@ -53,7 +53,7 @@ public sealed class HostJsonTests
         var list = (await client.GetFromJsonAsync<JsonObject>("/api/webhooks"))!;
         Assert.Equal(["items", "next_cursor"], list.Select(p => p.Key));
         var item = list["items"]![0]!.AsObject();
-        Assert.Equal(["id", "run_id", "thread_id", "assistant_id", "graph_id", "status", "received_at", "deliveries"], item.Select(p => p.Key));
+        Assert.Equal(["id", "run_id", "thread_id", "assistant_id", "graph_id", "status", "received_at", "deliveries", "source"], item.Select(p => p.Key));
         Assert.Contains("next_attempt_at", item["deliveries"]![0]!.AsObject().Select(p => p.Key));
         var handlers = (await client.GetFromJsonAsync<JsonArray>("/api/handlers"))!;
         Assert.Contains("assistant_ids", handlers[0]!["filter"]!.AsObject().Select(p => p.Key));

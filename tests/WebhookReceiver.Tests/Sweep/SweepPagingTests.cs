@@ -133,7 +133,9 @@ public sealed class SweepPagingTests : IAsyncLifetime
     {
         var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 2, runsPerThread: 1));
         _server.Answer = server.Answer;
-        await using var app = App(pageSize: 10);
+        // Every host in this test process feeds every meter provider: a deployment name of this test's own keeps its counts apart.
+        var deployment = "metrics-" + Guid.NewGuid().ToString("N");
+        await using var app = App(pageSize: 10, deployment: deployment);
         using var admin = app.CreateAdminClient();
         using var posted = await app.PostWebhookAsync(Payloads.Run().ToJsonString());
         Assert.Equal(System.Net.HttpStatusCode.Accepted, posted.StatusCode);
@@ -151,26 +153,47 @@ public sealed class SweepPagingTests : IAsyncLifetime
         Assert.Contains("\"source\"", await invalid.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
         var metrics = new PrometheusText(await (await admin.GetAsync("/metrics")).Content.ReadAsStringAsync());
-        Assert.Equal(2, metrics.Value("webhookreceiver_webhooks_received_total", ("outcome", "accepted"), ("source", "sweep")));
-        Assert.Equal(1, metrics.Value("webhookreceiver_webhooks_received_total", ("outcome", "accepted"), ("source", "webhook")));
-        Assert.Equal(2, metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", "prod"), ("outcome", "recovered")));
-        Assert.True(metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", "prod"), ("outcome", "already_held")) >= 1);
+        Assert.True(metrics.Value("webhookreceiver_webhooks_received_total", ("outcome", "accepted"), ("source", "sweep")) >= 2);
+        Assert.True(metrics.Value("webhookreceiver_webhooks_received_total", ("outcome", "accepted"), ("source", "webhook")) >= 1);
+        Assert.Equal(2, metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", deployment), ("outcome", "recovered")));
+        // The second sweep stops at the watermark: only the newest thread (within the overlap) is looked at again.
+        Assert.Equal(1, metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", deployment), ("outcome", "already_held")));
     }
 
     [Fact]
-    public async Task Without_a_deployment_the_sweep_endpoint_answers_409_problem_details()
+    public async Task Without_a_deployment_the_sweep_endpoint_answers_409_and_without_the_admin_key_401_both_problem_details()
     {
         await using var app = new TestApp();
         using var response = await app.CreateAdminClient().PostAsync("/api/langgraph/sweep", null);
+        using var anonymous = await app.CreateClient().PostAsync("/api/langgraph/sweep", null);
 
         Assert.Equal(System.Net.HttpStatusCode.Conflict, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("application/problem+json", anonymous.Content.Headers.ContentType?.MediaType);
     }
 
-    private TestApp App(int pageSize, int maxPages = 20, string scope = "ThisReceiver") => new(
+    [Fact]
+    public async Task An_unknown_deployment_is_a_404_problem_and_one_named_is_swept_alone()
+    {
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 1, runsPerThread: 1));
+        _server.Answer = server.Answer;
+        await using var app = App(pageSize: 10);
+        using var admin = app.CreateAdminClient();
+
+        using var unknown = await admin.PostAsync("/api/langgraph/sweep?deployment=staging", null);
+        using var named = await admin.PostAsync("/api/langgraph/sweep?deployment=PROD", null);
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, unknown.StatusCode);
+        Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+        var report = (await named.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonNode>())!;
+        Assert.Equal(("prod", 1), (report["deployments"]![0]!["deployment"]!.GetValue<string>(), report["deployments"]![0]!["recovered"]!.GetValue<int>()));
+    }
+
+    private TestApp App(int pageSize, int maxPages = 20, string scope = "ThisReceiver", string deployment = "prod") => new(
         new Dictionary<string, string?>
         {
-            ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "prod",
+            ["WebhookReceiver:LangGraph:Deployments:0:Name"] = deployment,
             ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = _server.Url.ToString(),
             ["WebhookReceiver:LangGraph:Verify"] = "Off",
             ["WebhookReceiver:LangGraph:RetryDelay"] = "00:00:00.010",
