@@ -1,7 +1,5 @@
 using System.Text;
-using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Inbox;
 
@@ -11,37 +9,12 @@ namespace WebhookReceiver.Tests.Inbox;
 /// once; the resumed run's webhook links itself when it arrives; lists are newest first, filtered and paged; waiting ones are
 /// counted by deployment and graph.
 /// </summary>
-public abstract class InterruptContractTests : IAsyncLifetime
+public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
+    where TEngine : IInboxEngine, new()
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private protected IWebhookInbox Inbox { get; private set; } = null!;
-
     private IInboxInterrupts Interrupts => (IInboxInterrupts)Inbox;
-
-    private protected abstract Task<IWebhookInbox> CreateInboxAsync();
-
-    protected abstract Task DestroyStoreAsync();
-
-    public async Task InitializeAsync()
-    {
-        Inbox = await CreateInboxAsync();
-        await Inbox.MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Inbox is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-        else if (Inbox is IDisposable sync)
-        {
-            sync.Dispose();
-        }
-
-        await DestroyStoreAsync();
-    }
 
     [Fact]
     public async Task A_pause_is_stored_once_with_a_delivery_per_handler_that_the_dispatcher_claims_as_the_interrupts()
@@ -144,41 +117,8 @@ public abstract class InterruptContractTests : IAsyncLifetime
 }
 
 /// <summary>The interrupt contract on a real SQLite file of the test's own.</summary>
-public sealed class SqliteInterruptContractTests : InterruptContractTests
-{
-    private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
-
-    private protected override Task<IWebhookInbox> CreateInboxAsync()
-    {
-        var storage = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}" };
-        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(storage)));
-    }
-
-    protected override Task DestroyStoreAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
-}
+public sealed class SqliteInterruptContractTests : InterruptContractTests<SqliteEngine>;
 
 /// <summary>The interrupt contract on a real PostgreSQL server, in a database of the test's own.</summary>
 [Trait("Category", "System")]
-public sealed class PostgresInterruptContractTests : InterruptContractTests
-{
-    private PostgresDatabase? _database;
-
-    private protected override async Task<IWebhookInbox> CreateInboxAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync();
-        return PostgresInboxContractTests.Create(_database.ConnectionString);
-    }
-
-    protected override async Task DestroyStoreAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-}
+public sealed class PostgresInterruptContractTests : InterruptContractTests<PostgresEngine>;

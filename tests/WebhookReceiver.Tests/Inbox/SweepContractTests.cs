@@ -1,8 +1,6 @@
 using System.Text;
-using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Runs;
-using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Inbox;
 
@@ -11,37 +9,12 @@ namespace WebhookReceiver.Tests.Inbox;
 /// on and handed to the dispatcher; one owner at a time holds a deployment's sweep lease, until it gives it back or it
 /// expires; progress is kept only by the lease holder and read back by the next one; held run ids are found.
 /// </summary>
-public abstract class SweepContractTests : IAsyncLifetime
+public abstract class SweepContractTests<TEngine> : EngineContract<TEngine>
+    where TEngine : IInboxEngine, new()
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private protected IWebhookInbox Inbox { get; private set; } = null!;
-
     private IInboxSweeps Sweeps => (IInboxSweeps)Inbox;
-
-    private protected abstract Task<IWebhookInbox> CreateInboxAsync();
-
-    protected abstract Task DestroyStoreAsync();
-
-    public async Task InitializeAsync()
-    {
-        Inbox = await CreateInboxAsync();
-        await Inbox.MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Inbox is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-        else if (Inbox is IDisposable sync)
-        {
-            sync.Dispose();
-        }
-
-        await DestroyStoreAsync();
-    }
 
     [Fact]
     public async Task The_source_is_stored_with_the_webhook_shown_filtered_on_and_claimed_with_its_deliveries()
@@ -116,41 +89,8 @@ public abstract class SweepContractTests : IAsyncLifetime
 }
 
 /// <summary>The sweep contract on a real SQLite file of the test's own.</summary>
-public sealed class SqliteSweepContractTests : SweepContractTests
-{
-    private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
-
-    private protected override Task<IWebhookInbox> CreateInboxAsync()
-    {
-        var storage = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}" };
-        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(storage)));
-    }
-
-    protected override Task DestroyStoreAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
-}
+public sealed class SqliteSweepContractTests : SweepContractTests<SqliteEngine>;
 
 /// <summary>The sweep contract on a real PostgreSQL server, in a database of the test's own.</summary>
 [Trait("Category", "System")]
-public sealed class PostgresSweepContractTests : SweepContractTests
-{
-    private PostgresDatabase? _database;
-
-    private protected override async Task<IWebhookInbox> CreateInboxAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync();
-        return PostgresInboxContractTests.Create(_database.ConnectionString);
-    }
-
-    protected override async Task DestroyStoreAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-}
+public sealed class PostgresSweepContractTests : SweepContractTests<PostgresEngine>;

@@ -1,9 +1,7 @@
 using System.Text;
-using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Runs;
-using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Inbox;
 
@@ -12,37 +10,12 @@ namespace WebhookReceiver.Tests.Inbox;
 /// is stored, listed and filtered; the first verification recorded stands, except an <c>error</c>, which a later answer replaces;
 /// <c>rejected</c> deliveries are listed by state.
 /// </summary>
-public abstract class VerificationContractTests : IAsyncLifetime
+public abstract class VerificationContractTests<TEngine> : EngineContract<TEngine>
+    where TEngine : IInboxEngine, new()
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private protected IWebhookInbox Inbox { get; private set; } = null!;
-
     private IRunVerificationStore Verifications => (IRunVerificationStore)Inbox;
-
-    private protected abstract Task<IWebhookInbox> CreateInboxAsync();
-
-    protected abstract Task DestroyStoreAsync();
-
-    public async Task InitializeAsync()
-    {
-        Inbox = await CreateInboxAsync();
-        await Inbox.MigrateAsync(CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Inbox is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-        else if (Inbox is IDisposable sync)
-        {
-            sync.Dispose();
-        }
-
-        await DestroyStoreAsync();
-    }
 
     [Fact]
     public async Task The_deployment_is_stored_with_the_webhook_shown_and_filtered_on()
@@ -98,41 +71,8 @@ public abstract class VerificationContractTests : IAsyncLifetime
 }
 
 /// <summary>The verification contract on a real SQLite file of the test's own.</summary>
-public sealed class SqliteVerificationContractTests : VerificationContractTests
-{
-    private readonly string _directory = Directory.CreateTempSubdirectory("webhook-receiver-tests-").FullName;
-
-    private protected override Task<IWebhookInbox> CreateInboxAsync()
-    {
-        var storage = new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory, "webhooks.db")}" };
-        return Task.FromResult<IWebhookInbox>(new SqliteInbox(Options.Create(storage)));
-    }
-
-    protected override Task DestroyStoreAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
-        return Task.CompletedTask;
-    }
-}
+public sealed class SqliteVerificationContractTests : VerificationContractTests<SqliteEngine>;
 
 /// <summary>The verification contract on a real PostgreSQL server, in a database of the test's own.</summary>
 [Trait("Category", "System")]
-public sealed class PostgresVerificationContractTests : VerificationContractTests
-{
-    private PostgresDatabase? _database;
-
-    private protected override async Task<IWebhookInbox> CreateInboxAsync()
-    {
-        _database = await PostgresDatabase.CreateAsync();
-        return PostgresInboxContractTests.Create(_database.ConnectionString);
-    }
-
-    protected override async Task DestroyStoreAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
-}
+public sealed class PostgresVerificationContractTests : VerificationContractTests<PostgresEngine>;
