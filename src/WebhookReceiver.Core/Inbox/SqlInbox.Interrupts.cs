@@ -195,7 +195,7 @@ internal abstract partial class SqlInbox : IInboxInterrupts
             rows.RemoveAt(rows.Count - 1);
         }
 
-        var deliveries = await ReadInterruptDeliveriesAsync(connection, rows.Select(r => r.Id).ToList(), cancellationToken);
+        var deliveries = await ReadDeliveriesAsync(connection, "interrupt_id", rows.Select(r => r.Id).ToList(), cancellationToken);
         var items = rows.Select(r => r with { Deliveries = deliveries[r.Id].ToList() }).ToList();
         return new InterruptPage(items, hasMore ? items[^1].Id : null);
     }
@@ -210,7 +210,7 @@ internal abstract partial class SqlInbox : IInboxInterrupts
             return null;
         }
 
-        var deliveries = await ReadInterruptDeliveriesAsync(connection, [id], cancellationToken);
+        var deliveries = await ReadDeliveriesAsync(connection, "interrupt_id", [id], cancellationToken);
         return interrupt with { Deliveries = deliveries[id].ToList() };
     }
 
@@ -282,29 +282,5 @@ internal abstract partial class SqlInbox : IInboxInterrupts
         }
 
         return rows;
-    }
-
-    private static async Task<ILookup<long, StoredDelivery>> ReadInterruptDeliveriesAsync(DbConnection connection, List<long> interruptIds, CancellationToken cancellationToken)
-    {
-        var rows = new List<(long InterruptId, StoredDelivery Delivery)>();
-        if (interruptIds.Count > 0)
-        {
-            await using var command = Command(connection, null,
-                $"SELECT {DeliveryColumns}, d.interrupt_id FROM deliveries d WHERE d.interrupt_id IN ({InList(interruptIds)}) ORDER BY d.id");
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add((reader.GetInt64(8), new StoredDelivery(
-                    reader.GetInt64(0),
-                    reader.GetString(2),
-                    reader.GetString(3),
-                    reader.GetInt32(4),
-                    NullableString(reader, 5),
-                    reader.IsDBNull(6) ? null : Time(reader.GetInt64(6)),
-                    Time(reader.GetInt64(7)))));
-            }
-        }
-
-        return rows.ToLookup(r => r.InterruptId, r => r.Delivery);
     }
 }

@@ -26,7 +26,7 @@ internal abstract partial class SqlInbox : IInboxQueries
             rows.RemoveAt(rows.Count - 1);
         }
 
-        var deliveries = await ReadDeliveriesAsync(connection, rows.Select(r => r.Id).ToList(), cancellationToken);
+        var deliveries = await ReadDeliveriesAsync(connection, "webhook_id", rows.Select(r => r.Id).ToList(), cancellationToken);
         var items = rows.Select(r => r with { Deliveries = deliveries[r.Id].ToList() }).ToList();
         return new WebhookPage(items, hasMore ? items[^1].Id : null);
     }
@@ -121,7 +121,7 @@ internal abstract partial class SqlInbox : IInboxQueries
             return null;
         }
 
-        var deliveries = await ReadDeliveriesAsync(connection, [webhook.Id], cancellationToken);
+        var deliveries = await ReadDeliveriesAsync(connection, "webhook_id", [webhook.Id], cancellationToken);
         await using var attempts = Command(connection, null, """
             SELECT a.delivery_id, a.attempt, a.started_at, a.ended_at, a.succeeded, a.error, a.abandoned
             FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
@@ -165,17 +165,18 @@ internal abstract partial class SqlInbox : IInboxQueries
         return rows;
     }
 
-    private static async Task<ILookup<long, StoredDelivery>> ReadDeliveriesAsync(DbConnection connection, List<long> webhookIds, CancellationToken cancellationToken)
+    // The deliveries of webhooks (owner webhook_id) or of interrupts (interrupt_id), by owner: the owner is read last.
+    private static async Task<ILookup<long, StoredDelivery>> ReadDeliveriesAsync(DbConnection connection, string owner, List<long> ownerIds, CancellationToken cancellationToken)
     {
-        var rows = new List<(long WebhookId, StoredDelivery Delivery)>();
-        if (webhookIds.Count > 0)
+        var rows = new List<(long Owner, StoredDelivery Delivery)>();
+        if (ownerIds.Count > 0)
         {
             await using var command = Command(connection, null,
-                $"SELECT {DeliveryColumns} FROM deliveries d WHERE d.webhook_id IN ({InList(webhookIds)}) ORDER BY d.id");
+                $"SELECT {DeliveryColumns}, d.{owner} FROM deliveries d WHERE d.{owner} IN ({InList(ownerIds)}) ORDER BY d.id");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                rows.Add((reader.GetInt64(1), new StoredDelivery(
+                rows.Add((reader.GetInt64(8), new StoredDelivery(
                     reader.GetInt64(0),
                     reader.GetString(2),
                     reader.GetString(3),
@@ -186,6 +187,6 @@ internal abstract partial class SqlInbox : IInboxQueries
             }
         }
 
-        return rows.ToLookup(r => r.WebhookId, r => r.Delivery);
+        return rows.ToLookup(r => r.Owner, r => r.Delivery);
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Runs;
@@ -41,10 +42,12 @@ internal sealed partial class RunSweeper
     private readonly TimeProvider _time;
     private readonly LangGraphOptions _options;
     private readonly string _webhookPath;
+    private readonly InterruptRecorder _interrupts;
     private readonly ILogger<RunSweeper> _logger;
 
     public RunSweeper(IServiceProvider services, IInboxSweeps sweeps, IInboxIngest ingest, HandlerCatalog catalog, DispatchSignal dispatch,
-        SecretRedactor redactor, ReceiverMetrics metrics, TimeProvider time, IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph, ILogger<RunSweeper> logger)
+        SecretRedactor redactor, ReceiverMetrics metrics, TimeProvider time, IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph,
+        InterruptRecorder interrupts, ILogger<RunSweeper> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _services = services;
@@ -57,6 +60,7 @@ internal sealed partial class RunSweeper
         _time = time;
         _options = langGraph.Value;
         _webhookPath = options.Value.Path;
+        _interrupts = interrupts;
         _logger = logger;
     }
 
@@ -204,7 +208,7 @@ internal sealed partial class RunSweeper
     /// <summary>
     /// Sweeps one thread the search returned: lists its runs and recovers each finished one the inbox lacks. Returns true
     /// when some run must be looked at again by a later sweep (too recent, or not finished), so the watermark stays below
-    /// this thread. The place to add other work per searched thread (such as noticing an <c>interrupted</c> thread).
+    /// this thread. A thread waiting for a person is recorded as an interrupt (its pausing webhook may be the lost one).
     /// </summary>
     private async Task<bool> SweepThreadAsync(LangGraphClient client, LangGraphThread thread, DeploymentSweepReport report, CancellationToken cancellationToken)
     {
@@ -262,6 +266,13 @@ internal sealed partial class RunSweeper
             {
                 candidates.Add(run);
             }
+        }
+
+        // A pause is a state of the thread now, not a finished run: no grace, and the pause key keeps it recorded once.
+        if (thread.Status == "interrupted" && _options.DetectInterrupts && latest is not null && InScope(latest)
+            && await _interrupts.RecordFromThreadAsync(report.Deployment, thread, latest, cancellationToken: cancellationToken) is not null)
+        {
+            report.ThreadsInterrupted++;
         }
 
         var held = await _sweeps.HeldRunIdsAsync(candidates.Select(r => r.RunId!).ToList(), cancellationToken);
