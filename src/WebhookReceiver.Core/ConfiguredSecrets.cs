@@ -15,8 +15,10 @@ internal static class ConfiguredSecrets
 {
     /// <summary>Every accepted webhook token: <c>WebhookReceiver:Tokens</c> and each deployment's <c>Tokens</c>.</summary>
     public static IEnumerable<string> WebhookTokens(IServiceProvider services) =>
-        services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Tokens
-            .Concat(services.GetRequiredService<IOptions<LangGraphOptions>>().Value.Deployments.SelectMany(d => d.Tokens));
+        WebhookTokens(services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value, services.GetRequiredService<IOptions<LangGraphOptions>>().Value);
+
+    public static IEnumerable<string> WebhookTokens(WebhookReceiverOptions root, LangGraphOptions langGraph) =>
+        root.Tokens.Concat(langGraph.Deployments.SelectMany(d => d.Tokens));
 
     /// <summary>Every configured secret: what logs, responses and error messages must never show.</summary>
     public static IEnumerable<string> All(IServiceProvider services) =>
@@ -41,7 +43,7 @@ internal sealed class ProductionSecretsValidator(IHostEnvironment environment, I
         }
 
         var failures = new List<string>();
-        RequireSecrets([.. options.Tokens, .. langGraph.Value.Deployments.SelectMany(d => d.Tokens)],
+        RequireSecrets([.. ConfiguredSecrets.WebhookTokens(options, langGraph.Value)],
             "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0) or a LangGraph deployment's Tokens", failures);
         RequireSecrets(options.AdminKeys, "WebhookReceiver:AdminKeys (env WebhookReceiver__AdminKeys__0)", failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -52,7 +52,8 @@ public static class WebhookReceiverServiceCollectionExtensions
             .AddValidator<BuiltInHandlerOptions, ForwardTargetsValidator>();
         services.AddSection<MetricsOptions, MetricsOptionsAnnotations>(configuration, MetricsOptions.Section);
         services.AddSection<LangGraphOptions, LangGraphOptionsAnnotations>(configuration, LangGraphOptions.Section)
-            .AddValidator<LangGraphOptions, LangGraphOptionsValidator>();
+            .AddValidator<LangGraphOptions, LangGraphOptionsValidator>()
+            .AddValidator<LangGraphOptions, SweepLookbackValidator>();
         // Raised so the dispatcher's grace fits in the host's shutdown; never lowered below what the host chose.
         services.AddOptions<HostOptions>().PostConfigure<IOptions<DispatchOptions>>((host, dispatch) =>
         {

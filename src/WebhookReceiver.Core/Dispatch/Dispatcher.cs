@@ -29,8 +29,9 @@ internal sealed partial class Dispatcher(
     private readonly CancellationTokenSource _abort = new();
 
     // While ingest is busy (DispatchSignal.IngestBusy), one claim of at most a quarter of the slots per this long (40
-    // deliveries/s by default): attempts go on at a trickle instead of taking the CPU that acknowledging senders needs;
-    // the backlog is durable and drains at full speed once the flood passes.
+    // deliveries/s by default): attempts start at a trickle instead of taking the CPU that acknowledging senders needs;
+    // the backlog is durable and drains at full speed once the flood passes. The cap is on starts, not on attempts
+    // running: slow (I/O-bound) handlers still fill every slot, so a long busy spell cannot starve them.
     private static readonly TimeSpan BusyClaimInterval = TimeSpan.FromMilliseconds(100);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -42,7 +43,7 @@ internal sealed partial class Dispatcher(
             try
             {
                 var busy = signal.IngestBusy;
-                var free = (busy ? Math.Max(1, _options.Concurrency / 4) : _options.Concurrency) - _running.Count;
+                var free = Math.Min(_options.Concurrency - _running.Count, busy ? Math.Max(1, _options.Concurrency / 4) : int.MaxValue);
                 var claimed = free > 0 ? await ClaimAsync(free, stoppingToken) : [];
                 foreach (var delivery in claimed)
                 {

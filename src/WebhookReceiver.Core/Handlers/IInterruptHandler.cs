@@ -6,7 +6,9 @@ namespace WebhookReceiver.Handlers;
 /// Acts on a LangGraph thread that stopped for a person (an <c>interrupt()</c> or a static breakpoint): for example, posts
 /// the question to a chat with a link to resume it. Registered with <c>.AddInterruptHandler&lt;T&gt;(name, filter)</c>;
 /// delivered like webhooks (its own scope per attempt, the attempt timeout, retries with backoff, then a dead letter), once
-/// per pause. Throwing fails the attempt. Use <see cref="DeliveryContext.DeliveryId"/> to make the work idempotent.
+/// per pause. Throwing fails the attempt. Use <see cref="DeliveryContext.DeliveryId"/> to make the work idempotent. In the
+/// context, <see cref="DeliveryContext.WebhookId"/> is the webhook that showed the pause, or 0 when the sweep found it
+/// (its webhook was lost), and <see cref="DeliveryContext.ReceivedAt"/> is when the pause was seen.
 /// </summary>
 public interface IInterruptHandler
 {

@@ -95,6 +95,11 @@ internal sealed partial class InterruptResumer(
                 Interrupt: interrupt);
         }
 
+        if ((interrupt.AssistantId ?? interrupt.GraphId) is not { } assistantId)
+        {
+            return new(ResumeOutcome.Conflict, $"Interrupt {id} has neither an assistant nor a graph to resume on: resume its thread {interrupt.ThreadId} on the deployment itself.", Interrupt: interrupt);
+        }
+
         LangGraphClient client;
         try
         {
@@ -116,20 +121,21 @@ internal sealed partial class InterruptResumer(
 
             var request = new LangGraphRunRequest
             {
-                AssistantId = interrupt.AssistantId ?? interrupt.GraphId ?? throw new InvalidOperationException($"Interrupt {id} has neither an assistant nor a graph to resume on."),
+                AssistantId = assistantId,
                 Command = body.TryGetPropertyValue("resume", out var answer) ? LangGraphRunRequest.Resume(answer?.DeepClone()) : null,
                 Webhook = links.WebhookUrl(interrupt.Deployment),
             };
             var run = await client.CreateRunAsync(interrupt.ThreadId, request, cancellationToken);
+            // From here on LangGraph has acted: what it did is recorded even if the caller has gone away.
             if (run?.RunId is not { } runId)
             {
                 const string Deleted = "the thread is gone from the deployment (deleted, or expired by its TTL)";
-                await inbox.MarkInterruptExpiredAsync(id, Deleted, time.GetUtcNow(), cancellationToken);
+                await inbox.MarkInterruptExpiredAsync(id, Deleted, time.GetUtcNow(), CancellationToken.None);
                 return new(ResumeOutcome.Expired, $"Interrupt {id} has expired: {Deleted}.", Interrupt: interrupt);
             }
 
             var resumedAt = time.GetUtcNow();
-            if (!await inbox.MarkInterruptResumedAsync(id, runId, resumedAt, cancellationToken))
+            if (!await inbox.MarkInterruptResumedAsync(id, runId, resumedAt, CancellationToken.None))
             {
                 return new(ResumeOutcome.Conflict, $"Interrupt {id} was resumed or expired by another replica meanwhile; run {runId} was started too.", runId, interrupt);
             }

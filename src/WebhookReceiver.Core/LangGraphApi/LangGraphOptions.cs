@@ -89,8 +89,9 @@ public sealed class SweepOptions
     public SweepScope Scope { get; set; } = SweepScope.ThisReceiver;
 
     /// <summary>
-    /// How far back a sweep looks: threads updated and runs finished longer ago are left alone. Keep it well under
-    /// <c>Retention:MaxAge</c>, or a sweep would recover runs whose webhooks retention already purged.
+    /// How far back a sweep looks: threads updated and runs finished longer ago are left alone. Must be shorter than
+    /// <c>Retention:MaxAge</c> while retention runs (checked at start-up), or a sweep would recover runs whose webhooks
+    /// retention already purged.
     /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
     public TimeSpan Lookback { get; set; } = TimeSpan.FromDays(1);

@@ -37,6 +37,27 @@ public sealed class OptionsValidationTests
     }
 
     [Theory]
+    [InlineData("3.00:00:00", true)]
+    [InlineData("1.00:00:00", false)]
+    public async Task A_sweep_lookback_past_the_retention_age_stops_the_start_up(string lookback, bool refused)
+    {
+        using var directory = new TempDirectory();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
+        builder.Configuration["WebhookReceiver:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory.Path, "webhooks.db")}";
+        builder.Configuration["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local";
+        builder.Configuration["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = "http://127.0.0.1:9/";
+        builder.Configuration["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00";
+        builder.Configuration["WebhookReceiver:LangGraph:Sweep:Lookback"] = lookback;
+        builder.Configuration["WebhookReceiver:Retention:MaxAge"] = "2.00:00:00";
+        builder.Services.AddWebhookReceiver(builder.Configuration);
+        using var host = builder.Build();
+
+        var error = Record.Exception(() => host.Services.GetRequiredService<IOptions<WebhookReceiver.LangGraphApi.LangGraphOptions>>().Value);
+
+        Assert.Equal(refused, error is OptionsValidationException { Message: var m } && m.Contains("Retention:MaxAge", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData("WebhookReceiver:Storage:Provider", "Oracle", "WebhookReceiver:Storage:Provider")]
     [InlineData("WebhookReceiver:Storage:Provider", "7", "WebhookReceiver:Storage:Provider must be Sqlite or Postgres")]
     [InlineData("WebhookReceiver:Storage:Synchronous", "sometimes", "WebhookReceiver:Storage:Synchronous")]
