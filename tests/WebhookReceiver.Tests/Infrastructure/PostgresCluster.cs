@@ -1,6 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
-
 namespace WebhookReceiver.Tests.Infrastructure;
 
 /// <summary>
@@ -43,7 +40,7 @@ public sealed class PostgresCluster : IAsyncDisposable
             await Command.RunAsync("chown", ["postgres", directory]); // PostgreSQL refuses to run as root.
         }
 
-        var cluster = new PostgresCluster(bin, directory, FreePort());
+        var cluster = new PostgresCluster(bin, directory, LoopbackPorts.Free());
         try
         {
             await cluster.AsPostgresAsync("initdb", "-D", cluster.Data, "-U", "postgres", "--auth=trust", "--no-sync");
@@ -83,13 +80,6 @@ public sealed class PostgresCluster : IAsyncDisposable
     {
         var path = Path.Combine(_bin, program);
         return Command.IsRoot ? Command.RunAsync("runuser", ["-u", "postgres", "--", path, .. arguments]) : Command.RunAsync(path, arguments);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static int Version(string bin) =>

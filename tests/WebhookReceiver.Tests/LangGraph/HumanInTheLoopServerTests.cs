@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -280,7 +279,7 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         {
             LangGraph = await LangGraphDevServer.StartAsync();
             ForwardTarget = await LoopbackListener.StartAsync();
-            var port = FreeLoopbackPort();
+            var port = LoopbackPorts.Free();
             ReceiverAddress = new Uri($"http://127.0.0.1:{port}/");
             Receiver = new TestApp(
                 new Dictionary<string, string?>
@@ -371,13 +370,6 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
                     await ForwardTarget.DisposeAsync();
                 }
             }
-        }
-
-        private static int FreeLoopbackPort()
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            return ((IPEndPoint)listener.LocalEndpoint).Port;
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebhookReceiver.Tests.Infrastructure;
@@ -54,7 +53,7 @@ public sealed class LangGraphDevServer : IAsyncDisposable
         }
 
         var directory = new TempDirectory();
-        var port = FreeLoopbackPort();
+        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = directory.Path,
@@ -215,12 +214,5 @@ public sealed class LangGraphDevServer : IAsyncDisposable
         {
             _output.Enqueue(line);
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
