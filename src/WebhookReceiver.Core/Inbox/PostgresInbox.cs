@@ -131,6 +131,14 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         CREATE UNIQUE INDEX ux_deliveries_interrupt_handler ON deliveries (interrupt_id, handler);
         ALTER TABLE deliveries ADD CONSTRAINT ck_deliveries_one_subject CHECK ((webhook_id IS NULL) <> (interrupt_id IS NULL));
         """,
+        // Ingest writes every index of a webhook; deployment and verification are NULL unless deployments are configured,
+        // so their indexes keep only the rows that have one (a filter `column = value` still uses them), as on SQLite.
+        """
+        DROP INDEX ix_webhooks_deployment;
+        DROP INDEX ix_webhooks_verification;
+        CREATE INDEX ix_webhooks_deployment ON webhooks (deployment) WHERE deployment IS NOT NULL;
+        CREATE INDEX ix_webhooks_verification ON webhooks (verification) WHERE verification IS NOT NULL;
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;

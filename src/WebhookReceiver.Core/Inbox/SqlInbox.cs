@@ -14,20 +14,6 @@ internal abstract partial class SqlInbox : IWebhookInbox
     private const string WebhookColumns = "w.id, w.run_id, w.thread_id, w.assistant_id, w.graph_id, w.status, w.received_at, " + VerificationColumns + ", w.source";
     private const string DeliveryColumns = "d.id, d.webhook_id, d.handler, d.state, d.attempts, d.last_error, d.next_attempt_at, d.updated_at";
 
-    // One filter for listing and for bulk replay; a null parameter means "any".
-    private const string WebhookFilter = """
-        (@status IS NULL OR w.status = @status)
-        AND (@assistant_id IS NULL OR w.assistant_id = @assistant_id)
-        AND (@graph_id IS NULL OR w.graph_id = @graph_id)
-        AND (@thread_id IS NULL OR w.thread_id = @thread_id)
-        AND (@received_from IS NULL OR w.received_at >= @received_from)
-        AND (@received_to IS NULL OR w.received_at < @received_to)
-        AND (@deployment IS NULL OR w.deployment = @deployment)
-        AND (@verification IS NULL OR w.verification = @verification)
-        AND (@source IS NULL OR w.source = @source)
-        AND (@delivery_state IS NULL OR EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = @delivery_state))
-        """;
-
     /// <summary>Opens a connection ready for use (engine settings applied).</summary>
     protected abstract Task<DbConnection> OpenAsync(CancellationToken cancellationToken);
 

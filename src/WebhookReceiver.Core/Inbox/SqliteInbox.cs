@@ -169,6 +169,15 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         CREATE INDEX ix_deliveries_due ON deliveries (next_attempt_at) WHERE state IN ('pending', 'failed');
         CREATE INDEX ix_deliveries_state ON deliveries (state, webhook_id);
         """,
+        // Ingest writes every index of a webhook; deployment and verification are NULL unless deployments are configured,
+        // so their indexes keep only the rows that have one (a filter `column = value` still uses them). With two fewer
+        // index pages rewritten per committed batch, a 2 KB webhook costs 15 KB of WAL instead of 30 (issue #15).
+        """
+        DROP INDEX ix_webhooks_deployment;
+        DROP INDEX ix_webhooks_verification;
+        CREATE INDEX ix_webhooks_deployment ON webhooks (deployment) WHERE deployment IS NOT NULL;
+        CREATE INDEX ix_webhooks_verification ON webhooks (verification) WHERE verification IS NOT NULL;
+        """,
     ];
 
     private readonly string _connectionString;
