@@ -1,20 +1,26 @@
-"""Sums a dotnet-trace thread-time profile (speedscope JSON, from `dotnet-trace convert --format Speedscope`) by part.
+"""Sums a profile of the service by part: a dotnet-trace thread-time profile (speedscope JSON, from `dotnet-trace convert
+--format Speedscope`), or a CPU profile from `perf record -g` (perf.data, the process run with DOTNET_PerfMapEnabled=1).
 
     python3 bench/profile-summary.py trace.speedscope.json [--callers REGEX]
+    python3 bench/profile-summary.py perf.data
 
-Samples of threads blocked in a wait (epoll, semaphores, timers, the file watcher) are dropped. Each remaining one
-(managed code running, or native code that is not a wait: SQLite, socket calls) is given to the first frame, from the
-leaf up, that belongs to a part below; the shares are of that working time. With --callers, the stacks under the
-frames matching REGEX, by share, for finding who holds a lock or allocates.
+Thread time: samples of threads blocked in a wait (epoll, semaphores, timers, the file watcher) are dropped. Each
+remaining one (managed code running, or native code that is not a wait: SQLite, socket calls) is given to the first
+frame, from the leaf up, that belongs to a part below; the shares are of that working time. With --callers, the stacks
+under the frames matching REGEX, by share, for finding who holds a lock or allocates.
+perf: every sample is CPU time, so nothing is dropped; parts as above, and a sample whose stack names no part (the
+unwinder stops at native code built without frame pointers) is given to its leaf's library or kernel path.
 """
 import collections
 import json
 import re
+import subprocess
 import sys
 
 WAITS = re.compile(r'FileSystemWatcher|WaitOne|WaitHandle|LowLevelLifoSemaphore\.WaitNative|LowLevelMonitor|WaitForSignal|epoll'
                    r'|Thread\.Sleep|Monitor\.Wait|WaitNative|GateThread|WaitSubsystem|WaitForSocketEvents|TimerQueue\.TimerThread'
-                   r'|ManualResetEventSlim\.Wait|Task\.SpinThenBlockingWait|Task\.InternalWait')
+                   r'|ManualResetEventSlim\.Wait|Task\.SpinThenBlockingWait|Task\.InternalWait'
+                   r'|SocketAsyncEngine\.EventLoop')  # native code right under the socket event loop is its epoll_wait
 PARTS = [(name, re.compile(pattern)) for name, pattern in [
     ('thread pool: idle workers spinning', r'LowLevelSpinWaiter|LowLevelLifoSemaphore\.Wait$'),
     ('GC (allocation, threads held for a collection)', r'PollGC|GarbageCollect|GCHeap|Alloc|RhpNew|JIT_New'),
@@ -59,8 +65,41 @@ def working_stacks(path):
         yield names[:-1], ms
 
 
+NATIVE = [(name, re.compile(pattern)) for name, pattern in [
+    ('SQLite file writes (kernel: pwrite, fsync)', r'pwrite|fsync'),
+    ('log lines written (kernel: write to stdout)', r'__x64_sys_write$|ksys_write'),
+    ('Kestrel + sockets', r'tcp_|sendto|recvfrom|sock_|epoll|ip_|skb|inet_|__netif|loopback|net_rx'),
+    ('scheduler, futex (threads waking and sleeping)', r'futex|schedule|sched_|finish_task_switch|try_to_wake_up'),
+    ('SQLite (native, caller not unwound)', r'libe_sqlite3'),
+    ('runtime (native: GC, type system, stubs)', r'libcoreclr|libclrjit|libSystem'),
+]]
+
+
+def perf_samples(path):
+    """Yields each sample's frames, leaf first, as 'symbol (library)' with '::' written '.' as in dotnet-trace's names."""
+    out = subprocess.run(['perf', 'script', '-i', path, '-F', 'ip,sym,dso'], capture_output=True, text=True, check=True).stdout
+    for block in out.split('\n\n'):
+        frames = [line.strip().split(' ', 1)[-1].replace('::', '.') for line in block.strip().splitlines() if line.strip()]
+        if frames:
+            yield frames
+
+
+def perf_main(path):
+    shares, total = collections.Counter(), 0
+    for frames in perf_samples(path):
+        total += 1
+        part = next((p for n in frames for p, rx in PARTS if rx.search(n)), None) \
+            or next((p for n in frames[:12] for p, rx in NATIVE if rx.search(n)), 'other (libc, kernel)')
+        shares[part] += 1
+    print(f'CPU samples {total}')
+    for part, n in shares.most_common():
+        print(f'{100 * n / total:5.1f}%  {part}')
+
+
 def main():
     path = sys.argv[1]
+    if not path.endswith('.json'):
+        return perf_main(path)
     callers = re.compile(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[2] == '--callers' else None
     shares, found, total = collections.Counter(), collections.Counter(), 0.0
     for names, ms in working_stacks(path):

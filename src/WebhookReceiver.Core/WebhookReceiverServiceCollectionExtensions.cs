@@ -104,6 +104,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<InboxWriter>());
         services.AddHostedService<Dispatcher>();
         services.AddHostedService<RetentionService>();
+        services.AddHostedService<SqliteCheckpointer>();
         services.AddHostedService<SweepService>();
 
         services.AddIngressLimits();
