@@ -9,11 +9,11 @@ public sealed class DispatchSignalTests
     [Fact]
     public void A_large_committed_batch_marks_ingest_busy_and_a_small_one_does_not()
     {
-        using var quiet = new DispatchSignal();
+        using var quiet = Saturated(new DispatchSignal());
         quiet.Stored(webhooks: 7, deliveries: 7);
         Assert.False(quiet.IngestBusy);
 
-        using var flooded = new DispatchSignal();
+        using var flooded = Saturated(new DispatchSignal());
         flooded.Stored(webhooks: 8, deliveries: 8);
         Assert.True(flooded.IngestBusy);
     }
@@ -21,13 +21,27 @@ public sealed class DispatchSignalTests
     [Fact]
     public void Eight_webhook_requests_handled_at_once_mark_ingest_busy_even_while_its_batches_stay_small()
     {
-        using var signal = new DispatchSignal();
+        using var signal = Saturated(new DispatchSignal());
         var inFlight = 7;
         signal.CountIngestsWith(() => inFlight);
         signal.Stored(webhooks: 1, deliveries: 1);
         Assert.False(signal.IngestBusy);
 
         inFlight = 8;
+        Assert.True(signal.IngestBusy);
+    }
+
+    [Fact]
+    public void Requests_in_flight_and_large_batches_leave_the_dispatcher_alone_while_most_of_the_CPU_is_idle()
+    {
+        using var signal = new DispatchSignal();
+        var cpuShare = 0.3;
+        signal.MeasureCpuWith(() => cpuShare);
+        signal.CountIngestsWith(() => 20);
+        signal.Stored(webhooks: 20, deliveries: 20);
+        Assert.False(signal.IngestBusy);
+
+        cpuShare = 0.5;
         Assert.True(signal.IngestBusy);
     }
 
@@ -44,5 +58,12 @@ public sealed class DispatchSignalTests
 
         signal.Stored(webhooks: 1, deliveries: 1);
         await wait.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>The process using all of its cores, as under a flood.</summary>
+    private static DispatchSignal Saturated(DispatchSignal signal)
+    {
+        signal.MeasureCpuWith(() => 1.0);
+        return signal;
     }
 }
