@@ -6,8 +6,8 @@ namespace WebhookReceiver.Inbox;
 /// <summary>
 /// Keeps SQLite's write-ahead log short from beside the ingest writer: every <see cref="Interval"/> it copies the log's
 /// committed pages into the database file (<see cref="SqliteInbox.CheckpointAsync"/>). Left to SQLite, the commit that
-/// fills 1,000 pages of log does that copy and its fsyncs while the webhooks of its batch wait: p99 at 64 connections
-/// was 38-41 ms with it and 20-21 ms without (docs/benchmarks.md). With <c>Storage:Synchronous=Normal</c>, a checkpoint
+/// fills 1,000 pages of log does that copy and its fsyncs while the webhooks of its batch wait: moving it here took p99
+/// at 64 connections from 44-45 ms to 24-27 ms (docs/benchmarks.md). With <c>Storage:Synchronous=Normal</c>, a checkpoint
 /// is also when the file is synced, so a commit is on disk within about this interval even when no more webhooks
 /// come. Does nothing when the store is PostgreSQL.
 /// </summary>

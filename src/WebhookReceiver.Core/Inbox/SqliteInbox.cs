@@ -274,16 +274,14 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
     }
 
     /// <summary>
-    /// Copies the write-ahead log's committed pages into the database file (a passive checkpoint: it waits for no reader
-    /// and does not hold the write turn, so ingest goes on meanwhile; sqlite.org/wal.html#ckpt). Returns the pages in the
-    /// log and how many of them are now in the file.
+    /// Copies the write-ahead log's committed pages into the database file: a passive checkpoint, which waits for no
+    /// reader and does not hold the write turn, so ingest goes on meanwhile (sqlite.org/wal.html#ckpt).
     /// </summary>
-    public async Task<(long LogPages, long Copied)> CheckpointAsync(CancellationToken cancellationToken)
+    public async Task CheckpointAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var checkpoint = Command(connection, null, "PRAGMA wal_checkpoint(PASSIVE);");
-        await using var reader = await checkpoint.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(1), reader.GetInt64(2)) : (0, 0);
+        await checkpoint.ExecuteNonQueryAsync(cancellationToken);
     }
 
     protected override IReadOnlyList<string> SchemaMigrations => Migrations;
