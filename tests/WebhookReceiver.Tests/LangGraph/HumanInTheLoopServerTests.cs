@@ -310,13 +310,7 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         public IReadOnlyList<ReceivedRequest> Forwarded(long id) =>
             ForwardTarget.Received.Where(r => (long?)JsonNode.Parse(r.Body)?["interrupt"]?["id"] == id).ToList();
 
-        public async Task<string> CreateThreadAsync()
-        {
-            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            using var response = await http.PostAsJsonAsync("/threads", new JsonObject());
-            response.EnsureSuccessStatusCode();
-            return (string)(await Json.ReadAsync(response))["thread_id"]!;
-        }
+        public Task<string> CreateThreadAsync() => LangGraph.CreateThreadAsync();
 
         /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver (none with a null <paramref name="webhook"/>); returns its run id.</summary>
         public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input, string? webhook = "")

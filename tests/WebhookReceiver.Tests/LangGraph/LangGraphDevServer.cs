@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebhookReceiver.Tests.Infrastructure;
@@ -42,6 +43,28 @@ public sealed class LangGraphDevServer : IAsyncDisposable
 
     /// <summary>Everything the server wrote so far, for failure messages.</summary>
     public string Output => string.Join('\n', _output);
+
+    /// <summary>
+    /// Creates a thread (<c>POST /threads</c>) and returns its id: test set-up, so a connection the dev server drops before
+    /// it answers ("the response ended prematurely", seen once in a loaded CI run) is tried again, up to three times.
+    /// </summary>
+    public async Task<string> CreateThreadAsync()
+    {
+        using var http = new HttpClient { BaseAddress = BaseAddress };
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                using var response = await http.PostAsJsonAsync("/threads", new JsonObject());
+                response.EnsureSuccessStatusCode();
+                return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["thread_id"]!;
+            }
+            catch (HttpRequestException) when (attempt < 3)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200));
+            }
+        }
+    }
 
     public static async Task<LangGraphDevServer> StartAsync()
     {

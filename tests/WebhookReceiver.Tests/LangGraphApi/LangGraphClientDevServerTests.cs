@@ -38,7 +38,7 @@ public sealed class LangGraphClientDevServerTests : IAsyncLifetime
     public async Task A_thread_paused_at_interrupt_reads_back_through_every_call_and_resumes_through_the_client()
     {
         var client = LangGraphClientHost.Client(_host);
-        var threadId = await CreateThreadAsync();
+        var threadId = await _server.CreateThreadAsync();
 
         var created = await client.CreateRunAsync(threadId, new LangGraphRunRequest
         {
@@ -87,7 +87,7 @@ public sealed class LangGraphClientDevServerTests : IAsyncLifetime
     public async Task What_the_server_does_not_have_is_null()
     {
         var client = LangGraphClientHost.Client(_host);
-        var threadId = await CreateThreadAsync();
+        var threadId = await _server.CreateThreadAsync();
         var unknown = Guid.NewGuid().ToString();
 
         Assert.Null(await client.GetRunAsync(threadId, unknown)); // JS: 404 "Run not found" in plain text.
@@ -95,14 +95,6 @@ public sealed class LangGraphClientDevServerTests : IAsyncLifetime
         Assert.Null(await client.GetThreadAsync(unknown));
         Assert.Null(await client.ListRunsAsync(unknown));
         Assert.Empty((await client.ListRunsAsync(threadId))!);
-    }
-
-    private async Task<string> CreateThreadAsync()
-    {
-        using var http = new HttpClient { BaseAddress = _server.BaseAddress };
-        using var response = await http.PostAsJsonAsync("/threads", new JsonObject());
-        response.EnsureSuccessStatusCode();
-        return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["thread_id"]!;
     }
 
     private static Task<LangGraphRun> FinishedAsync(LangGraphClient client, string threadId, string runId) =>
