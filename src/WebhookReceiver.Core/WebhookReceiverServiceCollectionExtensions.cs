@@ -89,6 +89,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxInterrupts
             ?? throw new InvalidOperationException("Human in the loop needs an inbox that stores interrupts (the SQLite or PostgreSQL inbox)."));
         // Human in the loop: a success run's thread is checked for a pause (a delivery of its own, on while a deployment is configured).
+        services.TryAddSingleton<PublicWebhookUrl>();
         services.TryAddSingleton<InterruptLinks>();
         services.TryAddSingleton<InterruptRecorder>();
         services.TryAddSingleton<InterruptResumer>();
@@ -115,18 +116,30 @@ public static class WebhookReceiverServiceCollectionExtensions
         // A check only: the host maps its health routes and picks checks by the ready tag.
         services.AddHealthChecks().Add(new HealthCheckRegistration(InboxHealthCheck.Name,
             sp => new InboxHealthCheck(sp.GetRequiredService<IInboxMaintenance>()), failureStatus: null, tags: [InboxHealthCheck.ReadyTag]));
-        services.AddHostedService<MissingTokensWarning>();
+        services.AddHostedService<StartupReport>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddLangGraphClients();
         return builder;
     }
 
-    // One section bound to its options and checked when the host starts, by its data annotations first.
+    // One section bound to its options and checked when the host starts: a value the binder cannot convert is one line naming
+    // the key (not the binder's stack trace), then its data annotations; the start-up report warns of keys nothing binds.
     private static IServiceCollection AddSection<TOptions, TAnnotations>(this IServiceCollection services, IConfiguration configuration, string section)
         where TOptions : class
         where TAnnotations : class, IValidateOptions<TOptions>
     {
-        services.AddOptions<TOptions>().Bind(configuration.GetSection(section)).ValidateOnStart();
+        var bound = new BoundSection(configuration.GetSection(section), typeof(TOptions));
+        services.AddSingleton(bound);
+        services.AddOptions<TOptions>()
+            .Configure(_ =>
+            {
+                if (bound.BadValues().ToList() is { Count: > 0 } bad)
+                {
+                    throw new OptionsValidationException(section, typeof(TOptions), bad);
+                }
+            })
+            .Bind(bound.Section)
+            .ValidateOnStart();
         return services.AddValidator<TOptions, TAnnotations>();
     }
 

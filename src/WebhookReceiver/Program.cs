@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Serilog;
 using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Health;
@@ -26,6 +27,8 @@ try
     builder.Services.AddApiDocs();
 
     var app = builder.Build();
+    // Every setting is checked before anything starts, so a bad one stops the start-up here, as one line naming it.
+    app.Services.GetService<IStartupValidator>()?.Validate();
 
     app.UseSerilogRequestLogging();
     app.UseHttpProblems();
@@ -40,15 +43,28 @@ try
     await app.RunAsync();
     return 0;
 }
+catch (Exception ex) when (BadSettings(ex) is { } reason)
+{
+    // The message names the setting and what to write instead: a stack trace would only bury it.
+    Log.ForContext<Program>().Fatal("WebhookReceiver could not start: {Reason}", reason);
+    return 1;
+}
 catch (Exception ex) when (ex is not HostAbortedException)
 {
-    Log.Fatal("WebhookReceiver could not start: {Reason}", ex.Message);
+    Log.ForContext<Program>().Fatal(ex, "WebhookReceiver could not start: {Reason}", ex.Message);
     return 1;
 }
 finally
 {
     await Log.CloseAndFlushAsync();
 }
+
+static string? BadSettings(Exception ex) => ex switch
+{
+    OptionsValidationException settings => settings.Message,
+    AggregateException { InnerExceptions: var all } when all.All(e => e is OptionsValidationException) => string.Join(" ", all.Select(e => e.Message)),
+    _ => null,
+};
 
 /// <summary>The entry point, visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

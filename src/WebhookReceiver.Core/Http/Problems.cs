@@ -16,5 +16,7 @@ internal static class Problems
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, detail: detail);
     }
 
+    public static ProblemHttpResult BadRequest(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, detail: detail);
+
     public static ProblemHttpResult NotFound(string detail) => TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, detail: detail);
 }

@@ -9,17 +9,17 @@ using WebhookReceiver.LangGraphApi;
 namespace WebhookReceiver.Interrupts;
 
 /// <summary>
-/// The URLs of human in the loop, from <c>WebhookReceiver:LangGraph:PublicUrl</c> (this receiver's webhook URL as LangGraph
-/// sees it): the webhook URL a resumed run posts to (with a token), and the resume URL of an interrupt (the same origin and
-/// path base, <c>/api/interrupts/{id}/resume</c>).
+/// The URLs of human in the loop, from <see cref="PublicWebhookUrl"/> (this receiver's webhook URL as LangGraph sees it):
+/// the webhook URL a resumed run posts to (with a token), and the resume URL of an interrupt (the same origin and path base,
+/// <c>/api/interrupts/{id}/resume</c>).
 /// </summary>
-internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph)
+internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph, PublicWebhookUrl publicUrl)
 {
     private readonly WebhookReceiverOptions _options = options.Value;
     private readonly LangGraphOptions _langGraph = langGraph.Value;
 
     /// <summary>Whether resuming is possible: <c>LangGraph:PublicUrl</c> is set.</summary>
-    public bool CanResume => !string.IsNullOrEmpty(_langGraph.PublicUrl);
+    public bool CanResume => publicUrl.Url is not null;
 
     /// <summary>
     /// The webhook URL for a run created on <paramref name="deployment"/>: the public URL with the deployment's first token (so
@@ -27,26 +27,25 @@ internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, I
     /// </summary>
     public string WebhookUrl(string deployment)
     {
-        var url = _langGraph.PublicUrl ?? throw new InvalidOperationException("WebhookReceiver:LangGraph:PublicUrl is not set.");
         var token = _langGraph.Deployments.Find(d => string.Equals(d.Name, deployment, StringComparison.OrdinalIgnoreCase))?.Tokens.FirstOrDefault()
                     ?? _options.Tokens.FirstOrDefault();
-        return string.IsNullOrEmpty(token) ? url : $"{url}{(url.Contains('?', StringComparison.Ordinal) ? '&' : '?')}token={Uri.EscapeDataString(token)}";
+        return publicUrl.WithToken(token);
     }
 
     /// <summary>The resume URL of interrupt <paramref name="id"/>: absolute with a public URL, else a path on this receiver.</summary>
     public string ResumeUrl(long id)
     {
         var path = $"/api/interrupts/{id.ToString(CultureInfo.InvariantCulture)}/resume";
-        if (!Uri.TryCreate(_langGraph.PublicUrl, UriKind.Absolute, out var publicUrl))
+        if (publicUrl.Url is not { } url)
         {
             return path;
         }
 
         // The webhook path is this receiver's; what comes before it is the host's path base (behind a proxy, say).
-        var pathBase = publicUrl.AbsolutePath.EndsWith(_options.Path, StringComparison.Ordinal)
-            ? publicUrl.AbsolutePath[..^_options.Path.Length]
+        var pathBase = url.AbsolutePath.EndsWith(_options.Path, StringComparison.Ordinal)
+            ? url.AbsolutePath[..^_options.Path.Length]
             : "";
-        return publicUrl.GetLeftPart(UriPartial.Authority) + pathBase.TrimEnd('/') + path;
+        return url.GetLeftPart(UriPartial.Authority) + pathBase.TrimEnd('/') + path;
     }
 
     /// <summary>The stored interrupt as handlers see it.</summary>

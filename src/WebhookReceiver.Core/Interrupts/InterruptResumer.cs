@@ -28,7 +28,7 @@ internal enum ResumeOutcome
     Rejected,
     /// <summary>LangGraph did not answer usably (502).</summary>
     Unreachable,
-    /// <summary><c>LangGraph:PublicUrl</c> is not set, or the deployment no longer configured (503).</summary>
+    /// <summary><c>LangGraph:PublicUrl</c> is not set, or the deployment no longer configured (409, naming the setting).</summary>
     NotConfigured,
 }
 

@@ -52,15 +52,15 @@ internal static class InterruptEndpoints
             .WithDescription("Creates the resumed run on the deployment (`POST /threads/{thread_id}/runs` with the paused run's assistant, " +
                 "`command.resume` and this receiver's webhook URL from `WebhookReceiver:LangGraph:PublicUrl`) and answers 202 with its `run_id`; " +
                 "its webhook arrives like any other. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, or " +
-                "expired (the thread no longer waits here: resumed elsewhere). 422: LangGraph refused the resume (its reason in `detail`). " +
-                "502: LangGraph did not answer. 503: `PublicUrl` is not set.")
+                "expired (the thread no longer waits here: resumed elsewhere), or resuming is off (`LangGraph:PublicUrl` is not set, or the " +
+                "deployment is no longer configured: `detail` names the setting). 422: LangGraph refused the resume (its reason in `detail`). " +
+                "502: LangGraph did not answer.")
             .Produces<ResumeAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status502BadGateway)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
             .AddOpenApiOperationTransformer((operation, _, _) =>
             {
                 // The body is read by the endpoint (so that bad JSON is a problem of ours); described here.
@@ -159,7 +159,8 @@ internal static class InterruptEndpoints
             ResumeOutcome.Expired => Problem(StatusCodes.Status409Conflict, "The thread no longer waits here", result.Detail),
             ResumeOutcome.Rejected => Problem(StatusCodes.Status422UnprocessableEntity, "LangGraph refused the resume", result.Detail),
             ResumeOutcome.Unreachable => Problem(StatusCodes.Status502BadGateway, "LangGraph did not answer", result.Detail),
-            _ => Problem(StatusCodes.Status503ServiceUnavailable, "Resuming is not configured", result.Detail),
+            // A setting, not an outage: a 5xx would page monitors and make clients retry.
+            _ => Problem(StatusCodes.Status409Conflict, "Resuming is switched off", result.Detail),
         };
     }
 

@@ -73,6 +73,9 @@ internal sealed class AdminKeys(IOptions<WebhookReceiverOptions> options)
     public const string Header = "X-Api-Key";
     private readonly SecretSet _accepted = new(options.Value.AdminKeys);
 
+    /// <summary>No admin key is configured: every query API call is answered 401.</summary>
+    public bool IsEmpty => _accepted.IsEmpty;
+
     public bool Authenticate(HttpRequest request) =>
         request.Headers.TryGetValue(Header, out var key) && key.Count == 1 && _accepted.Contains(key[0]);
 }

@@ -41,15 +41,14 @@ internal sealed partial class RunSweeper
     private readonly ReceiverMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly LangGraphOptions _options;
-    private readonly string _webhookPath;
+    private readonly PublicWebhookUrl _publicUrl;
     private readonly InterruptRecorder _interrupts;
     private readonly ILogger<RunSweeper> _logger;
 
     public RunSweeper(IServiceProvider services, IInboxSweeps sweeps, IInboxIngest ingest, HandlerCatalog catalog, DispatchSignal dispatch,
-        SecretRedactor redactor, ReceiverMetrics metrics, TimeProvider time, IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph,
+        SecretRedactor redactor, ReceiverMetrics metrics, TimeProvider time, IOptions<LangGraphOptions> langGraph, PublicWebhookUrl publicUrl,
         InterruptRecorder interrupts, ILogger<RunSweeper> logger)
     {
-        ArgumentNullException.ThrowIfNull(options);
         _services = services;
         _sweeps = sweeps;
         _ingest = ingest;
@@ -59,7 +58,7 @@ internal sealed partial class RunSweeper
         _metrics = metrics;
         _time = time;
         _options = langGraph.Value;
-        _webhookPath = options.Value.Path;
+        _publicUrl = publicUrl;
         _interrupts = interrupts;
         _logger = logger;
     }
@@ -69,13 +68,13 @@ internal sealed partial class RunSweeper
     /// <summary>The configured deployments' names; empty when none is (then nothing is ever swept).</summary>
     public IReadOnlyList<string> Deployments => _options.Deployments.Select(d => d.Name).ToList();
 
-    /// <summary>Sweeps every configured deployment once, one after the other.</summary>
-    public async Task<SweepReport> SweepAllAsync(CancellationToken cancellationToken)
+    /// <summary>Sweeps every configured deployment once, one after the other (from <paramref name="since"/>, as <see cref="SweepAsync"/>).</summary>
+    public async Task<SweepReport> SweepAllAsync(DateTimeOffset? since, CancellationToken cancellationToken)
     {
         var reports = new List<DeploymentSweepReport>();
         foreach (var deployment in Deployments)
         {
-            reports.Add(await SweepAsync(deployment, cancellationToken));
+            reports.Add(await SweepAsync(deployment, since, cancellationToken));
         }
 
         return new SweepReport(reports, SweepReport.Limits);
@@ -84,12 +83,14 @@ internal sealed partial class RunSweeper
     /// <summary>
     /// Sweeps <paramref name="deployment"/> once, unless another sweep holds its lease (<see cref="DeploymentSweepReport.Busy"/>).
     /// Never throws for the server's sake: a failed call ends the sweep as <see cref="DeploymentSweepReport.Failed"/>.
+    /// With <paramref name="since"/> it sweeps threads updated from then on (no earlier than <c>Sweep:Lookback</c>) whatever
+    /// the watermark says: runs an earlier sweep passed over (out of scope before a setting was fixed) are looked at again.
     /// </summary>
-    public async Task<DeploymentSweepReport> SweepAsync(string deployment, CancellationToken cancellationToken)
+    public async Task<DeploymentSweepReport> SweepAsync(string deployment, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         var startedAt = _time.GetUtcNow();
         var clock = _time.GetTimestamp();
-        var report = new DeploymentSweepReport { Deployment = deployment, StartedAt = startedAt };
+        var report = new DeploymentSweepReport { Deployment = deployment, StartedAt = startedAt, Since = since, WebhookUrl = _publicUrl.Description };
         // Each sweep is its own owner: a manual sweep and the background one in the same process also take turns.
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         var progress = await _sweeps.TryLeaseSweepAsync(deployment, owner, startedAt, startedAt + Settings.TimeBudget + _options.RequestTimeout + Overlap, cancellationToken);
@@ -104,7 +105,8 @@ internal sealed partial class RunSweeper
         {
             report.Watermark = progress.Watermark;
             var client = _services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
-            await SweepThreadsAsync(client, owner, progress, report, cancellationToken);
+            // From a given time, the watermark and an unfinished sweep's covered range are set aside (and kept).
+            await SweepThreadsAsync(client, owner, since is null ? progress : progress with { CoveredFrom = null, CoveredTo = null }, report, cancellationToken);
         }
         catch (LangGraphApiException ex)
         {
@@ -124,6 +126,11 @@ internal sealed partial class RunSweeper
             LogRecovered(_logger, report.Recovered, deployment, report.ThreadsScanned);
         }
 
+        if (report.OutOfScope > 0 && report.Recovered + report.AlreadyHeld + report.TooRecent == 0)
+        {
+            LogAllOutOfScope(_logger, deployment, report.OutOfScope, report.WebhookUrl, string.Join(", ", report.OutOfScopeWebhooks));
+        }
+
         return report;
     }
 
@@ -132,7 +139,7 @@ internal sealed partial class RunSweeper
     {
         var startedAt = report.StartedAt;
         var began = _time.GetTimestamp();
-        var floor = Max(progress.Watermark - Overlap, startedAt - Settings.Lookback);
+        var floor = Max(report.Since ?? progress.Watermark - Overlap, startedAt - Settings.Lookback);
         DateTimeOffset? top = null, lowest = null, lowestDeferred = null;
         var reachedFloor = false;
         string? stoppedBecause = null;
@@ -256,6 +263,7 @@ internal sealed partial class RunSweeper
             else if (!InScope(run))
             {
                 report.OutOfScope++;
+                AddExample(report.OutOfScopeWebhooks, WebhookOf(run));
             }
             else if (now - finishedAt < Settings.Grace)
             {
@@ -320,37 +328,28 @@ internal sealed partial class RunSweeper
     }
 
     /// <summary>
-    /// Whether the run asked for a webhook to this receiver: its <c>kwargs.webhook</c> has this receiver's path, or, with
-    /// <c>LangGraph:PublicUrl</c> set, its scheme, host, port and path. Always with <c>Sweep:Scope = AllRuns</c>.
+    /// Whether the run asked for a webhook to this receiver (<see cref="PublicWebhookUrl.Matches"/>). Always with
+    /// <c>Sweep:Scope = AllRuns</c>.
     /// </summary>
-    private bool InScope(LangGraphRun run)
+    private bool InScope(LangGraphRun run) =>
+        Settings.Scope == SweepScope.AllRuns || (Uri.TryCreate(WebhookOf(run), UriKind.Absolute, out var url) && _publicUrl.Matches(url));
+
+    private static string? WebhookOf(LangGraphRun run) =>
+        run.Kwargs is { ValueKind: JsonValueKind.Object } kwargs && kwargs.TryGetProperty("webhook", out var webhook) && webhook.ValueKind == JsonValueKind.String
+            ? webhook.GetString()
+            : null;
+
+    /// <summary>A webhook URL as a report may show it: scheme, host, port and path; a query (it holds the token) is masked.</summary>
+    private static void AddExample(List<string> examples, string? webhook)
     {
-        if (Settings.Scope == SweepScope.AllRuns)
+        var shown = webhook is null ? "(no webhook)"
+            : !Uri.TryCreate(webhook, UriKind.Absolute, out var url) ? "(not an absolute URL)"
+            : url.GetLeftPart(UriPartial.Path) + (url.Query.Length > 0 ? "?" + SecretRedactor.Mask : "");
+        if (examples.Count < DeploymentSweepReport.MaxExamples && !examples.Contains(shown))
         {
-            return true;
+            examples.Add(shown);
         }
-
-        if (run.Kwargs is not { ValueKind: JsonValueKind.Object } kwargs
-            || !kwargs.TryGetProperty("webhook", out var webhook) || webhook.ValueKind != JsonValueKind.String
-            || !Uri.TryCreate(webhook.GetString(), UriKind.Absolute, out var url))
-        {
-            return false;
-        }
-
-        if (string.IsNullOrEmpty(_options.PublicUrl))
-        {
-            return SamePath(url.AbsolutePath, _webhookPath);
-        }
-
-        var mine = new Uri(_options.PublicUrl);
-        return string.Equals(url.Scheme, mine.Scheme, StringComparison.OrdinalIgnoreCase)
-               && string.Equals(url.Host, mine.Host, StringComparison.OrdinalIgnoreCase)
-               && url.Port == mine.Port
-               && SamePath(url.AbsolutePath, mine.AbsolutePath);
     }
-
-    private static bool SamePath(string a, string b) =>
-        string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
 
     private void Count(DeploymentSweepReport report)
     {
@@ -379,6 +378,11 @@ internal sealed partial class RunSweeper
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recovered {Count} runs from LangGraph deployment {Deployment} whose webhook never arrived ({Threads} threads swept)")]
     private static partial void LogRecovered(ILogger logger, int count, string deployment, int threads);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep of LangGraph deployment {Deployment} recovered nothing: all {Count} finished runs it saw " +
+        "ask for their webhook at another URL than this receiver's, {WebhookUrl}; they ask for {Examples}. If that is this receiver, set " +
+        "WebhookReceiver:LangGraph:PublicUrl to it (or Sweep:Scope to AllRuns), then POST /api/langgraph/sweep?since=<ISO 8601 time> to sweep those runs again")]
+    private static partial void LogAllOutOfScope(ILogger logger, string deployment, int count, string webhookUrl, string examples);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Sweep of LangGraph deployment {Deployment} failed: {Reason}")]
     private static partial void LogSweepFailed(ILogger logger, string deployment, string reason);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -17,15 +18,30 @@ internal static class SweepEndpoint
                 "their runs, and stores every finished run whose webhook never arrived (`source: sweep`), as the background sweep does every " +
                 "`LangGraph:Sweep:Interval`. Answers, per deployment, what it found: threads scanned, runs seen, recovered (with their run ids), " +
                 "already held, out of scope, too recent (within `Sweep:Grace`), not finished, too old, and unrecoverable (stateless runs, whose " +
-                "thread the server deletes before it sends the webhook). `busy`: another sweep of that deployment is running. " +
-                "409 when no deployment is configured; 404 for an unknown `deployment`.")
+                "thread the server deletes before it sends the webhook). Each report names the webhook URL a run must carry to be in scope " +
+                "and shows a few of the URLs the out-of-scope runs carry. `busy`: another sweep of that deployment is running. " +
+                "`since` (ISO 8601, e.g. `2026-12-01T00:00:00Z`) sweeps threads updated from then on (no earlier than `Sweep:Lookback`) whatever " +
+                "the last sweep covered: use it after changing `LangGraph:PublicUrl` or `Sweep:Scope`, to recover runs earlier sweeps skipped. " +
+                "409 when no deployment is configured; 404 for an unknown `deployment`; 400 for a `since` that is not a time.")
             .Produces<SweepReport>()
+            .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
     public static async Task<Results<Ok<SweepReport>, ProblemHttpResult>> SweepAsync(
-        RunSweeper sweeper, [FromQuery(Name = "deployment")] string? deployment, CancellationToken cancellationToken)
+        RunSweeper sweeper, [FromQuery(Name = "deployment")] string? deployment, [FromQuery(Name = "since")] string? since, CancellationToken cancellationToken)
     {
+        DateTimeOffset? from = null;
+        if (since is not null)
+        {
+            if (!DateTimeOffset.TryParse(since, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
+            {
+                return Problems.BadRequest("since must be an ISO 8601 time such as 2026-12-01T00:00:00Z.");
+            }
+
+            from = parsed;
+        }
+
         if (sweeper.Deployments.Count == 0)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
@@ -34,12 +50,12 @@ internal static class SweepEndpoint
 
         if (deployment is null)
         {
-            return TypedResults.Ok(await sweeper.SweepAllAsync(cancellationToken));
+            return TypedResults.Ok(await sweeper.SweepAllAsync(from, cancellationToken));
         }
 
         var name = sweeper.Deployments.FirstOrDefault(d => string.Equals(d, deployment, StringComparison.OrdinalIgnoreCase));
         return name is null
             ? Problems.NotFound("No LangGraph deployment has that name (WebhookReceiver:LangGraph:Deployments).")
-            : TypedResults.Ok(new SweepReport([await sweeper.SweepAsync(name, cancellationToken)], SweepReport.Limits));
+            : TypedResults.Ok(new SweepReport([await sweeper.SweepAsync(name, from, cancellationToken)], SweepReport.Limits));
     }
 }

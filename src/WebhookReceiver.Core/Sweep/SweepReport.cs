@@ -34,6 +34,12 @@ internal sealed class DeploymentSweepReport
 
     public DateTimeOffset StartedAt { get; init; }
 
+    /// <summary>Swept from this time (<c>?since=</c>) instead of from the watermark; null for a sweep from the watermark.</summary>
+    public DateTimeOffset? Since { get; init; }
+
+    /// <summary>The webhook URL a run must carry to be in scope (<c>LangGraph:PublicUrl</c>, resolved; no token).</summary>
+    public required string WebhookUrl { get; init; }
+
     /// <summary>How long the sweep took, in seconds.</summary>
     public double DurationSeconds { get; set; }
 
@@ -60,6 +66,9 @@ internal sealed class DeploymentSweepReport
     /// <summary>Runs whose <c>kwargs.webhook</c> does not point at this receiver (<c>Sweep:Scope = ThisReceiver</c>).</summary>
     public int OutOfScope { get; set; }
 
+    /// <summary>The webhook URLs the out-of-scope runs carry (at most 5 different ones; a query is masked), to compare with <see cref="WebhookUrl"/>.</summary>
+    public List<string> OutOfScopeWebhooks { get; } = [];
+
     /// <summary>Runs finished less than <c>Sweep:Grace</c> ago, left to their webhook; looked at again by the next sweep.</summary>
     public int TooRecent { get; set; }
 
@@ -85,4 +94,6 @@ internal sealed class DeploymentSweepReport
     public string? Detail { get; set; }
 
     internal const int MaxListed = 100;
+
+    internal const int MaxExamples = 5;
 }

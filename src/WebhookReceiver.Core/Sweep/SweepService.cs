@@ -27,7 +27,7 @@ internal sealed partial class SweepService(RunSweeper sweeper, TimeProvider time
             {
                 try
                 {
-                    await sweeper.SweepAsync(deployment, stoppingToken);
+                    await sweeper.SweepAsync(deployment, since: null, stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {

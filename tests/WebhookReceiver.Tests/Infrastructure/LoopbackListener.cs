@@ -37,10 +37,11 @@ public sealed class LoopbackListener : IAsyncDisposable
 
     public Uri Url { get; private set; } = null!;
 
-    public static async Task<LoopbackListener> StartAsync()
+    /// <param name="port">0 for any free port; a given one to stand in, on the same address, for a receiver that is down.</param>
+    public static async Task<LoopbackListener> StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var listener = new LoopbackListener(app);

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Tests.Infrastructure;
 using Xunit.Abstractions;
@@ -156,7 +157,11 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
         }
 
         /// <param name="publicUrl">LangGraph:PublicUrl: the sweep then takes only runs whose webhook has this URL (other tests' runs share the server).</param>
-        public Receiver StartReceiver(RunRecorder recorder, string sweepInterval, string? publicUrl = null)
+        /// <param name="port">The loopback port to listen on; 0 for any free one.</param>
+        /// <param name="directory">Where its SQLite file is: one an earlier receiver used, to restart on the same store.</param>
+        /// <param name="logs">A Serilog sink that sees its log events.</param>
+        public Receiver StartReceiver(RunRecorder recorder, string sweepInterval, string? publicUrl = null, int port = 0, TempDirectory? directory = null,
+            ILogEventSink? logs = null)
         {
             var app = new TestApp(
                 new Dictionary<string, string?>
@@ -167,8 +172,16 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
                     ["WebhookReceiver:LangGraph:Sweep:Grace"] = "00:00:00",
                     ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
                 },
-                services => services.AddRecordingHandler(recorder));
-            app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+                services =>
+                {
+                    services.AddRecordingHandler(recorder);
+                    if (logs is not null)
+                    {
+                        services.AddSingleton(logs);
+                    }
+                },
+                directory: directory);
+            app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
             app.StartServer();
             return new Receiver(app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()));
         }

@@ -58,14 +58,14 @@ public sealed class InterruptApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_PublicUrl_a_resume_is_a_503_problem_naming_the_setting_and_LangGraph_is_not_asked()
+    public async Task Without_PublicUrl_a_resume_is_a_409_problem_naming_the_setting_not_an_outage_and_LangGraph_is_not_asked()
     {
         await using var app = App(publicUrl: null);
         var id = await PauseAsync(app);
 
         using var response = await PostResumeAsync(app, id, """{"resume": "yes"}""");
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.ServiceUnavailable);
+        var problem = await AssertProblemAsync(response, HttpStatusCode.Conflict);
         Assert.Contains("WebhookReceiver:LangGraph:PublicUrl", (string?)problem["detail"], StringComparison.Ordinal);
         Assert.Empty(_server.Received);
         Assert.Equal(InterruptState.Waiting, await StateAsync(app, id));
