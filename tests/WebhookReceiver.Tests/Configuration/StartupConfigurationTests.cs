@@ -109,6 +109,82 @@ public sealed class StartupConfigurationTests
             await File.ReadAllTextAsync(Path.Combine(BuiltService.OutputDirectory, "appsettings.json")));
     }
 
+    [Theory]
+    [InlineData("WebhookReceiver__Storage__Provider", "Postgress", "WebhookReceiver:Storage:Provider", "use one of Sqlite, Postgres")]
+    [InlineData("WebhookReceiver__Dispatch__AttemptTimeout", "30s", "WebhookReceiver:Dispatch:AttemptTimeout", "such as 00:00:30 for 30 seconds")]
+    [InlineData("WebhookReceiver__LangGraph__DetectInterrupts", "yes", "WebhookReceiver:LangGraph:DetectInterrupts", "use true or false")]
+    public async Task A_value_the_binder_cannot_read_stops_the_start_up_with_one_line_naming_key_value_and_what_is_accepted_and_no_stack_trace(
+        string variable, string value, string key, string accepted)
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings[variable] = value;
+
+        var (exitCode, output) = await RunToExitAsync(settings);
+
+        Assert.Equal(1, exitCode);
+        var fatal = Assert.Single(output, l => l.Contains("could not start", StringComparison.Ordinal));
+        Assert.Contains($"{key} (env {variable}) is '{value}'", fatal, StringComparison.Ordinal);
+        Assert.Contains(accepted, fatal, StringComparison.Ordinal);
+        Assert.DoesNotContain(output, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_misspelled_key_is_warned_about_by_name_with_the_key_it_probably_meant_and_the_feature_line_says_what_is_on()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        // Singular "Deployment": today's silent way to turn verify, sweep and human in the loop off.
+        settings["WebhookReceiver__LangGraph__Deployment__0__Name"] = "prod";
+        settings["WebhookReceiver__LangGraph__Deployment__0__ApiUrl"] = "http://127.0.0.1:9";
+        settings["WebhookReceiver__Dispatch__MaxAttempt"] = "3";
+        settings["WebhookReceiver__Colour"] = "blue";
+
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        Assert.Contains(service.Output, l => l.Contains("WebhookReceiver:LangGraph:Deployment (env WebhookReceiver__LangGraph__Deployment) binds to nothing", StringComparison.Ordinal)
+                                             && l.Contains("did you mean WebhookReceiver:LangGraph:Deployments?", StringComparison.Ordinal));
+        Assert.Contains(service.Output, l => l.Contains("WebhookReceiver:Dispatch:MaxAttempt (env", StringComparison.Ordinal)
+                                             && l.Contains("did you mean WebhookReceiver:Dispatch:MaxAttempts?", StringComparison.Ordinal));
+        Assert.Contains(service.Output, l => l.Contains("WebhookReceiver:Colour (env WebhookReceiver__Colour) binds to nothing and is ignored.\"", StringComparison.Ordinal));
+        Assert.DoesNotContain(service.Output, l => l.Contains("WebhookReceiver:Tokens", StringComparison.Ordinal) && l.Contains("binds to nothing", StringComparison.Ordinal));
+        var features = Assert.Single(service.Output, l => l.Contains("Features: storage", StringComparison.Ordinal));
+        Assert.Contains("off (no WebhookReceiver:LangGraph:Deployments)", features, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task With_a_deployment_and_no_PublicUrl_the_feature_line_says_resume_is_off_and_why()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__LangGraph__Deployments__0__Name"] = "prod";
+        settings["WebhookReceiver__LangGraph__Deployments__0__ApiUrl"] = "http://127.0.0.1:9";
+
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        var features = Assert.Single(service.Output, l => l.Contains("Features: storage", StringComparison.Ordinal));
+        Assert.Contains("deployments prod;", features, StringComparison.Ordinal);
+        Assert.Contains("resume off (WebhookReceiver:LangGraph:PublicUrl is not set)", features, StringComparison.Ordinal);
+        Assert.Contains("sweep every 00:05:00", features, StringComparison.Ordinal);
+        Assert.Contains("interrupt detection on", features, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task In_Development_without_an_admin_key_a_warning_says_the_query_API_answers_401()
+    {
+        using var data = new TempDirectory();
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["WebhookReceiver__Storage__ConnectionString"] = $"Data Source={Path.Combine(data.Path, "webhooks.db")}",
+            ["WebhookReceiver__AdminKeys__0"] = "",
+        };
+
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        Assert.Contains(service.Output, l => l.Contains("No admin key is configured", StringComparison.Ordinal) && l.Contains("answers 401", StringComparison.Ordinal));
+    }
+
     private static async Task<(int ExitCode, List<string> Output)> RunToExitAsync(Dictionary<string, string> settings)
     {
         var start = new ProcessStartInfo("dotnet", [BuiltService.Dll, "--urls", "http://127.0.0.1:0"])
