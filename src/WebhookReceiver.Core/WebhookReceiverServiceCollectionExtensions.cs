@@ -25,7 +25,7 @@ public static class WebhookReceiverServiceCollectionExtensions
     /// queue, the dispatcher, and the built-in handlers (switched on in configuration). Calling it again adds nothing.
     /// Chain <c>.AddHandler&lt;T&gt;(name, filter)</c> for your own handlers. Of what the host owns it touches only: a health
     /// check (<see cref="InboxHealthCheck.Name"/>, tag <c>ready</c>; the host maps routes), the meter <c>WebhookReceiver</c>,
-    /// problem details (composed with the host's customization), the rate limiter's policy for its route, and the shutdown
+    /// the rate limiter's policy for its route, and the shutdown
     /// timeout (raised to <c>Dispatch:ShutdownGrace</c> + 10 s when shorter, never lowered).
     /// </summary>
     public static WebhookReceiverBuilder AddWebhookReceiver(this IServiceCollection services, IConfiguration configuration)
@@ -109,8 +109,6 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService<SweepService>();
 
         services.AddIngressLimits();
-        // The receiver writes its errors through IProblemDetailsService; the host's own customization, if any, stays as it is.
-        services.AddProblemDetails();
         // The receiver's own types in snake_case; the host's naming policy stays the host's.
         services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new ReceiverJsonNames()));
         // A check only: the host maps its health routes and picks checks by the ready tag.

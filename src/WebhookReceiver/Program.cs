@@ -21,6 +21,7 @@ try
     var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
     builder.Services.AddScrubbedSerilog(builder.Configuration);
+    builder.Services.AddHttpProblems();
     builder.Services.AddWebhookReceiver(builder.Configuration);
     builder.Services.AddMetricsExport(builder.Configuration);
     builder.Services.AddTrustedProxies();

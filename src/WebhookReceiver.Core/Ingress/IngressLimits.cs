@@ -55,11 +55,9 @@ internal static class IngressLimits
                 metrics.WebhookReceived(IngestOutcome.RateLimited, metrics.StartIngest());
                 var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
                 rejected.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await rejected.HttpContext.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = rejected.HttpContext,
-                    ProblemDetails = { Status = StatusCodes.Status429TooManyRequests, Detail = "Too many webhooks from this client; send again after Retry-After." },
-                });
+                // Through the host's IProblemDetailsService when it has one, else written as problem details by the result itself.
+                await TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, detail: "Too many webhooks from this client; send again after Retry-After.")
+                    .ExecuteAsync(rejected.HttpContext);
             };
         });
 

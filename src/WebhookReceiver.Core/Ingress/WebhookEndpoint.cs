@@ -122,7 +122,7 @@ internal static partial class WebhookEndpoint
         if (body is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge,
-                detail: $"The body is larger than the {settings.MaxBodyBytes} bytes this receiver accepts.");
+                detail: $"The body is larger than the {settings.MaxBodyBytes} bytes this receiver accepts (WebhookReceiver:MaxBodyBytes; raise it to accept larger runs).");
         }
 
         // JSON text may start with a UTF-8 byte order mark, which RFC 8259 lets parsers ignore: it is not part of the run.
@@ -158,6 +158,12 @@ internal static partial class WebhookEndpoint
 
             webhook = new NewWebhook(runId, IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId), IndexableText.IndexValue(run.GraphId),
                 IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run), deployments.DeploymentFor(token));
+        }
+        catch (JsonException ex) when (ex.Message.Contains("maximum configured depth", StringComparison.Ordinal))
+        {
+            // System.Text.Json's own words for a body nested deeper than MaxDepth.
+            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest,
+                detail: $"The body is nested deeper than the {settings.MaxJsonDepth} levels this receiver accepts (WebhookReceiver:MaxJsonDepth; raise it, up to {LangGraphRun.MaxSupportedDepth}, to accept deeper runs).");
         }
         catch (JsonException ex)
         {

@@ -6,6 +6,9 @@ namespace WebhookReceiver.Http;
 /// </summary>
 internal static class HttpProblemsExtensions
 {
+    /// <summary>Problem details for every error the service writes, its own and the framework's (the library leaves this to its host).</summary>
+    public static IServiceCollection AddHttpProblems(this IServiceCollection services) => services.AddProblemDetails();
+
     public static IApplicationBuilder UseHttpProblems(this IApplicationBuilder app) => app
         .UseExceptionHandler(new ExceptionHandlerOptions
         {

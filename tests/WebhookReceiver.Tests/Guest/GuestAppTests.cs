@@ -31,7 +31,8 @@ public sealed class GuestAppTests : IDisposable
     private async Task<WebApplication> StartGuestAsync(
         Action<WebApplicationBuilder>? configure = null,
         Dictionary<string, string?>? settings = null,
-        ILoggerProvider? logs = null)
+        ILoggerProvider? logs = null,
+        bool problemDetails = true)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = Environments.Development });
         builder.WebHost.UseTestServer();
@@ -46,7 +47,11 @@ public sealed class GuestAppTests : IDisposable
             builder.Logging.AddProvider(logs).SetMinimumLevel(LogLevel.Trace);
         }
 
-        builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context => context.ProblemDetails.Extensions["app"] = "guest");
+        if (problemDetails)
+        {
+            builder.Services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context => context.ProblemDetails.Extensions["app"] = "guest");
+        }
+
         builder.Services.Configure<ForwardedHeadersOptions>(forwarded =>
         {
             forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
@@ -93,6 +98,19 @@ public sealed class GuestAppTests : IDisposable
         Assert.Equal("guest", own.GetProperty("app").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, receivers.StatusCode);
         Assert.Equal("guest", (await receivers.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("app").GetString());
+    }
+
+    [Fact]
+    public async Task An_app_without_problem_details_is_given_none_and_the_receivers_errors_are_problem_details_all_the_same()
+    {
+        await using var app = await StartGuestAsync(problemDetails: false);
+
+        var receivers = await app.GetTestClient().PostAsync("/webhooks/langgraph?token=wrong", new StringContent("{}"));
+
+        Assert.Null(app.Services.GetService<IProblemDetailsService>());
+        Assert.Equal(HttpStatusCode.Unauthorized, receivers.StatusCode);
+        Assert.Equal("application/problem+json", receivers.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(401, (await receivers.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("status").GetInt32());
     }
 
     [Fact]

@@ -159,11 +159,12 @@ public sealed class WebhookEndpointTests
         var problem = await Json.ReadAsync(response);
         Assert.Equal(413, (int)problem["status"]!);
         Assert.Contains("2048", (string?)problem["detail"], StringComparison.Ordinal);
+        Assert.Contains("WebhookReceiver:MaxBodyBytes", (string?)problem["detail"], StringComparison.Ordinal); // The setting to raise.
         Assert.Empty((await app.GetAdminAsync<JsonObject>("/api/webhooks"))["items"]!.AsArray());
     }
 
     [Fact]
-    public async Task Nesting_deeper_than_the_limit_is_400()
+    public async Task Nesting_deeper_than_the_limit_is_400_naming_the_setting_to_raise()
     {
         await using var app = new TestApp(new() { ["WebhookReceiver:MaxJsonDepth"] = "16" });
         var deep = string.Concat(Enumerable.Repeat("{\"a\":", 20)) + "1" + new string('}', 20);
@@ -171,6 +172,9 @@ public sealed class WebhookEndpointTests
         var response = await app.PostWebhookAsync($"{{\"run_id\": \"{Payloads.NewRunId()}\", \"values\": {deep}}}");
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var detail = (string?)(await Json.ReadAsync(response))["detail"];
+        Assert.Contains("16 levels", detail, StringComparison.Ordinal);
+        Assert.Contains("WebhookReceiver:MaxJsonDepth", detail, StringComparison.Ordinal);
     }
 
     [Fact]
