@@ -185,6 +185,24 @@ public sealed class StartupConfigurationTests
         Assert.Contains(service.Output, l => l.Contains("No admin key is configured", StringComparison.Ordinal) && l.Contains("answers 401", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task Calls_to_LangGraph_that_succeed_leave_no_resilience_pipeline_lines_in_the_log()
+    {
+        await using var langGraph = await WebhookReceiver.Tests.LangGraphApi.CannedLangGraphServer.StartAsync();
+        langGraph.Answer = (_, _) => WebhookReceiver.Tests.LangGraphApi.CannedAnswer.Json(new System.Text.Json.Nodes.JsonArray());
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__LangGraph__Deployments__0__Name"] = "prod";
+        settings["WebhookReceiver__LangGraph__Deployments__0__ApiUrl"] = langGraph.Url.ToString();
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        using var sweep = await service.CreateClient(admin: true).PostAsync("/api/langgraph/sweep", null);
+
+        sweep.EnsureSuccessStatusCode();
+        Assert.NotEmpty(langGraph.Received);
+        Assert.DoesNotContain(service.Output, l => l.Contains("\"SourceContext\":\"Polly", StringComparison.Ordinal));
+    }
+
     private static async Task<(int ExitCode, List<string> Output)> RunToExitAsync(Dictionary<string, string> settings)
     {
         var start = new ProcessStartInfo("dotnet", [BuiltService.Dll, "--urls", "http://127.0.0.1:0"])
