@@ -71,6 +71,10 @@ internal sealed class ReceiverMetrics
     private long _waitingCountedAt;
     private int _waitingRefreshing;
 
+    private OldestWaiting? _oldest;
+    private long _oldestReadAt;
+    private int _oldestRefreshing;
+
     public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<MetricsOptions> options,
         IInboxInterrupts interrupts)
     {
@@ -105,6 +109,10 @@ internal sealed class ReceiverMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600] });
         meter.CreateObservableGauge("webhookreceiver.interrupts.waiting", ObserveWaiting, "{interrupt}",
             "Threads waiting for a person (interrupts in state waiting), by deployment and graph; counted at most every PendingRefreshInterval.");
+        meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", () => ObserveAge(o => o.DeliveryDueAt), "s",
+            "Seconds since the longest-waiting unfinished delivery became due (a new one: since it was stored; a retry: since its backoff ended), 0 when none is due; its due time is read at most every PendingRefreshInterval.");
+        meter.CreateObservableGauge("webhookreceiver.interrupts.oldest_waiting_age", () => ObserveAge(o => o.InterruptSeenAt), "s",
+            "Seconds since the oldest interrupt still waiting for a person was found, 0 when none waits; read at most every PendingRefreshInterval.");
     }
 
     /// <summary>An interrupt was resumed through the receiver, <paramref name="waited"/> after its pause was found.</summary>
@@ -198,6 +206,41 @@ internal sealed class ReceiverMetrics
         }
 
         return Volatile.Read(ref _waiting);
+    }
+
+    // The ages grow between two reads of the store (they are now minus a stored time); nothing is reported before the first read.
+    private IEnumerable<Measurement<double>> ObserveAge(Func<OldestWaiting, DateTimeOffset?> since)
+    {
+        var stale = _time.GetElapsedTime(Interlocked.Read(ref _oldestReadAt)) >= _pendingRefreshInterval;
+        if (stale && Interlocked.CompareExchange(ref _oldestRefreshing, 1, 0) == 0)
+        {
+            _ = RefreshOldestAsync();
+        }
+
+        if (Volatile.Read(ref _oldest) is not { } oldest)
+        {
+            return [];
+        }
+
+        var age = since(oldest) is { } at ? Math.Max(0, (_time.GetUtcNow() - at).TotalSeconds) : 0;
+        return [new Measurement<double>(age)];
+    }
+
+    private async Task RefreshOldestAsync()
+    {
+        try
+        {
+            Volatile.Write(ref _oldest, await _inbox.ReadOldestWaitingAsync(CancellationToken.None));
+        }
+        catch (Exception)
+        {
+            // The store is unreachable: the ages go on from the last times read, and /health/ready says why.
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _oldestReadAt, _time.GetTimestamp());
+            Volatile.Write(ref _oldestRefreshing, 0);
+        }
     }
 
     private async Task RefreshWaitingAsync()
