@@ -56,6 +56,7 @@ internal sealed class ReceiverMetrics
     private readonly Histogram<double> _dispatchLag;
     private readonly Counter<long> _deadLetters;
     private readonly Counter<long> _sweepRuns;
+    private readonly Counter<long> _sweeps;
     private readonly Histogram<double> _pauseToResume;
 
     private readonly IInboxQueries _inbox;
@@ -100,6 +101,8 @@ internal sealed class ReceiverMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
         _sweepRuns = meter.CreateCounter<long>("webhookreceiver.sweep.runs", "{run}",
             "Runs a LangGraph sweep looked at, by deployment and outcome: recovered, already_held, out_of_scope, too_recent, not_finished, too_old, unrecoverable (stateless runs).");
+        _sweeps = meter.CreateCounter<long>("webhookreceiver.sweeps", "{sweep}",
+            "Sweeps of a LangGraph deployment that ended, by deployment and status: swept, partial (stopped by its budget; the next one resumes) or failed (the server or the store failed).");
         _deadLetters = meter.CreateCounter<long>("webhookreceiver.dead_letters", "{delivery}",
             "Deliveries dead-lettered after their last attempt failed or was abandoned, by handler.");
         meter.CreateObservableGauge("webhookreceiver.deliveries.pending", ObservePending, "{delivery}",
@@ -146,6 +149,10 @@ internal sealed class ReceiverMetrics
             _received.Add(count, new TagList { { "outcome", outcome == SweepOutcome.Recovered ? IngestOutcome.Accepted : IngestOutcome.Duplicate }, { "source", WebhookSources.Sweep } });
         }
     }
+
+    /// <summary>A sweep of <paramref name="deployment"/> ended with <paramref name="status"/> (swept, partial or failed).</summary>
+    public void SweepEnded(string deployment, string status) =>
+        _sweeps.Add(1, new TagList { { "deployment", deployment }, { "status", status } });
 
     /// <summary>A handler attempt starts: the first attempt of a delivery records how long it waited since the webhook was stored.</summary>
     public void AttemptStarted(string handler, int attempt, DateTimeOffset receivedAt, DateTimeOffset startedAt)
