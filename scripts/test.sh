@@ -32,8 +32,12 @@ fi
 # --- Chromium for the Swagger UI browser test ---
 if ! command -v chromium >/dev/null 2>&1; then apt_install chromium; fi
 
-# --- Node packages of the LangGraph end-to-end test, from the lockfile ---
-for dir in tests/langgraph-e2e; do
+# --- promtool (Debian's prometheus package) for the alert rules' checks and unit tests in deploy/prometheus ---
+if ! command -v promtool >/dev/null 2>&1; then apt_install prometheus; fi
+command -v promtool >/dev/null 2>&1 || fail "promtool is still missing after installing prometheus"
+
+# --- Node packages of the LangGraph end-to-end test and of the Kubernetes manifests' schema check, from their lockfiles ---
+for dir in tests/langgraph-e2e tests/deploy-manifests; do
   # Installed when missing, and again when the lockfile changed since the last install.
   if [ -f "$dir/package-lock.json" ] && { [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; }; then
     echo "test: npm ci in $dir"

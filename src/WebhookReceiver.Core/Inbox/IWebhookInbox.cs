@@ -61,6 +61,9 @@ internal interface IInboxQueries
 
     /// <summary>Delivery counts by handler and state.</summary>
     Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken);
+
+    /// <summary>The earliest due time of an unfinished delivery and the oldest waiting interrupt (for the age gauges).</summary>
+    Task<OldestWaiting> ReadOldestWaitingAsync(CancellationToken cancellationToken);
 }
 
 /// <summary>What start-up, retention and the readiness check need: schema, redaction, purge, ping.</summary>

@@ -154,6 +154,12 @@ internal sealed record StoredAttempt(
 
 internal sealed record DeliveryCount(string Handler, string State, long Count);
 
+/// <summary>
+/// What waits longest: when the earliest-due unfinished delivery (pending or failed) became due, and when the oldest
+/// interrupt still waiting for a person was found; null when there is none.
+/// </summary>
+internal sealed record OldestWaiting(DateTimeOffset? DeliveryDueAt, DateTimeOffset? InterruptSeenAt);
+
 /// <summary>How a stored webhook's <c>source</c> column spells a <see cref="WebhookSource"/>.</summary>
 internal static class WebhookSources
 {

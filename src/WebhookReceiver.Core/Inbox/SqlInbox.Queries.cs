@@ -96,6 +96,23 @@ internal abstract partial class SqlInbox : IInboxQueries
         return counts;
     }
 
+    // The due index (partial: pending and failed only) gives the earliest due time at its first entry, whatever the
+    // backlog; SQLite has to be told to use it (see DueIndexHint). Waiting interrupts are people's queue: a few rows of
+    // the state index.
+    public async Task<OldestWaiting> ReadOldestWaitingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var read = Command(connection, null, $"""
+            SELECT (SELECT next_attempt_at FROM deliveries {DueIndexHint}
+                    WHERE state IN ('pending', 'failed') AND next_attempt_at IS NOT NULL
+                    ORDER BY next_attempt_at LIMIT 1),
+                   (SELECT MIN(seen_at) FROM interrupts WHERE state = 'waiting')
+            """);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return new OldestWaiting(reader.IsDBNull(0) ? null : Time(reader.GetInt64(0)), reader.IsDBNull(1) ? null : Time(reader.GetInt64(1)));
+    }
+
     /// <summary>
     /// One filter for listing and for bulk replay: the condition on webhooks <c>w</c> that <paramref name="query"/> asks for,
     /// its parameters added to <paramref name="command"/>. Only the filters given become terms, each a plain comparison,

@@ -26,6 +26,9 @@ internal abstract partial class SqlInbox : IWebhookInbox
     /// </summary>
     protected virtual ValueTask<IDisposable?> WaitWriteTurnAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
+    /// <summary>Written after <c>FROM deliveries</c> where the engine must be told to read the due index in order (SQLite).</summary>
+    protected virtual string DueIndexHint => "";
+
     protected static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql)
     {
         var command = connection.CreateCommand();

@@ -223,6 +223,8 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         }
     }
 
+    protected override string DueIndexHint => "INDEXED BY ix_deliveries_due";
+
     // INDEXED BY: without statistics SQLite picked ix_deliveries_state and sorted every waiting delivery for each claim,
     // so a claim cost as much as the backlog was long; the due index hands out the first few in order.
     // Two statements, because SQLite's RETURNING sees only the new row, and a lease left behind must be seen as it was;

@@ -26,7 +26,7 @@ public sealed class MetricsOptions
     [Url]
     public string? OtlpEndpoint { get; set; }
 
-    /// <summary>How old the pending-deliveries gauge may be: the store is counted at most this often, and only when scraped.</summary>
+    /// <summary>How old the gauges read from the store (pending deliveries, waiting interrupts, the oldest of each) may be: the store is read at most this often, and only when scraped.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan PendingRefreshInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -56,6 +56,7 @@ internal sealed class ReceiverMetrics
     private readonly Histogram<double> _dispatchLag;
     private readonly Counter<long> _deadLetters;
     private readonly Counter<long> _sweepRuns;
+    private readonly Counter<long> _sweeps;
     private readonly Histogram<double> _pauseToResume;
 
     private readonly IInboxQueries _inbox;
@@ -70,6 +71,10 @@ internal sealed class ReceiverMetrics
     private Measurement<long>[] _waiting = [];
     private long _waitingCountedAt;
     private int _waitingRefreshing;
+
+    private OldestWaiting? _oldest;
+    private long _oldestReadAt;
+    private int _oldestRefreshing;
 
     public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<MetricsOptions> options,
         IInboxInterrupts interrupts)
@@ -96,6 +101,8 @@ internal sealed class ReceiverMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = LagBuckets });
         _sweepRuns = meter.CreateCounter<long>("webhookreceiver.sweep.runs", "{run}",
             "Runs a LangGraph sweep looked at, by deployment and outcome: recovered, already_held, out_of_scope, too_recent, not_finished, too_old, unrecoverable (stateless runs).");
+        _sweeps = meter.CreateCounter<long>("webhookreceiver.sweeps", "{sweep}",
+            "Sweeps of a LangGraph deployment that ended, by deployment and status: swept, partial (stopped by its budget; the next one resumes) or failed (the server or the store failed).");
         _deadLetters = meter.CreateCounter<long>("webhookreceiver.dead_letters", "{delivery}",
             "Deliveries dead-lettered after their last attempt failed or was abandoned, by handler.");
         meter.CreateObservableGauge("webhookreceiver.deliveries.pending", ObservePending, "{delivery}",
@@ -105,6 +112,10 @@ internal sealed class ReceiverMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600] });
         meter.CreateObservableGauge("webhookreceiver.interrupts.waiting", ObserveWaiting, "{interrupt}",
             "Threads waiting for a person (interrupts in state waiting), by deployment and graph; counted at most every PendingRefreshInterval.");
+        meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", () => ObserveAge(o => o.DeliveryDueAt), "s",
+            "Seconds since the longest-waiting unfinished delivery became due (a new one: since it was stored; a retry: since its backoff ended), 0 when none is due; its due time is read at most every PendingRefreshInterval.");
+        meter.CreateObservableGauge("webhookreceiver.interrupts.oldest_waiting_age", () => ObserveAge(o => o.InterruptSeenAt), "s",
+            "Seconds since the oldest interrupt still waiting for a person was found, 0 when none waits; read at most every PendingRefreshInterval.");
     }
 
     /// <summary>An interrupt was resumed through the receiver, <paramref name="waited"/> after its pause was found.</summary>
@@ -138,6 +149,10 @@ internal sealed class ReceiverMetrics
             _received.Add(count, new TagList { { "outcome", outcome == SweepOutcome.Recovered ? IngestOutcome.Accepted : IngestOutcome.Duplicate }, { "source", WebhookSources.Sweep } });
         }
     }
+
+    /// <summary>A sweep of <paramref name="deployment"/> ended with <paramref name="status"/> (swept, partial or failed).</summary>
+    public void SweepEnded(string deployment, string status) =>
+        _sweeps.Add(1, new TagList { { "deployment", deployment }, { "status", status } });
 
     /// <summary>A handler attempt starts: the first attempt of a delivery records how long it waited since the webhook was stored.</summary>
     public void AttemptStarted(string handler, int attempt, DateTimeOffset receivedAt, DateTimeOffset startedAt)
@@ -198,6 +213,41 @@ internal sealed class ReceiverMetrics
         }
 
         return Volatile.Read(ref _waiting);
+    }
+
+    // The ages grow between two reads of the store (they are now minus a stored time); nothing is reported before the first read.
+    private IEnumerable<Measurement<double>> ObserveAge(Func<OldestWaiting, DateTimeOffset?> since)
+    {
+        var stale = _time.GetElapsedTime(Interlocked.Read(ref _oldestReadAt)) >= _pendingRefreshInterval;
+        if (stale && Interlocked.CompareExchange(ref _oldestRefreshing, 1, 0) == 0)
+        {
+            _ = RefreshOldestAsync();
+        }
+
+        if (Volatile.Read(ref _oldest) is not { } oldest)
+        {
+            return [];
+        }
+
+        var age = since(oldest) is { } at ? Math.Max(0, (_time.GetUtcNow() - at).TotalSeconds) : 0;
+        return [new Measurement<double>(age)];
+    }
+
+    private async Task RefreshOldestAsync()
+    {
+        try
+        {
+            Volatile.Write(ref _oldest, await _inbox.ReadOldestWaitingAsync(CancellationToken.None));
+        }
+        catch (Exception)
+        {
+            // The store is unreachable: the ages go on from the last times read, and /health/ready says why.
+        }
+        finally
+        {
+            Interlocked.Exchange(ref _oldestReadAt, _time.GetTimestamp());
+            Volatile.Write(ref _oldestRefreshing, 0);
+        }
     }
 
     private async Task RefreshWaitingAsync()

@@ -101,24 +101,37 @@ internal sealed partial class RunSweeper
             return report;
         }
 
+        // A sweep that threw (the store failed) counts as failed; one stopped by the host's shutdown is not counted.
+        string? ended = DeploymentSweepReport.Failed;
         try
         {
             report.Watermark = progress.Watermark;
             var client = _services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
             // From a given time, the watermark and an unfinished sweep's covered range are set aside (and kept).
             await SweepThreadsAsync(client, owner, since is null ? progress : progress with { CoveredFrom = null, CoveredTo = null }, report, cancellationToken);
+            ended = report.Status;
         }
         catch (LangGraphApiException ex)
         {
-            report.Status = DeploymentSweepReport.Failed;
+            report.Status = ended = DeploymentSweepReport.Failed;
             report.Detail = ex.Message;
             LogSweepFailed(_logger, deployment, ex.Message);
         }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            ended = null;
+            throw;
+        }
         finally
         {
-            await _sweeps.ReleaseSweepAsync(deployment, owner, CancellationToken.None);
             report.DurationSeconds = _time.GetElapsedTime(clock).TotalSeconds;
             Count(report);
+            if (ended is not null)
+            {
+                _metrics.SweepEnded(deployment, ended);
+            }
+
+            await _sweeps.ReleaseSweepAsync(deployment, owner, CancellationToken.None);
         }
 
         if (report.Recovered > 0)

@@ -206,6 +206,26 @@ public abstract class InboxContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_oldest_waiting_delivery_is_the_earliest_due_of_those_pending_or_retrying_and_none_once_all_are_done()
+    {
+        Assert.Null((await Inbox.ReadOldestWaitingAsync(CancellationToken.None)).DeliveryDueAt);
+        await AppendAsync(Webhook("run-a", receivedAt: T0), Webhook("run-b", receivedAt: T0 + TimeSpan.FromMinutes(1)));
+        Assert.Equal(T0, (await Inbox.ReadOldestWaitingAsync(CancellationToken.None)).DeliveryDueAt);
+
+        // Leased (running) deliveries still wait; run-a's then fails with a retry due at +12 min, and run-b's succeeds.
+        var claimed = await Inbox.ClaimDueAsync("w", T0 + TimeSpan.FromMinutes(2), T0 + TimeSpan.FromMinutes(2) + Lease, 10, CancellationToken.None);
+        Assert.Equal(T0, (await Inbox.ReadOldestWaitingAsync(CancellationToken.None)).DeliveryDueAt);
+        var retryAt = T0 + TimeSpan.FromMinutes(12);
+        Assert.True(await Inbox.CompleteAttemptAsync(new AttemptResult(claimed[0].DeliveryId, "w", 1, 0, T0, T0, false, "boom", DeliveryState.Failed, retryAt),
+            CancellationToken.None));
+        Assert.True(await Inbox.CompleteAttemptAsync(Succeeded(claimed[1], "w", T0), CancellationToken.None));
+        Assert.Equal(retryAt, (await Inbox.ReadOldestWaitingAsync(CancellationToken.None)).DeliveryDueAt);
+
+        await FinishAllAsync(retryAt, DeliveryState.Dead);
+        Assert.Null((await Inbox.ReadOldestWaitingAsync(CancellationToken.None)).DeliveryDueAt);
+    }
+
+    [Fact]
     public async Task Attempts_that_finished_or_were_given_back_are_never_taken_for_abandoned()
     {
         var ids = await AppendAsync(Webhook("run-a"), Webhook("run-b"));

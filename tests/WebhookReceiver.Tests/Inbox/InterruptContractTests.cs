@@ -108,6 +108,21 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
             counts.Select(c => (c.Deployment, c.GraphId, c.Count)).Order());
     }
 
+    [Fact]
+    public async Task The_oldest_waiting_pause_is_the_first_found_of_those_still_waiting_and_the_earliest_due_delivery_is_read_beside_it()
+    {
+        Assert.Equal(new OldestWaiting(null, null), await Inbox.ReadOldestWaitingAsync(CancellationToken.None));
+        var first = await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1"), CancellationToken.None);
+        await Interrupts.RecordInterruptAsync(Pause("thread-2", "interrupts:i-2") with { SeenAt = T0.AddMinutes(5) }, CancellationToken.None);
+        Assert.Equal(new OldestWaiting(null, T0), await Inbox.ReadOldestWaitingAsync(CancellationToken.None));
+
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(first.Id, "run-resumed", T0.AddMinutes(6), CancellationToken.None));
+        await Inbox.AppendAsync([Webhook("run-late") with { ReceivedAt = T0.AddMinutes(7) }, Webhook("run-early") with { ReceivedAt = T0.AddMinutes(3) }],
+            CancellationToken.None);
+
+        Assert.Equal(new OldestWaiting(T0.AddMinutes(3), T0.AddMinutes(5)), await Inbox.ReadOldestWaitingAsync(CancellationToken.None));
+    }
+
     private static NewInterrupt Pause(string threadId, string pauseKey, long? webhookId = null, IReadOnlyList<string>? handlers = null) =>
         new("prod", threadId, pauseKey, "run-paused", "assistant-a", "ask", webhookId, """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", T0,
             handlers ?? []);

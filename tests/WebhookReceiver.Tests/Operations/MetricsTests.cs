@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Data.Sqlite;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -103,6 +104,70 @@ public sealed class MetricsTests
             && m.Value("webhookreceiver_deliveries_pending", ("handler", "log")) == 0);
         Assert.Equal(2, metrics.Value("webhookreceiver_delivery_attempts_total", ("handler", Unreachable), ("outcome", "failed")));
         Assert.Null(metrics.Value("webhookreceiver_dead_letters_total"));
+    }
+
+    [Trait("Category", "System")]
+    [Fact]
+    public async Task Oldest_pending_age_grows_while_a_delivery_waits_for_its_handler_and_is_0_once_it_is_done()
+    {
+        // The forward target holds each request for 6 s: the delivery stays unfinished that long, due since it was stored.
+        await using var target = await LoopbackListener.StartAsync();
+        target.AnswerDelay = TimeSpan.FromSeconds(6);
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__Metrics__PendingRefreshInterval"] = "00:00:00";
+        settings["WebhookReceiver__Handlers__Forward__0__Name"] = "slow";
+        settings["WebhookReceiver__Handlers__Forward__0__Url"] = new Uri(target.Url, "/hook").ToString();
+        settings["WebhookReceiver__Handlers__Forward__0__Secret"] = "forward-secret-dddddddddddddddd";
+        await using var service = await ServiceProcess.StartAsync(settings);
+        var client = service.CreateClient();
+
+        var before = DateTime.UtcNow;
+        Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(client, Payloads.Run().ToJsonString())).StatusCode);
+        var waiting = await ScrapeUntilAsync(client, m => m.Value("webhookreceiver_deliveries_oldest_pending_age_seconds") >= 2);
+        var age = waiting.Value("webhookreceiver_deliveries_oldest_pending_age_seconds")!.Value;
+        Assert.InRange(age, 2, (DateTime.UtcNow - before).TotalSeconds + 1);
+        Assert.Null(waiting.Value("webhookreceiver_delivery_attempts_total", ("handler", "slow")));
+
+        var done = await ScrapeUntilAsync(client, m =>
+            m.Value("webhookreceiver_delivery_attempts_total", ("handler", "slow"), ("outcome", "succeeded")) == 1
+            && m.Value("webhookreceiver_deliveries_oldest_pending_age_seconds") == 0);
+        Assert.Equal(0, done.Value("webhookreceiver_deliveries_pending", ("handler", "slow")));
+    }
+
+    [Trait("Category", "System")]
+    [Fact]
+    public async Task Oldest_waiting_interrupt_age_is_the_age_of_the_oldest_pause_still_waiting()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__Metrics__PendingRefreshInterval"] = "00:00:00";
+        await using var service = await ServiceProcess.StartAsync(settings);
+        var client = service.CreateClient();
+        var none = await ScrapeUntilAsync(client, m => m.Has("webhookreceiver_interrupts_oldest_waiting_age_seconds"));
+        Assert.Equal(0, none.Value("webhookreceiver_interrupts_oldest_waiting_age_seconds"));
+
+        // Pauses as the recorder stores them (no LangGraph server here): one waiting for an hour, one for a minute, and
+        // an older one already resumed, which no longer counts.
+        var now = DateTimeOffset.UtcNow;
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(data.Path, "webhooks.db")};Default Timeout=30"))
+        {
+            await connection.OpenAsync();
+            await using var insert = connection.CreateCommand();
+            insert.CommandText = """
+                INSERT INTO interrupts (deployment, thread_id, pause_key, pending, next_nodes, seen_at, state)
+                VALUES ('prod', 't-1', 'k-1', '[]', '[]', $hour, 'waiting'),
+                       ('prod', 't-2', 'k-2', '[]', '[]', $minute, 'waiting'),
+                       ('prod', 't-3', 'k-3', '[]', '[]', $day, 'resumed')
+                """;
+            insert.Parameters.AddWithValue("$hour", (now - TimeSpan.FromHours(1)).ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("$minute", (now - TimeSpan.FromMinutes(1)).ToUnixTimeMilliseconds());
+            insert.Parameters.AddWithValue("$day", (now - TimeSpan.FromDays(1)).ToUnixTimeMilliseconds());
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var metrics = await ScrapeUntilAsync(client, m => m.Value("webhookreceiver_interrupts_oldest_waiting_age_seconds") >= 3600);
+        Assert.InRange(metrics.Value("webhookreceiver_interrupts_oldest_waiting_age_seconds")!.Value, 3600, 3600 + (DateTimeOffset.UtcNow - now).TotalSeconds + 1);
     }
 
     [Trait("Category", "System")]

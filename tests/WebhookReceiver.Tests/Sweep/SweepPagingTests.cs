@@ -129,7 +129,7 @@ public sealed class SweepPagingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Recovered_runs_are_listed_by_source_and_counted_in_metrics_by_source_and_sweep_outcome()
+    public async Task Recovered_runs_are_listed_by_source_and_counted_in_metrics_by_source_and_sweep_outcome_and_sweeps_by_status()
     {
         var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 2, runsPerThread: 1));
         _server.Answer = server.Answer;
@@ -142,6 +142,9 @@ public sealed class SweepPagingTests : IAsyncLifetime
 
         await SweepAsync(app);
         await SweepAsync(app);
+        // A server that refuses the key ends the third sweep as failed.
+        _server.Answer = (_, _) => new CannedAnswer(401, "bad key");
+        Assert.Equal("failed", (await SweepAsync(app))["status"]!.GetValue<string>());
 
         var swept = await app.GetAdminAsync<JsonNode>("/api/webhooks?source=sweep");
         var received = await app.GetAdminAsync<JsonNode>("/api/webhooks?source=webhook");
@@ -158,6 +161,8 @@ public sealed class SweepPagingTests : IAsyncLifetime
         Assert.Equal(2, metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", deployment), ("outcome", "recovered")));
         // The second sweep stops at the watermark: only the newest thread (within the overlap) is looked at again.
         Assert.Equal(1, metrics.Value("webhookreceiver_sweep_runs_total", ("deployment", deployment), ("outcome", "already_held")));
+        Assert.Equal(2, metrics.Value("webhookreceiver_sweeps_total", ("deployment", deployment), ("status", "swept")));
+        Assert.Equal(1, metrics.Value("webhookreceiver_sweeps_total", ("deployment", deployment), ("status", "failed")));
     }
 
     [Fact]
