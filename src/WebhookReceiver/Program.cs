@@ -25,7 +25,7 @@ try
     builder.Services.AddWebhookReceiver(builder.Configuration);
     builder.Services.AddMetricsExport(builder.Configuration);
     builder.Services.AddTrustedProxies();
-    builder.Services.AddApiDocs();
+    builder.Services.AddApiDocs(builder.Configuration);
 
     var app = builder.Build();
     // Every setting is checked before anything starts, so a bad one stops the start-up here, as one line naming it.

@@ -34,6 +34,45 @@ internal sealed record BoundSection(IConfigurationSection Section, Type OptionsT
         return found;
     }
 
+    /// <summary>
+    /// Every setting of this section with its C# default, keyed as an environment variable after <c>WebhookReceiver__</c>
+    /// (<c>N</c> for a list index): the rows the README's settings table must hold. Keys under <paramref name="otherSections"/> are theirs.
+    /// </summary>
+    public IEnumerable<(string Key, object? Default)> Defaults(IReadOnlySet<string> otherSections)
+    {
+        var root = EnvironmentName(Section.Path);
+        var prefix = root.Contains("__", StringComparison.Ordinal) ? root[(root.IndexOf("__", StringComparison.Ordinal) + 2)..] + "__" : "";
+        return DefaultsOf(Activator.CreateInstance(OptionsType), OptionsType, prefix, Section.Path, otherSections);
+    }
+
+    private static IEnumerable<(string Key, object? Default)> DefaultsOf(object? instance, Type type, string prefix, string path, IReadOnlySet<string> otherSections)
+    {
+        foreach (var property in Bindable(type))
+        {
+            if (otherSections.Contains($"{path}:{property.Name}"))
+            {
+                continue;
+            }
+
+            var value = instance is null ? null : property.GetValue(instance);
+            var key = prefix + property.Name;
+            var element = ElementType(property.PropertyType);
+            if (IsScalar(property.PropertyType) || (element is not null && IsScalar(element)))
+            {
+                yield return (element is null ? key : key + "__N", value);
+            }
+            else
+            {
+                var itemType = element ?? property.PropertyType;
+                var item = element is null ? value : Activator.CreateInstance(itemType);
+                foreach (var leaf in DefaultsOf(item, itemType, element is null ? key + "__" : key + "__N__", $"{path}:{property.Name}", otherSections))
+                {
+                    yield return leaf;
+                }
+            }
+        }
+    }
+
     /// <summary>The environment variable that sets <paramref name="path"/>.</summary>
     public static string EnvironmentName(string path) => path.Replace(":", "__", StringComparison.Ordinal);
 

@@ -21,10 +21,16 @@ internal static class ApiDocsExtensions
     public const string DocumentPath = $"/openapi/{WebhookReceiverOpenApiExtensions.DocumentName}.json";
     public const string SwaggerUiPath = "/swagger";
 
-    public static IServiceCollection AddApiDocs(this IServiceCollection services)
+    public static IServiceCollection AddApiDocs(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<ApiDocsOptions>("OpenApi").BindConfiguration($"{WebhookReceiverOptions.Section}:OpenApi");
-        services.AddOptions<ApiDocsOptions>("SwaggerUi").BindConfiguration($"{WebhookReceiverOptions.Section}:SwaggerUi");
+        foreach (var name in (string[])["OpenApi", "SwaggerUi"])
+        {
+            var section = configuration.GetSection($"{WebhookReceiverOptions.Section}:{name}");
+            services.AddOptions<ApiDocsOptions>(name).Bind(section);
+            // Under the receiver's section: the start-up report knows these keys as bound, and warns of misspellings in them.
+            services.AddSingleton(new BoundSection(section, typeof(ApiDocsOptions)));
+        }
+
         return services.AddWebhookReceiverOpenApi();
     }
 
