@@ -16,7 +16,11 @@ apt_install() {
   can_install || fail "missing $*: install it (sudo apt-get install $*) and run this again"
   if [ -z "$apt_updated" ]; then apt-get update -qq >/dev/null; apt_updated=1; fi
   echo "test: installing $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || fail "could not install $*"
+  # A package with a daemon (prometheus, postgresql) must not start it here: policy-rc.d's 101 tells invoke-rc.d not to.
+  local policy=/usr/sbin/policy-rc.d added=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod +x "$policy" && added=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null || { [ -z "$added" ] || rm -f "$policy"; fail "could not install $*"; }
+  [ -z "$added" ] || rm -f "$policy"
 }
 
 command -v dotnet >/dev/null || fail "the .NET 10 SDK (dotnet) is required"
