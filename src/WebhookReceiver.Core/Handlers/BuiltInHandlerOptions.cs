@@ -97,7 +97,7 @@ internal sealed class ForwardTargetsValidator : IValidateOptions<BuiltInHandlerO
                 failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret shorter than {MinSigningSecretLength} characters.");
             }
 
-            if (secrets.Any(s => s.StartsWith("whsec_", StringComparison.Ordinal) && !Convert.TryFromBase64String(s["whsec_".Length..], new byte[s.Length], out _)))
+            if (secrets.Any(s => ForwardHandler.SigningKey(s) is null))
             {
                 failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret that starts with whsec_ but is not base64 after it.");
             }

@@ -24,7 +24,7 @@ internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFac
 
     private static readonly JsonSerializerOptions InterruptJson = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    private readonly byte[][] _keys = target.SigningSecrets().Select(SigningKey).ToArray();
+    private readonly byte[][] _keys = target.SigningSecrets().Select(s => SigningKey(s)!).ToArray(); // Validated at start-up.
 
     public Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken) =>
         PostAsync(Encoding.UTF8.GetBytes(run.RawJson), context, cancellationToken);
@@ -61,9 +61,19 @@ internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFac
         return _keys.Select(key => Convert.ToBase64String(HMACSHA256.HashData(key, signed))).ToList();
     }
 
-    // Standard Webhooks secrets are "whsec_" + base64 of the key; any other text is used as its UTF-8 bytes.
-    private static byte[] SigningKey(string secret) =>
-        secret.StartsWith("whsec_", StringComparison.Ordinal)
-            ? Convert.FromBase64String(secret["whsec_".Length..])
-            : Encoding.UTF8.GetBytes(secret);
+    /// <summary>
+    /// The HMAC key of a signing secret: Standard Webhooks secrets are <c>whsec_</c> + base64 of the key; any other text is
+    /// used as its UTF-8 bytes. Null for a <c>whsec_</c> secret that is not base64 after it (refused at start-up).
+    /// </summary>
+    internal static byte[]? SigningKey(string secret)
+    {
+        const string Prefix = "whsec_";
+        if (!secret.StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return Encoding.UTF8.GetBytes(secret);
+        }
+
+        var key = new byte[secret.Length];
+        return Convert.TryFromBase64String(secret[Prefix.Length..], key, out var written) ? key[..written] : null;
+    }
 }

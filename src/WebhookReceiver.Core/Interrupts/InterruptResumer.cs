@@ -105,7 +105,7 @@ internal sealed partial class InterruptResumer(
         {
             client = services.GetRequiredService<ILangGraphClients>().ForDeployment(interrupt.Deployment);
         }
-        catch (Exception ex) when (ex is KeyNotFoundException or InvalidOperationException)
+        catch (KeyNotFoundException)
         {
             return new(ResumeOutcome.NotConfigured, $"LangGraph deployment '{interrupt.Deployment}' is no longer configured (WebhookReceiver:LangGraph:Deployments).", Interrupt: interrupt);
         }

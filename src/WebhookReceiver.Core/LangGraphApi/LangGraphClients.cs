@@ -9,8 +9,8 @@ using WebhookReceiver.Security;
 namespace WebhookReceiver.LangGraphApi;
 
 /// <summary>
-/// The LangGraph clients, one per deployment configured in <c>WebhookReceiver:LangGraph:Deployments</c>; registered (as a
-/// singleton) only when at least one is. Each call to <see cref="ForDeployment"/> returns a client over a fresh <see cref="HttpClient"/>
+/// The LangGraph clients, one per deployment configured in <c>WebhookReceiver:LangGraph:Deployments</c>; always registered
+/// (a singleton), with no <see cref="Deployments"/> when none is configured. Each call to <see cref="ForDeployment"/> returns a client over a fresh <see cref="HttpClient"/>
 /// from <see cref="IHttpClientFactory"/>, so take one per piece of work rather than keeping it.
 /// </summary>
 /// <example><c>var thread = await clients.ForDeployment("prod").GetThreadAsync(run.ThreadId!, ct);</c></example>
@@ -45,9 +45,7 @@ internal static class LangGraphResilience
     internal static readonly HttpRequestOptionsKey<bool> NotIdempotent = new("WebhookReceiver.LangGraph.NotIdempotent");
 
     /// <summary>
-    /// Registers <see cref="ILangGraphClients"/>, resolved as null when no deployment is configured, and its HTTP client.
-    /// Decided from the bound options, not from the configuration as registration finds it: a host (or a test's
-    /// WebApplicationFactory) may add its settings after the services are registered.
+    /// Registers <see cref="ILangGraphClients"/> (with no deployments when none is configured) and its HTTP client.
     /// </summary>
     internal static void AddLangGraphClients(this IServiceCollection services)
     {
@@ -56,9 +54,7 @@ internal static class LangGraphResilience
             return;
         }
 
-        services.AddSingleton<ILangGraphClients>(sp => sp.GetRequiredService<IOptions<LangGraphOptions>>().Value.Enabled
-            ? ActivatorUtilities.CreateInstance<LangGraphClients>(sp)
-            : null!);
+        services.AddSingleton<ILangGraphClients, LangGraphClients>();
         services.AddHttpClient(LangGraphClients.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .AddResilienceHandler("langgraph", (pipeline, context) =>
             {

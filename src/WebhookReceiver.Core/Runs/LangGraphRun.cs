@@ -66,7 +66,7 @@ public sealed class LangGraphRun
     /// <summary>
     /// A stateless run (<c>kwargs.temporary</c> is true: <c>POST /runs</c>, <c>/runs/wait</c> or <c>/runs/stream</c> with the
     /// default <c>on_completion: "delete"</c>). Its thread and run are deleted before the webhook is sent, so the server can
-    /// never be asked about it (LANGGRAPH-API.md, "Stateless runs").
+    /// never be asked about it (docs/langgraph-api.md, "Stateless runs").
     /// </summary>
     public bool IsTemporary =>
         Kwargs is { ValueKind: JsonValueKind.Object } k && TryGetProperty(k, "temporary", out var temporary) && temporary.ValueKind == JsonValueKind.True;

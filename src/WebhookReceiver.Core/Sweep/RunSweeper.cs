@@ -17,7 +17,7 @@ using WebhookReceiver.Security;
 namespace WebhookReceiver.Sweep;
 
 /// <summary>
-/// Recovers runs whose webhook never reached the receiver, by asking the LangGraph server (LANGGRAPH-API.md): threads by
+/// Recovers runs whose webhook never reached the receiver, by asking the LangGraph server (docs/langgraph-api.md): threads by
 /// <c>POST /threads/search</c>, newest <c>updated_at</c> first, page by page (offset paging, until a short page: both servers
 /// page threads correctly, neither's paging headers are trusted), down to the stored watermark less <see cref="Overlap"/>;
 /// then each thread's runs (<c>GET /threads/{id}/runs</c>, one large page, as the JS server's offset bug requires). A finished

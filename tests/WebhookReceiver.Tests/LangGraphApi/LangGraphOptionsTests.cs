@@ -44,20 +44,23 @@ public sealed class LangGraphOptionsTests
         var settings = Deployment(directory);
         settings["WebhookReceiver:LangGraph:Verify"] = "Sometimes";
 
-        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(settings));
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(settings));
 
         Assert.Contains("WebhookReceiver:LangGraph:Verify", error.Message, StringComparison.Ordinal);
+        Assert.Contains("use one of Off, Annotate, Require", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void Without_a_deployment_nothing_is_registered_and_the_defaults_are_the_issues()
+    public void Without_a_deployment_the_clients_resolve_with_none_and_the_defaults_are_the_issues()
     {
         using var directory = new TempDirectory();
         using var host = Build(new() { ["WebhookReceiver:Storage:ConnectionString"] = $"Data Source={Path.Combine(directory.Path, "w.db")}" });
 
         var options = host.Services.GetRequiredService<IOptions<LangGraphOptions>>().Value;
 
-        Assert.Null(host.Services.GetService<ILangGraphClients>());
+        var clients = host.Services.GetRequiredService<ILangGraphClients>();
+        Assert.Empty(clients.Deployments);
+        Assert.Throws<KeyNotFoundException>(() => clients.ForDeployment("prod"));
         Assert.False(options.Enabled);
         Assert.Equal(VerifyMode.Annotate, options.Verify);
         Assert.Equal(TimeSpan.FromMinutes(5), options.Sweep.Interval);

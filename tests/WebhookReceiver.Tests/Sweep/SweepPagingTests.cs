@@ -9,7 +9,7 @@ namespace WebhookReceiver.Tests.Sweep;
 
 /// <summary>
 /// The sweep's paging against canned LangGraph servers that answer as the Python Agent Server and the JS dev server 1.5.1 do
-/// (LANGGRAPH-API.md): threads newest first page by page until a short page; a thread's runs in one large page from offset 0
+/// (docs/langgraph-api.md): threads newest first page by page until a short page; a thread's runs in one large page from offset 0
 /// (the JS server slices <c>[offset, limit)</c> and lists oldest first); the watermark ends the next sweep's paging; a sweep
 /// stopped by its page budget resumes below what it covered; scope and 429s.
 /// </summary>
