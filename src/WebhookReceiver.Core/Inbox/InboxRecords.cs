@@ -16,7 +16,19 @@ internal sealed record NewWebhook(
     byte[] Payload,
     IReadOnlyList<string> Handlers,
     string? Deployment = null,
-    WebhookSource Source = WebhookSource.Webhook);
+    WebhookSource Source = WebhookSource.Webhook)
+{
+    /// <summary>
+    /// The one way a received or recovered run becomes a webhook to store: its index columns from <paramref name="run"/>
+    /// (each only when fit for an index, <see cref="IndexableText"/>), <paramref name="payload"/> as the stored body.
+    /// </summary>
+    public static NewWebhook Of(LangGraphRun run, byte[] payload, DateTimeOffset receivedAt, IReadOnlyList<string> handlers, string? deployment, WebhookSource source)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        return new(IndexableText.IndexValue(run.RunId), IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId),
+            IndexableText.IndexValue(run.GraphId), IndexableText.IndexValue(run.Status), receivedAt, payload, handlers, deployment, source);
+    }
+}
 
 /// <param name="Id">The stored webhook's id (the earlier one's for a duplicate).</param>
 internal readonly record struct AppendResult(long Id, bool Duplicate);

@@ -149,15 +149,12 @@ internal static partial class WebhookEndpoint
                     detail: "The body is JSON but not a LangGraph run: a run is a JSON object.");
             }
 
+            webhook = NewWebhook.Of(run, body, time.GetUtcNow(), handlers.Match(run), deployments.DeploymentFor(token), WebhookSource.Webhook);
             // Without a usable run_id (trimmed by webhooks.allowed_fields, or unfit for an index) it is still a webhook.
-            var runId = IndexableText.IndexValue(run.RunId);
-            if (runId is null)
+            if (webhook.RunId is null)
             {
                 missingRunId.Report();
             }
-
-            webhook = new NewWebhook(runId, IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId), IndexableText.IndexValue(run.GraphId),
-                IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run), deployments.DeploymentFor(token));
         }
         catch (JsonException ex) when (ex.Message.Contains("maximum configured depth", StringComparison.Ordinal))
         {

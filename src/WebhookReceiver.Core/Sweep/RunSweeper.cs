@@ -335,9 +335,7 @@ internal sealed partial class RunSweeper
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         bytes = _redactor.RedactPayload(bytes) ?? bytes;
         var stored = LangGraphRun.Parse(Encoding.UTF8.GetString(bytes), WebhookSource.Sweep)!;
-        return new NewWebhook(IndexableText.IndexValue(stored.RunId), IndexableText.IndexValue(stored.ThreadId), IndexableText.IndexValue(stored.AssistantId),
-            IndexableText.IndexValue(stored.GraphId), IndexableText.IndexValue(stored.Status), _time.GetUtcNow(), bytes, _catalog.Match(stored), deployment,
-            WebhookSource.Sweep);
+        return NewWebhook.Of(stored, bytes, _time.GetUtcNow(), _catalog.Match(stored), deployment, WebhookSource.Sweep);
     }
 
     /// <summary>
