@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
@@ -66,7 +67,11 @@ internal static partial class WebhookEndpoint
         var metrics = context.HttpContext.RequestServices.GetRequiredService<ReceiverMetrics>();
         var started = metrics.StartIngest();
         var answer = await next(context);
-        metrics.WebhookReceived(Outcome(answer is INestedHttpResult nested ? nested.Result : answer), started);
+        var result = answer is INestedHttpResult nested ? nested.Result : answer;
+        var outcome = Outcome(result);
+        metrics.WebhookReceived(outcome, started);
+        // The HTTP server span of this request is the webhook's receive span (its trace context is stored with it).
+        ReceiverTracing.Received(Activity.Current, outcome, (result as IValueHttpResult)?.Value is IngestResponse stored ? stored.Id : null);
         return answer;
     }
 
@@ -157,7 +162,9 @@ internal static partial class WebhookEndpoint
             }
 
             webhook = new NewWebhook(runId, IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId), IndexableText.IndexValue(run.GraphId),
-                IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run), deployments.DeploymentFor(token));
+                IndexableText.IndexValue(run.Status), time.GetUtcNow(), body, handlers.Match(run), deployments.DeploymentFor(token),
+                Traceparent: ReceiverTracing.CurrentTraceparent());
+            ReceiverTracing.Describe(Activity.Current, webhook);
         }
         catch (JsonException ex) when (ex.Message.Contains("maximum configured depth", StringComparison.Ordinal))
         {
