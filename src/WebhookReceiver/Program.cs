@@ -24,6 +24,7 @@ try
     builder.Services.AddHttpProblems();
     builder.Services.AddWebhookReceiver(builder.Configuration);
     builder.Services.AddMetricsExport(builder.Configuration);
+    builder.Services.AddTracingExport(builder.Configuration);
     builder.Services.AddTrustedProxies();
     builder.Services.AddApiDocs(builder.Configuration);
 

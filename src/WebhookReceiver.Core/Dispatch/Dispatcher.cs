@@ -34,6 +34,9 @@ internal sealed partial class Dispatcher(
     // running: slow (I/O-bound) handlers still fill every slot, so a long busy spell cannot starve them.
     private static readonly TimeSpan BusyClaimInterval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>An attempt's span outcome when shutdown cut it short (or its outcome could not be queued): its lease is given back, and it does not count.</summary>
+    private const string ReleasedOutcome = "released";
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         recorder.Start();
@@ -119,12 +122,17 @@ internal sealed partial class Dispatcher(
     {
         var startedAt = time.GetUtcNow();
         metrics.AttemptStarted(delivery.Handler, delivery.Attempt, delivery.ReceivedAt, startedAt);
+        // The attempt's span is current while the handler runs, so its calls (the forward handler's POST, LangGraph's API)
+        // are its children and carry its traceparent; its parent is the span that received the webhook, wherever that ran.
+        using var span = ReceiverTracing.StartAttempt(delivery.Handler, delivery.DeliveryId, delivery.WebhookId, delivery.Attempt,
+            delivery.Traceparent, delivery.InterruptId);
         OutcomeRecorder.PendingOutcome? outcome = null;
         try
         {
             var (finished, error, held) = await invoker.InvokeAsync(delivery, _abort.Token);
             // Not finished: shutdown cut it short, StopAsync gives the delivery back and the attempt does not count.
             outcome = finished ? recorder.Queue(delivery, _owner, startedAt, error, held) : null;
+            ReceiverTracing.AttemptEnded(span, outcome?.Result.NextState ?? ReleasedOutcome, outcome?.Result.Error);
         }
         finally
         {

@@ -6,6 +6,8 @@ namespace WebhookReceiver.Inbox;
 /// <param name="RunId">Null when the body has no usable <c>run_id</c>: it is then a duplicate of a stored body with the same bytes.</param>
 /// <param name="Deployment">The configured LangGraph deployment it is attributed to (by its token, or the only one); null without one.</param>
 /// <param name="Source">How it reached the receiver: posted by LangGraph, or recovered by a sweep of the LangGraph API.</param>
+/// <param name="Traceparent">The W3C trace context of the span that received it, kept so that every later attempt joins that
+/// trace; null while tracing is off.</param>
 internal sealed record NewWebhook(
     string? RunId,
     string? ThreadId,
@@ -16,17 +18,19 @@ internal sealed record NewWebhook(
     byte[] Payload,
     IReadOnlyList<string> Handlers,
     string? Deployment = null,
-    WebhookSource Source = WebhookSource.Webhook)
+    WebhookSource Source = WebhookSource.Webhook,
+    string? Traceparent = null)
 {
     /// <summary>
     /// The one way a received or recovered run becomes a webhook to store: its index columns from <paramref name="run"/>
     /// (each only when fit for an index, <see cref="IndexableText"/>), <paramref name="payload"/> as the stored body.
     /// </summary>
-    public static NewWebhook Of(LangGraphRun run, byte[] payload, DateTimeOffset receivedAt, IReadOnlyList<string> handlers, string? deployment, WebhookSource source)
+    public static NewWebhook Of(LangGraphRun run, byte[] payload, DateTimeOffset receivedAt, IReadOnlyList<string> handlers, string? deployment,
+        WebhookSource source, string? traceparent)
     {
         ArgumentNullException.ThrowIfNull(run);
         return new(IndexableText.IndexValue(run.RunId), IndexableText.IndexValue(run.ThreadId), IndexableText.IndexValue(run.AssistantId),
-            IndexableText.IndexValue(run.GraphId), IndexableText.IndexValue(run.Status), receivedAt, payload, handlers, deployment, source);
+            IndexableText.IndexValue(run.GraphId), IndexableText.IndexValue(run.Status), receivedAt, payload, handlers, deployment, source, traceparent);
     }
 }
 
@@ -50,6 +54,7 @@ internal static class DeliveryState
 /// <param name="AttemptInRound">Number of the attempt since the delivery was created or last replayed; what the retry limit counts.</param>
 /// <param name="InterruptId">Set for the delivery of an interrupt to an interrupt handler: then <see cref="ReceivedAt"/> is when the pause was
 /// seen, <see cref="WebhookId"/> the webhook that showed it (0 when none did) and <see cref="Payload"/> empty.</param>
+/// <param name="Traceparent">The trace context stored with its webhook (for an interrupt, the webhook that showed it); null when none was.</param>
 internal sealed record ClaimedDelivery(
     long DeliveryId,
     long WebhookId,
@@ -59,7 +64,8 @@ internal sealed record ClaimedDelivery(
     DateTimeOffset ReceivedAt,
     byte[] Payload,
     WebhookSource Source = WebhookSource.Webhook,
-    long? InterruptId = null);
+    long? InterruptId = null,
+    string? Traceparent = null);
 
 /// <summary>What one claim leased, and the attempts it found abandoned on the way.</summary>
 internal sealed record ClaimBatch(IReadOnlyList<ClaimedDelivery> Claimed, IReadOnlyList<AbandonedAttempt> Abandoned);

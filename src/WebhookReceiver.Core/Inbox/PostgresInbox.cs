@@ -139,6 +139,11 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         CREATE INDEX ix_webhooks_deployment ON webhooks (deployment) WHERE deployment IS NOT NULL;
         CREATE INDEX ix_webhooks_verification ON webhooks (verification) WHERE verification IS NOT NULL;
         """,
+        // The W3C trace context of the span that received each webhook (NULL while tracing is off), so that its attempts join
+        // that trace after a restart or on another replica. A nullable column without a default: no row is rewritten.
+        """
+        ALTER TABLE webhooks ADD COLUMN traceparent TEXT;
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;

@@ -53,28 +53,28 @@ internal abstract partial class SqlInbox : IInboxDeliveries
         var abandoned = await RecordAbandonedAsync(connection, transaction, leased, now, maxAttempts, cancellationToken);
         var claimed = leased.Where(row => !abandoned.Any(a => a.DeliveryId == row.Id && a.State == DeliveryState.Dead)).ToList();
 
-        var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload, string Source)>();
+        var webhooks = new Dictionary<long, (DateTimeOffset ReceivedAt, byte[] Payload, string Source, string? Traceparent)>();
         if (claimed.Any(c => c.WebhookId is not null))
         {
-            await using var load = Command(connection, transaction, "SELECT id, received_at, payload, source FROM webhooks WHERE id IN (" +
+            await using var load = Command(connection, transaction, "SELECT id, received_at, payload, source, traceparent FROM webhooks WHERE id IN (" +
                 InList(claimed.Where(c => c.WebhookId is not null).Select(c => c.WebhookId!.Value).Distinct().ToList()) + ")");
             await using var reader = await load.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                webhooks[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.GetFieldValue<byte[]>(2), reader.GetString(3));
+                webhooks[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.GetFieldValue<byte[]>(2), reader.GetString(3), NullableString(reader, 4));
             }
         }
 
         // An interrupt's delivery: the handler reads the interrupt itself; here only when it was seen, and its webhook if any.
-        var interrupts = new Dictionary<long, (DateTimeOffset SeenAt, long? WebhookId)>();
+        var interrupts = new Dictionary<long, (DateTimeOffset SeenAt, long? WebhookId, string? Traceparent)>();
         if (claimed.Any(c => c.InterruptId is not null))
         {
-            await using var load = Command(connection, transaction, "SELECT id, seen_at, webhook_id FROM interrupts WHERE id IN (" +
+            await using var load = Command(connection, transaction, "SELECT i.id, i.seen_at, i.webhook_id, (SELECT w.traceparent FROM webhooks w WHERE w.id = i.webhook_id) FROM interrupts i WHERE i.id IN (" +
                 InList(claimed.Where(c => c.InterruptId is not null).Select(c => c.InterruptId!.Value).Distinct().ToList()) + ")");
             await using var reader = await load.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                interrupts[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.IsDBNull(2) ? null : reader.GetInt64(2));
+                interrupts[reader.GetInt64(0)] = (Time(reader.GetInt64(1)), reader.IsDBNull(2) ? null : reader.GetInt64(2), NullableString(reader, 3));
             }
         }
 
@@ -82,9 +82,10 @@ internal abstract partial class SqlInbox : IInboxDeliveries
         return new ClaimBatch(
             claimed.Select(c => c.InterruptId is { } interruptId
                 ? new ClaimedDelivery(c.Id, interrupts[interruptId].WebhookId ?? 0, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
-                    interrupts[interruptId].SeenAt, [], InterruptId: interruptId)
+                    interrupts[interruptId].SeenAt, [], InterruptId: interruptId, Traceparent: interrupts[interruptId].Traceparent)
                 : new ClaimedDelivery(c.Id, c.WebhookId!.Value, c.Handler, c.Attempts, c.Attempts - c.RoundStart,
-                    webhooks[c.WebhookId.Value].ReceivedAt, webhooks[c.WebhookId.Value].Payload, WebhookSources.Parse(webhooks[c.WebhookId.Value].Source))).ToList(),
+                    webhooks[c.WebhookId.Value].ReceivedAt, webhooks[c.WebhookId.Value].Payload, WebhookSources.Parse(webhooks[c.WebhookId.Value].Source),
+                    Traceparent: webhooks[c.WebhookId.Value].Traceparent)).ToList(),
             abandoned);
     }
 

@@ -14,8 +14,8 @@ internal abstract partial class SqlInbox : IInboxIngest
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
         await using var insert = Command(connection, transaction, """
-            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash, deployment, source)
-            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload, @body_hash, @deployment, @source)
+            INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash, deployment, source, traceparent)
+            VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload, @body_hash, @deployment, @source, @traceparent)
             ON CONFLICT DO NOTHING
             RETURNING id
             """);
@@ -29,6 +29,7 @@ internal abstract partial class SqlInbox : IInboxIngest
         var bodyHash = Add(insert, "body_hash", DbType.Binary);
         var deployment = Add(insert, "deployment", DbType.String);
         var source = Add(insert, "source", DbType.String);
+        var traceparent = Add(insert, "traceparent", DbType.String);
 
         // A body without a run_id is known by its bytes: LangGraph's retries resend them unchanged.
         await using var findExisting = Command(connection, transaction, "SELECT id FROM webhooks WHERE run_id = @run_id OR body_hash = @body_hash");
@@ -60,6 +61,7 @@ internal abstract partial class SqlInbox : IInboxIngest
             payload.Value = webhook.Payload;
             deployment.Value = (object?)webhook.Deployment ?? DBNull.Value;
             source.Value = WebhookSources.Name(webhook.Source);
+            traceparent.Value = (object?)webhook.Traceparent ?? DBNull.Value;
 
             if (await insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull)
             {

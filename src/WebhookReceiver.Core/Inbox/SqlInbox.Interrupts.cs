@@ -36,6 +36,7 @@ internal sealed record NewInterrupt(
 /// <param name="ResumedWebhookId">The stored webhook of the resumed run, once it arrived.</param>
 /// <param name="EndedAt">When it expired; null otherwise.</param>
 /// <param name="Detail">Why it expired, as the receiver found it.</param>
+/// <param name="Traceparent">The trace context stored with the webhook that showed the pause; null when none was (or it is purged).</param>
 internal sealed record StoredInterrupt(
     long Id,
     string Deployment,
@@ -55,7 +56,8 @@ internal sealed record StoredInterrupt(
     long? ResumedWebhookId,
     DateTimeOffset? EndedAt,
     string? Detail,
-    IReadOnlyList<StoredDelivery> Deliveries);
+    IReadOnlyList<StoredDelivery> Deliveries,
+    string? Traceparent = null);
 
 internal sealed record InterruptQuery
 {
@@ -105,7 +107,8 @@ internal abstract partial class SqlInbox : IInboxInterrupts
     private const string InterruptColumns = """
         i.id, i.deployment, i.thread_id, i.pause_key, i.run_id, i.assistant_id, i.graph_id, i.webhook_id, i.pending, i.next_nodes,
         i.checkpoint_id, i.seen_at, i.state, i.resumed_at, i.resumed_run_id,
-        (SELECT rw.id FROM webhooks rw WHERE rw.run_id = i.resumed_run_id) AS resumed_webhook_id, i.ended_at, i.detail
+        (SELECT rw.id FROM webhooks rw WHERE rw.run_id = i.resumed_run_id) AS resumed_webhook_id, i.ended_at, i.detail,
+        (SELECT tw.traceparent FROM webhooks tw WHERE tw.id = i.webhook_id) AS traceparent
         """;
 
     public async Task<(long Id, bool Created)> RecordInterruptAsync(NewInterrupt interrupt, CancellationToken cancellationToken)
@@ -278,7 +281,8 @@ internal abstract partial class SqlInbox : IInboxInterrupts
                 reader.IsDBNull(15) ? null : reader.GetInt64(15),
                 reader.IsDBNull(16) ? null : Time(reader.GetInt64(16)),
                 NullableString(reader, 17),
-                Deliveries: []));
+                Deliveries: [],
+                Traceparent: NullableString(reader, 18)));
         }
 
         return rows;

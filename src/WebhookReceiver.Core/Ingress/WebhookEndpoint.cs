@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
@@ -66,7 +67,11 @@ internal static partial class WebhookEndpoint
         var metrics = context.HttpContext.RequestServices.GetRequiredService<ReceiverMetrics>();
         var started = metrics.StartIngest();
         var answer = await next(context);
-        metrics.WebhookReceived(Outcome(answer is INestedHttpResult nested ? nested.Result : answer), started);
+        var result = answer is INestedHttpResult nested ? nested.Result : answer;
+        var outcome = Outcome(result);
+        metrics.WebhookReceived(outcome, started);
+        // The HTTP server span of this request is the webhook's receive span (its trace context is stored with it).
+        ReceiverTracing.Received(Activity.Current, outcome, (result as IValueHttpResult)?.Value is IngestResponse stored ? stored.Id : null);
         return answer;
     }
 
@@ -149,12 +154,14 @@ internal static partial class WebhookEndpoint
                     detail: "The body is JSON but not a LangGraph run: a run is a JSON object.");
             }
 
-            webhook = NewWebhook.Of(run, body, time.GetUtcNow(), handlers.Match(run), deployments.DeploymentFor(token), WebhookSource.Webhook);
+            webhook = NewWebhook.Of(run, body, time.GetUtcNow(), handlers.Match(run), deployments.DeploymentFor(token), WebhookSource.Webhook,
+                ReceiverTracing.CurrentTraceparent());
             // Without a usable run_id (trimmed by webhooks.allowed_fields, or unfit for an index) it is still a webhook.
             if (webhook.RunId is null)
             {
                 missingRunId.Report();
             }
+            ReceiverTracing.Describe(Activity.Current, webhook);
         }
         catch (JsonException ex) when (ex.Message.Contains("maximum configured depth", StringComparison.Ordinal))
         {

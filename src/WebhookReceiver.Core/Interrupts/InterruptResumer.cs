@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -74,6 +75,29 @@ internal sealed partial class InterruptResumer(
             return new(ResumeOutcome.NotFound, $"No interrupt has id {id}.");
         }
 
+        // Linked to the span that received the webhook showing the pause: a person's answer, maybe days later, is its own
+        // trace (the request's), and the link leads back to the run that asked.
+        using var span = ReceiverTracing.StartInternal("resume interrupt", ReceiverTracing.Parse(interrupt.Traceparent));
+        var result = await ResumeInterruptAsync(interrupt, body, cancellationToken);
+        if (span is { IsAllDataRequested: true })
+        {
+            span.SetTag("webhookreceiver.interrupt.id", id);
+            span.SetTag("langgraph.deployment", interrupt.Deployment);
+            span.SetTag("langgraph.thread.id", interrupt.ThreadId);
+            span.SetTag("webhookreceiver.resume.outcome", result.Kind.ToString());
+            span.SetTag("langgraph.run.id", result.RunId);
+            if (result.Kind is ResumeOutcome.Rejected or ResumeOutcome.Unreachable)
+            {
+                span.SetStatus(ActivityStatusCode.Error, result.Detail);
+            }
+        }
+
+        return result;
+    }
+
+    private async Task<ResumeResult> ResumeInterruptAsync(StoredInterrupt interrupt, JsonObject body, CancellationToken cancellationToken)
+    {
+        var id = interrupt.Id;
         switch (interrupt.State)
         {
             case InterruptState.Resumed:

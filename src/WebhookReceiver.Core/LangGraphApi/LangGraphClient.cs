@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Polly.Timeout;
+using WebhookReceiver.Observability;
 using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
 
@@ -190,6 +191,31 @@ public sealed class LangGraphClient
     private static bool IsServerId(string id) => Guid.TryParse(id, out _);
 
     private async Task<JsonDocument?> SendAsync(HttpMethod method, string path, object? body, string call, CancellationToken cancellationToken, bool idempotent = true)
+    {
+        // One client span per call, named by the call (never by its path, which holds ids); each HTTP try is its child.
+        using var span = ReceiverTracing.StartLangGraphCall(call, Deployment, method.Method, _http.BaseAddress);
+        try
+        {
+            var document = await SendUntracedAsync(method, path, body, call, idempotent, cancellationToken);
+            if (document is null)
+            {
+                span?.SetTag("http.response.status_code", 404); // Not an error: the thread or run is gone.
+            }
+
+            return document;
+        }
+        catch (LangGraphApiException ex) when (span is not null)
+        {
+            // A status of 400 and above is the server's answer; below, the answer came but could not be read.
+            var answered = ex.StatusCode is { } status && (int)status >= 400 ? (int)status : (int?)null;
+            span.SetTag("http.response.status_code", answered);
+            span.SetTag("error.type", answered?.ToString(CultureInfo.InvariantCulture) ?? ex.InnerException?.GetType().Name ?? "unreadable_response");
+            span.SetStatus(System.Diagnostics.ActivityStatusCode.Error, _redactor.Redact(ex.Message));
+            throw;
+        }
+    }
+
+    private async Task<JsonDocument?> SendUntracedAsync(HttpMethod method, string path, object? body, string call, bool idempotent, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
         if (body is not null)

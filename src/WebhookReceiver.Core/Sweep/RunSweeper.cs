@@ -89,8 +89,28 @@ internal sealed partial class RunSweeper
     public async Task<DeploymentSweepReport> SweepAsync(string deployment, DateTimeOffset? since, CancellationToken cancellationToken)
     {
         var startedAt = _time.GetUtcNow();
-        var clock = _time.GetTimestamp();
         var report = new DeploymentSweepReport { Deployment = deployment, StartedAt = startedAt, Since = since, WebhookUrl = _publicUrl.Description };
+        // One span per sweep, with its counts; its calls to the server are its children, and the runs it recovers keep its
+        // trace context, so their deliveries join this trace as a webhook's join its receive span.
+        using var span = ReceiverTracing.StartInternal("sweep");
+        span?.SetTag("langgraph.deployment", deployment);
+        try
+        {
+            await SweepLeasedAsync(report, since, cancellationToken);
+        }
+        finally
+        {
+            TagSweep(span, report);
+        }
+
+        return report;
+    }
+
+    private async Task SweepLeasedAsync(DeploymentSweepReport report, DateTimeOffset? since, CancellationToken cancellationToken)
+    {
+        var deployment = report.Deployment;
+        var startedAt = report.StartedAt;
+        var clock = _time.GetTimestamp();
         // Each sweep is its own owner: a manual sweep and the background one in the same process also take turns.
         var owner = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
         var progress = await _sweeps.TryLeaseSweepAsync(deployment, owner, startedAt, startedAt + Settings.TimeBudget + _options.RequestTimeout + Overlap, cancellationToken);
@@ -98,7 +118,7 @@ internal sealed partial class RunSweeper
         {
             report.Status = DeploymentSweepReport.Busy;
             report.Detail = "Another sweep of this deployment is running (another replica, or the background sweep); this one did nothing.";
-            return report;
+            return;
         }
 
         // A sweep that threw (the store failed) counts as failed; one stopped by the host's shutdown is not counted.
@@ -143,8 +163,33 @@ internal sealed partial class RunSweeper
         {
             LogAllOutOfScope(_logger, deployment, report.OutOfScope, report.WebhookUrl, string.Join(", ", report.OutOfScopeWebhooks));
         }
+    }
 
-        return report;
+    /// <summary>A sweep's span: how it ended and what it counted (the report's figures, not its lists of run ids).</summary>
+    private static void TagSweep(Activity? span, DeploymentSweepReport report)
+    {
+        if (span is not { IsAllDataRequested: true })
+        {
+            return;
+        }
+
+        span.SetTag("webhookreceiver.sweep.status", report.Status);
+        span.SetTag("webhookreceiver.sweep.threads_scanned", report.ThreadsScanned);
+        span.SetTag("webhookreceiver.sweep.threads_skipped", report.ThreadsSkipped);
+        span.SetTag("webhookreceiver.sweep.threads_interrupted", report.ThreadsInterrupted);
+        span.SetTag("webhookreceiver.sweep.runs_seen", report.RunsSeen);
+        span.SetTag("webhookreceiver.sweep.recovered", report.Recovered);
+        span.SetTag("webhookreceiver.sweep.already_held", report.AlreadyHeld);
+        span.SetTag("webhookreceiver.sweep.out_of_scope", report.OutOfScope);
+        span.SetTag("webhookreceiver.sweep.too_recent", report.TooRecent);
+        span.SetTag("webhookreceiver.sweep.not_finished", report.NotFinished);
+        span.SetTag("webhookreceiver.sweep.too_old", report.TooOld);
+        span.SetTag("webhookreceiver.sweep.unrecoverable", report.Unrecoverable);
+        if (report.Status == DeploymentSweepReport.Failed)
+        {
+            // The report's detail is the client's message: the deployment's name and the server's words, redacted.
+            span.SetStatus(ActivityStatusCode.Error, report.Detail);
+        }
     }
 
     /// <summary>Pages through the threads, newest first, and sweeps each one not covered yet; saves progress after every page.</summary>
@@ -335,7 +380,7 @@ internal sealed partial class RunSweeper
         var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
         bytes = _redactor.RedactPayload(bytes) ?? bytes;
         var stored = LangGraphRun.Parse(Encoding.UTF8.GetString(bytes), WebhookSource.Sweep)!;
-        return NewWebhook.Of(stored, bytes, _time.GetUtcNow(), _catalog.Match(stored), deployment, WebhookSource.Sweep);
+        return NewWebhook.Of(stored, bytes, _time.GetUtcNow(), _catalog.Match(stored), deployment, WebhookSource.Sweep, ReceiverTracing.CurrentTraceparent());
     }
 
     /// <summary>

@@ -195,6 +195,38 @@ public sealed class SweepPagingTests : IAsyncLifetime
         Assert.Equal(("prod", 1), (report["deployments"]![0]!["deployment"]!.GetValue<string>(), report["deployments"]![0]!["recovered"]!.GetValue<int>()));
     }
 
+    [Fact]
+    public async Task A_sweep_is_one_span_with_its_counts_its_calls_are_client_spans_of_the_deployment_and_what_it_recovers_is_delivered_in_its_trace()
+    {
+        var server = new FakeLangGraph.Server(FakeLangGraph.Flavor.Python, FakeLangGraph.Threads(Now, 3, runsPerThread: 2));
+        _server.Answer = server.Answer;
+        var spans = new System.Collections.Concurrent.ConcurrentQueue<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "WebhookReceiver",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = spans.Enqueue,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+        await using var app = App(pageSize: 2, deployment: "traced");
+
+        var report = await SweepAsync(app);
+        Assert.Equal(6, report["recovered"]!.GetValue<int>());
+
+        // Other tests run beside this one: only the spans of this deployment's sweep, and of its trace, are looked at.
+        var sweep = Assert.Single(spans, s => s.OperationName == "sweep" && (string?)s.GetTagItem("langgraph.deployment") == "traced");
+        Assert.Equal(("swept", 3, 6, 6), ((string?)sweep.GetTagItem("webhookreceiver.sweep.status"), (int?)sweep.GetTagItem("webhookreceiver.sweep.threads_scanned"),
+            (int?)sweep.GetTagItem("webhookreceiver.sweep.runs_seen"), (int?)sweep.GetTagItem("webhookreceiver.sweep.recovered")));
+        // The sweep's own calls; the recovered runs' deliveries make theirs (the interrupt detector's) under their attempts.
+        var calls = spans.Where(s => s.ParentSpanId == sweep.SpanId && s.Kind == System.Diagnostics.ActivityKind.Client).ToList();
+        Assert.Equal(["langgraph list runs", "langgraph search threads"], calls.Select(c => c.OperationName).Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(3, calls.Count(c => c.OperationName == "langgraph list runs"));
+        Assert.All(calls, c => Assert.Equal("traced", (string?)c.GetTagItem("langgraph.deployment")));
+        var attempts = await Eventually.MatchAsync(
+            () => Task.FromResult(spans.Where(s => s.TraceId == sweep.TraceId && s.OperationName == "process " + RunRecorder.HandlerName).ToList()), a => a.Count == 6);
+        Assert.All(attempts, a => Assert.Equal((sweep.SpanId, System.Diagnostics.ActivityKind.Consumer), (a.ParentSpanId, a.Kind)));
+    }
+
     private TestApp App(int pageSize, int maxPages = 20, string scope = "ThisReceiver", string deployment = "prod") => new(
         new Dictionary<string, string?>
         {
