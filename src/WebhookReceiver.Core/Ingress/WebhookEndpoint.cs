@@ -16,7 +16,6 @@ using WebhookReceiver.Runs;
 using WebhookReceiver.Security;
 using WebhookReceiver.Http;
 using WebhookReceiver.Observability;
-using WebhookReceiver.QueryApi;
 
 namespace WebhookReceiver.Ingress;
 
@@ -179,7 +178,7 @@ internal static partial class WebhookEndpoint
         {
             var stored = await inbox.AppendAsync(webhook, cancellationToken);
             var response = new IngestResponse(stored.Id, webhook.RunId, stored.Duplicate);
-            return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted(QueryApiEndpoints.WebhookPath(context, stored.Id), response);
+            return stored.Duplicate ? TypedResults.Ok(response) : TypedResults.Accepted(WebhookLocation.Path(context, stored.Id), response);
         }
         catch (InboxUnavailableException ex)
         {

@@ -24,12 +24,9 @@ internal static class QueryApiEndpoints
 {
     public const string AdminKeyScheme = "AdminKey";
 
-    /// <summary>Route names (also the OpenAPI operation ids): ingest and replay answer 202 with a Location built from them.</summary>
-    public const string WebhookRoute = "GetWebhook";
+    /// <summary>A route name (also the OpenAPI operation id): bulk replay answers 202 with a Location built from it. One
+    /// webhook's is <see cref="WebhookLocation.RouteName"/>.</summary>
     public const string ListRoute = "ListWebhooks";
-
-    /// <summary>The path (with the host's path base) of one webhook in this API, for a 202's Location.</summary>
-    public static string? WebhookPath(HttpContext context, long id) => Path(context, WebhookRoute, new { id });
 
     private static string? Path(HttpContext context, string route, object values) =>
         context.RequestServices.GetRequiredService<LinkGenerator>().GetPathByName(context, route, values);
@@ -56,7 +53,7 @@ internal static class QueryApiEndpoints
                 "delivery state (`pending`, `succeeded`, `failed`, `dead`, `rejected`), LangGraph `deployment` and run `verification` " +
                 "(`verified`, `mismatch`, `not_found`, `unverifiable`, `error`) and `source` (`webhook`, or `sweep`: recovered from the LangGraph API). Page with `limit` (1-500) and the `next_cursor` of the previous page.")
             .ProducesValidationProblem();
-        api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName(WebhookRoute)
+        api.MapGet("/webhooks/{id:long}", GetWebhookAsync).WithTags("Webhooks").WithName(WebhookLocation.RouteName)
             .WithSummary("One webhook with its payload and every delivery attempt")
             .WithDescription("The payload is returned as stored: as received, minus secrets (webhook tokens are redacted before a body is stored), escapes kept.");
         api.MapGet("/runs/{runId}", GetRunAsync).WithTags("Webhooks").WithName("GetRun")
@@ -139,7 +136,7 @@ internal static class QueryApiEndpoints
                 .ToList();
         var replayed = await inbox.ReplayAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
         dispatch.Notify();
-        return TypedResults.Accepted(WebhookPath(context, id), new ReplayResult(replayed));
+        return TypedResults.Accepted(WebhookLocation.Path(context, id), new ReplayResult(replayed));
     }
 
     public static async Task<Results<Accepted<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(

@@ -13,7 +13,7 @@ public sealed class LangGraphRun
     /// <summary>
     /// The run's id, or null when the body has none that can be read: an operator's <c>webhooks.allowed_fields</c> that
     /// leaves out <c>run_id</c>. Such a run is still stored and delivered (known by its bytes); key your own records on
-    /// <see cref="Handlers.DeliveryContext.WebhookId"/> then.
+    /// <c>DeliveryContext.WebhookId</c> then.
     /// </summary>
     public string? RunId { get; init; }
     public string? ThreadId { get; init; }
