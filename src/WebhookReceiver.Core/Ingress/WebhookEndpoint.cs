@@ -22,7 +22,7 @@ namespace WebhookReceiver.Ingress;
 /// <param name="Id">The stored webhook's id (for a duplicate, the id stored the first time).</param>
 /// <param name="RunId">The run the webhook reports; null when the body has no usable <c>run_id</c>.</param>
 /// <param name="Duplicate">True when this run_id (or, without one, these exact bytes) was stored before; it is not stored or dispatched again.</param>
-public sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
+internal sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
 internal static partial class WebhookEndpoint

@@ -44,7 +44,7 @@ public class LangGraphApiException : Exception
 /// The server answered 401 or 403: the deployment's <c>ApiKey</c> is missing, wrong, or of another workspace (on LangSmith
 /// Deployment it must be a LangSmith API key of the deployment's workspace, sent as <c>x-api-key</c>). Never retried.
 /// </summary>
-public sealed class LangGraphAuthenticationException : LangGraphApiException
+internal sealed class LangGraphAuthenticationException : LangGraphApiException
 {
     public LangGraphAuthenticationException(string deployment, string message, HttpStatusCode statusCode)
         : base(deployment, message, statusCode)

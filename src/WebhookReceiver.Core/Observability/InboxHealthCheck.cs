@@ -4,7 +4,7 @@ using WebhookReceiver.Inbox;
 namespace WebhookReceiver.Observability;
 
 /// <summary>Ready means the inbox can be written: a webhook that arrives now would be stored.</summary>
-public sealed class InboxHealthCheck : IHealthCheck
+internal sealed class InboxHealthCheck : IHealthCheck
 {
     private readonly IInboxMaintenance inbox;
 

@@ -9,7 +9,7 @@ namespace WebhookReceiver.QueryApi;
 /// text in the middle of an emoji) is returned as it arrived instead of failing the response.
 /// </summary>
 [JsonConverter(typeof(JsonPayloadConverter))]
-public sealed class JsonPayload(byte[] utf8)
+internal sealed class JsonPayload(byte[] utf8)
 {
     /// <summary>The JSON text, UTF-8.</summary>
     public ReadOnlyMemory<byte> Utf8 { get; } = utf8;

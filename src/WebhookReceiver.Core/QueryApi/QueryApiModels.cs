@@ -11,7 +11,7 @@ namespace WebhookReceiver.QueryApi;
 /// <param name="Deployment">The LangGraph deployment it is attributed to (by its token, or the only one configured); left out without one.</param>
 /// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
 /// <param name="Source">How it reached the receiver: <c>webhook</c> (LangGraph posted it) or <c>sweep</c> (recovered from the LangGraph API after its webhook never arrived).</param>
-public sealed record WebhookSummary(
+internal sealed record WebhookSummary(
     long Id,
     string? RunId,
     string? ThreadId,
@@ -25,7 +25,7 @@ public sealed record WebhookSummary(
     string Source = "webhook");
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
-public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
+internal sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? NextCursor);
 
 /// <summary>One stored webhook with its payload and every delivery attempt.</summary>
 /// <param name="RunId">Null for a body that had no usable <c>run_id</c>.</param>
@@ -34,7 +34,7 @@ public sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? Next
 /// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.
 /// A swept webhook's body is the server's run record (<c>GET /threads/{thread_id}/runs</c>), plus the thread's <c>values</c> when it was the thread's latest run.</param>
 /// <param name="Source">How it reached the receiver: <c>webhook</c> (LangGraph posted it) or <c>sweep</c> (recovered from the LangGraph API).</param>
-public sealed record WebhookDetail(
+internal sealed record WebhookDetail(
     long Id,
     string? RunId,
     string? ThreadId,
@@ -50,7 +50,7 @@ public sealed record WebhookDetail(
 
 /// <param name="State"><c>pending</c>, <c>succeeded</c>, <c>failed</c> (retrying), <c>dead</c>, or <c>rejected</c> (held after its run's verification; a replay delivers it).</param>
 /// <param name="Attempts">Attempts made so far; listed one by one in <c>history</c> on a single webhook.</param>
-public sealed record DeliveryView(
+internal sealed record DeliveryView(
     long Id,
     string Handler,
     string State,
@@ -67,14 +67,14 @@ public sealed record DeliveryView(
 
 /// <param name="EndedAt">When it ended; for an abandoned attempt, when another worker found it abandoned.</param>
 /// <param name="Outcome"><c>succeeded</c>, <c>failed</c>, or <c>abandoned</c> (its process stopped before it finished; counted as failed).</param>
-public sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Succeeded, string? Error, string Outcome);
+internal sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTimeOffset EndedAt, bool Succeeded, string? Error, string Outcome);
 
-public sealed record ReplayResult(int Replayed);
+internal sealed record ReplayResult(int Replayed);
 
 /// <summary>A registered handler, what it accepts, and its deliveries by state.</summary>
-public sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries);
+internal sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries);
 
-public sealed record HandlerFilterView(
+internal sealed record HandlerFilterView(
     IReadOnlyList<string> Statuses,
     IReadOnlyList<string> AssistantIds,
     IReadOnlyList<string> GraphIds,
@@ -89,7 +89,7 @@ public sealed record HandlerFilterView(
 /// <param name="Result"><c>verified</c>, <c>mismatch</c>, <c>not_found</c>, <c>unverifiable</c>, or <c>error</c> (not answered yet; retried).</param>
 /// <param name="Detail">Why: which field differs, why it cannot be checked, or the server's error; null when verified.</param>
 /// <param name="CheckedAt">When the server was asked.</param>
-public sealed record VerificationView(string Result, string? Detail, DateTimeOffset CheckedAt)
+internal sealed record VerificationView(string Result, string? Detail, DateTimeOffset CheckedAt)
 {
     public static VerificationView? From(RunVerification? verification) =>
         verification is null ? null : new(verification.Result, verification.Detail, verification.CheckedAt);
@@ -106,7 +106,7 @@ public sealed record VerificationView(string Result, string? Detail, DateTimeOff
 /// <param name="ExpiredAt">When the receiver found the thread no longer waiting here; <c>expired_reason</c> says how.</param>
 /// <param name="ResumeUrl">Where to resume it (absolute with <c>LangGraph:PublicUrl</c>).</param>
 /// <param name="Deliveries">Its deliveries to interrupt handlers.</param>
-public sealed record InterruptView(
+internal sealed record InterruptView(
     long Id,
     string State,
     string Deployment,
@@ -141,13 +141,13 @@ public sealed record InterruptView(
 
 /// <param name="Value">Exactly what the graph passed to <c>interrupt()</c>.</param>
 /// <param name="ResponseSchema">The schema of the expected answer, when the server sends one; left out otherwise.</param>
-public sealed record PendingInterruptView(
+internal sealed record PendingInterruptView(
     string? Id,
     JsonElement Value,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? ResponseSchema = null);
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
-public sealed record InterruptList(IReadOnlyList<InterruptView> Items, long? NextCursor);
+internal sealed record InterruptList(IReadOnlyList<InterruptView> Items, long? NextCursor);
 
 /// <summary>A resume the deployment accepted: <c>run_id</c> is the new run (same thread), whose webhook arrives when it finishes.</summary>
-public sealed record ResumeAccepted(long InterruptId, string ThreadId, string RunId, string State);
+internal sealed record ResumeAccepted(long InterruptId, string ThreadId, string RunId, string State);
