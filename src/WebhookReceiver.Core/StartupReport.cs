@@ -10,11 +10,12 @@ namespace WebhookReceiver;
 
 /// <summary>
 /// Says at start-up, once, what a reader of the settings could get wrong without a word: each key under <c>WebhookReceiver</c>
-/// that nothing binds (a misspelling turns a feature off silently), which features are on and why one is off, and, in
+/// that nothing binds (a misspelling turns a feature off silently), a token holding '%', which features are on and why one is off, and, in
 /// Development, a missing webhook token or admin key (every webhook, or every query API call, would be answered 401).
 /// </summary>
 internal sealed partial class StartupReport(
     IEnumerable<BoundSection> sections,
+    IOptions<WebhookReceiverOptions> receiver,
     IOptions<StorageOptions> storage,
     IOptions<LangGraphOptions> langGraph,
     PublicWebhookUrl publicUrl,
@@ -30,6 +31,11 @@ internal sealed partial class StartupReport(
         foreach (var unknown in bound.SelectMany(s => s.UnknownKeys(paths)))
         {
             LogUnknownKey(logger, unknown);
+        }
+
+        if (receiver.Value.Tokens.Any(t => t.Contains('%', StringComparison.Ordinal)))
+        {
+            LogPercentInToken(logger);
         }
 
         if (environment.IsDevelopment() && tokens.IsEmpty)
@@ -61,6 +67,10 @@ internal sealed partial class StartupReport(
         return $"deployments {string.Join(", ", settings.Deployments.Select(d => d.Name))}; verify {settings.Verify}; sweep {sweep}; " +
                $"interrupt detection {(settings.DetectInterrupts ? "on" : "off")}; resume {resume}; this receiver's webhook URL {publicUrl.Description}";
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
+        "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
+    private static partial void LogPercentInToken(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unknown setting: {Unknown}")]
     private static partial void LogUnknownKey(ILogger logger, string unknown);

@@ -98,6 +98,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<InboxWriter>();
         services.AddMetrics();
         services.TryAddSingleton<ReceiverMetrics>();
+        services.TryAddSingleton<SweptWebhooks>();
         services.TryAddSingleton<RunSweeper>();
 
         // Hosted services start in this order: the schema first, then the writer, then the dispatcher.

@@ -1,12 +1,10 @@
 using System.Diagnostics;
 using System.Text.Json;
-using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
@@ -25,21 +23,16 @@ namespace WebhookReceiver.Ingress;
 internal sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
-internal static partial class WebhookEndpoint
+internal static class WebhookEndpoint
 {
     public static RouteHandlerBuilder MapWebhookEndpoint(this IEndpointRouteBuilder endpoints)
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
-        if (options.Tokens.Any(t => t.Contains('%', StringComparison.Ordinal)))
-        {
-            LogPercentInToken(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(WebhookEndpoint)));
-        }
-
         // The token is the sender's only credential, checked here: a host's fallback authorization policy must not answer
         // LangGraph 401, which it never retries.
         return endpoints.MapPost(options.Path, ReceiveAsync)
             .AllowAnonymous()
-            .AddEndpointFilter(RecordOutcomeAsync)
+            .AddEndpointFilter(IngestOutcomeFilter.RecordAsync)
             .RequireRateLimiting(IngressLimits.RatePolicy)
             .WithName("ReceiveWebhook")
             .WithTags("Webhooks")
@@ -59,31 +52,6 @@ internal static partial class WebhookEndpoint
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
     }
-
-    // Every answer counted once, by outcome, with its latency: kept out of the endpoint's own logic.
-    private static async ValueTask<object?> RecordOutcomeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var metrics = context.HttpContext.RequestServices.GetRequiredService<ReceiverMetrics>();
-        var started = metrics.StartIngest();
-        var answer = await next(context);
-        var result = answer is INestedHttpResult nested ? nested.Result : answer;
-        var outcome = Outcome(result);
-        metrics.WebhookReceived(outcome, started);
-        // The HTTP server span of this request is the webhook's receive span (its trace context is stored with it).
-        ReceiverTracing.Received(Activity.Current, outcome, (result as IValueHttpResult)?.Value is IngestResponse stored ? stored.Id : null);
-        return answer;
-    }
-
-    private static string Outcome(object? answer) => answer switch
-    {
-        Accepted<IngestResponse> { Value.RunId: null } => IngestOutcome.AcceptedWithoutRunId,
-        Accepted<IngestResponse> => IngestOutcome.Accepted,
-        Ok<IngestResponse> => IngestOutcome.Duplicate,
-        ProblemHttpResult { StatusCode: StatusCodes.Status401Unauthorized } => IngestOutcome.Unauthorized,
-        ProblemHttpResult { StatusCode: StatusCodes.Status413PayloadTooLarge } => IngestOutcome.TooLarge,
-        ProblemHttpResult { StatusCode: StatusCodes.Status503ServiceUnavailable } => IngestOutcome.StoreUnavailable,
-        _ => IngestOutcome.Invalid,
-    };
 
     public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
@@ -185,8 +153,4 @@ internal static partial class WebhookEndpoint
             return Problems.Unavailable(context, retryAfterSeconds, ex.Message);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WebhookReceiver:Tokens has a value containing '%': put it in the webhook URL " +
-        "percent-encoded (%25), or better, use a URL-safe token such as `openssl rand -hex 32`")]
-    private static partial void LogPercentInToken(ILogger logger);
 }

@@ -35,9 +35,8 @@ internal sealed partial class RunSweeper
     private readonly IServiceProvider _services;
     private readonly IInboxSweeps _sweeps;
     private readonly IInboxIngest _ingest;
-    private readonly HandlerCatalog _catalog;
     private readonly DispatchSignal _dispatch;
-    private readonly SecretRedactor _redactor;
+    private readonly SweptWebhooks _swept;
     private readonly ReceiverMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly LangGraphOptions _options;
@@ -45,16 +44,15 @@ internal sealed partial class RunSweeper
     private readonly InterruptRecorder _interrupts;
     private readonly ILogger<RunSweeper> _logger;
 
-    public RunSweeper(IServiceProvider services, IInboxSweeps sweeps, IInboxIngest ingest, HandlerCatalog catalog, DispatchSignal dispatch,
-        SecretRedactor redactor, ReceiverMetrics metrics, TimeProvider time, IOptions<LangGraphOptions> langGraph, PublicWebhookUrl publicUrl,
+    public RunSweeper(IServiceProvider services, IInboxSweeps sweeps, IInboxIngest ingest, SweptWebhooks swept, DispatchSignal dispatch,
+        ReceiverMetrics metrics, TimeProvider time, IOptions<LangGraphOptions> langGraph, PublicWebhookUrl publicUrl,
         InterruptRecorder interrupts, ILogger<RunSweeper> logger)
     {
         _services = services;
         _sweeps = sweeps;
         _ingest = ingest;
-        _catalog = catalog;
         _dispatch = dispatch;
-        _redactor = redactor;
+        _swept = swept;
         _metrics = metrics;
         _time = time;
         _options = langGraph.Value;
@@ -350,7 +348,7 @@ internal sealed partial class RunSweeper
         }
 
         var stored = await _ingest.AppendAsync(
-            recover.Select(r => Webhook(r, ReferenceEquals(r, latest) ? thread.Values : null, report.Deployment)).ToList(), cancellationToken);
+            recover.Select(r => _swept.Webhook(r, ReferenceEquals(r, latest) ? thread.Values : null, report.Deployment)).ToList(), cancellationToken);
         for (var i = 0; i < recover.Count; i++)
         {
             if (stored[i].Duplicate)
@@ -366,21 +364,6 @@ internal sealed partial class RunSweeper
 
         _dispatch.Notify();
         return lookAgain;
-    }
-
-    /// <summary>The webhook the server would have sent: the run record, plus the thread's values when it is the thread's latest run.</summary>
-    private NewWebhook Webhook(LangGraphRun run, JsonElement? values, string deployment)
-    {
-        var body = JsonNode.Parse(run.RawJson, documentOptions: new JsonDocumentOptions { MaxDepth = LangGraphRun.MaxSupportedDepth })!.AsObject();
-        if (values is { ValueKind: not JsonValueKind.Undefined } found)
-        {
-            body["values"] = JsonNode.Parse(found.GetRawText(), documentOptions: new JsonDocumentOptions { MaxDepth = LangGraphRun.MaxSupportedDepth });
-        }
-
-        var bytes = Encoding.UTF8.GetBytes(body.ToJsonString());
-        bytes = _redactor.RedactPayload(bytes) ?? bytes;
-        var stored = LangGraphRun.Parse(Encoding.UTF8.GetString(bytes), WebhookSource.Sweep)!;
-        return NewWebhook.Of(stored, bytes, _time.GetUtcNow(), _catalog.Match(stored), deployment, WebhookSource.Sweep, ReceiverTracing.CurrentTraceparent());
     }
 
     /// <summary>
