@@ -327,13 +327,15 @@ public sealed class DispatcherTests
     /// <summary>
     /// Moves the fake clock on in small steps until the handler has been called <paramref name="calls"/> times: the
     /// dispatcher sets its next poll timer only after it has looked, so one big step can land before that timer exists.
+    /// After each step of 20 ms the dispatcher gets up to 100 ms of real time to make the call, so that a dispatcher slowed
+    /// by a loaded machine sees the clock move on by a step, not by seconds, while it claims and calls.
     /// </summary>
     private static async Task AdvanceUntilCalledAsync(FakeTimeProvider clock, HandlerScript script, int calls)
     {
         for (var step = 0; script.Calls.Count < calls && step < 1000; step++)
         {
             clock.Advance(TimeSpan.FromMilliseconds(20));
-            await Task.Delay(25);
+            await script.CalledWithinAsync(calls, TimeSpan.FromMilliseconds(100));
         }
 
         await script.WaitForCallsAsync(calls);

@@ -25,15 +25,18 @@ public sealed class IngestFirstTests
         signal.MeasureCpuWith(() => 1.0); // a flood uses every core
 
         // A flood as the ingest writer reports it: large batches committed, again and again, for as long as the test runs.
+        // On a thread of its own, not the thread pool's: a batch counts as busy for 250 ms, and on a loaded machine a
+        // starved thread pool could leave a gap that long, in which the dispatcher would find ingest quiet.
         using var flood = new CancellationTokenSource();
-        var flooding = Task.Run(async () =>
+        var flooding = new Thread(() =>
         {
             while (!flood.IsCancellationRequested)
             {
                 signal.Stored(webhooks: 64, deliveries: 0);
-                await Task.Delay(20);
+                Thread.Sleep(20);
             }
-        });
+        }) { IsBackground = true, Name = "flood" };
+        flooding.Start();
 
         try
         {
@@ -51,7 +54,7 @@ public sealed class IngestFirstTests
         finally
         {
             await flood.CancelAsync();
-            await flooding;
+            flooding.Join();
         }
     }
 

@@ -72,9 +72,10 @@ public sealed class AbandonedAttemptTests(ITestOutputHelper output)
         var settings = Settings(ServiceProcess.Settings(data.Path), target.Url);
         settings["WebhookReceiver__Storage__Provider"] = "Postgres";
         settings["WebhookReceiver__Storage__ConnectionString"] = database.ConnectionString;
-        // A lease of 4 + 0 + 1 = 5 s, so that a dead replica's attempt is taken over quickly; the attempt timeout leaves the
-        // test time to find and kill the replica running it (up to 1.4 s seen on a loaded machine) before it times out.
-        settings["WebhookReceiver__Dispatch__AttemptTimeout"] = "00:00:04";
+        // A lease of 10 + 0 + 1 = 11 s, so that a dead replica's attempt is taken over soon; the attempt timeout leaves the
+        // test time to find and kill the replica running it before it times out (up to 1.4 s seen on a loaded machine,
+        // where 4 s left too little margin for one loaded more than that).
+        settings["WebhookReceiver__Dispatch__AttemptTimeout"] = "00:00:10";
         settings["WebhookReceiver__Dispatch__ShutdownGrace"] = "00:00:00";
         settings["WebhookReceiver__Dispatch__LeaseMargin"] = "00:00:01";
 
@@ -86,7 +87,7 @@ public sealed class AbandonedAttemptTests(ITestOutputHelper output)
             var id = await SendAsync(replicas[0]);
             for (var kill = 1; kill <= MaxAttempts; kill++)
             {
-                await target.WaitForRequestsAsync(kill);
+                await target.WaitForRequestsAsync(kill, 60); // after the killed replica's lease of 11 s
                 // The replica running the attempt is the one holding the lease (its owner name holds its process id).
                 var owner = await database.ScalarAsync<string>("SELECT lease_owner FROM deliveries");
                 var holder = replicas.Single(r => owner.Contains($"/{r.Id}/", StringComparison.Ordinal));
@@ -161,7 +162,7 @@ public sealed class AbandonedAttemptTests(ITestOutputHelper output)
     private static async Task<JsonNode> DeliveryWhenDeadAsync(HttpClient admin, long id) =>
         await Eventually.MatchAsync(
             async () => JsonNode.Parse(await admin.GetStringAsync($"/api/webhooks/{id}"))!["deliveries"]!.AsArray().Single()!,
-            delivery => (string?)delivery["state"] == DeliveryState.Dead);
+            delivery => (string?)delivery["state"] == DeliveryState.Dead, 60);
 
     private static async Task<double> DeadLettersAsync(ServiceProcess service)
     {

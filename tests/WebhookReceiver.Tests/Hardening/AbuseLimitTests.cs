@@ -11,19 +11,38 @@ public sealed class AbuseLimitTests
     [Fact]
     public async Task A_client_over_its_rate_is_answered_429_with_retry_after_and_nothing_is_stored()
     {
-        await using var app = new TestApp(new()
+        // The bucket gets a permit back a second after the client's first request: the three must be sent within that
+        // second for the third to find it empty. On a loaded machine they may take longer, and then prove nothing either
+        // way; a fresh service (a fresh bucket) tries again.
+        for (var round = 1; ; round++)
         {
-            ["WebhookReceiver:Limits:PermitsPerSecond"] = "1",
-            ["WebhookReceiver:Limits:Burst"] = "2",
-        });
-        var runs = Enumerable.Range(0, 3).Select(_ => Payloads.Run()).ToList();
+            await using var app = new TestApp(new()
+            {
+                ["WebhookReceiver:Limits:PermitsPerSecond"] = "1",
+                ["WebhookReceiver:Limits:Burst"] = "2",
+            });
+            await app.CreateClient().GetAsync("/health/ready"); // start-up and the first request's costs, without spending the rate
+            var runs = Enumerable.Range(0, 3).Select(_ => Payloads.Run()).ToList();
 
-        var answers = new List<HttpResponseMessage>();
-        foreach (var run in runs)
-        {
-            answers.Add(await app.PostWebhookAsync(run.ToJsonString()));
+            var answers = new List<HttpResponseMessage>();
+            var sending = System.Diagnostics.Stopwatch.StartNew();
+            foreach (var run in runs)
+            {
+                answers.Add(await app.PostWebhookAsync(run.ToJsonString()));
+            }
+
+            if (sending.Elapsed >= TimeSpan.FromSeconds(1) && round < 5)
+            {
+                continue;
+            }
+
+            await AssertThirdLimitedAsync(app, runs, answers);
+            return;
         }
+    }
 
+    private static async Task AssertThirdLimitedAsync(TestApp app, List<JsonObject> runs, List<HttpResponseMessage> answers)
+    {
         Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.TooManyRequests], answers.Select(a => a.StatusCode));
         var limited = answers[2];
         Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));

@@ -49,6 +49,25 @@ public sealed class HandlerScript(TimeProvider? time = null)
         }
     }
 
+    /// <summary>Whether at least <paramref name="count"/> attempts were made by the end of <paramref name="within"/> (real time); returns as soon as they were.</summary>
+    public async Task<bool> CalledWithinAsync(int count, TimeSpan within)
+    {
+        using var timeout = new CancellationTokenSource(within);
+        while (_calls.Count < count)
+        {
+            try
+            {
+                await _called.WaitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                return _calls.Count >= count;
+            }
+        }
+
+        return true;
+    }
+
     private sealed class ScriptedHandler(HandlerScript script) : IWebhookHandler
     {
         public async Task HandleAsync(LangGraphRun run, DeliveryContext context, CancellationToken cancellationToken)

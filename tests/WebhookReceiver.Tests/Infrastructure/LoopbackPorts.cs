@@ -13,4 +13,8 @@ internal static class LoopbackPorts
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>Whether a server's failure to start says its port was in use (Node's EADDRINUSE, .NET's and PostgreSQL's wording).</summary>
+    public static bool WasTaken(string failure) =>
+        failure.Contains("EADDRINUSE", StringComparison.Ordinal) || failure.Contains("address already in use", StringComparison.OrdinalIgnoreCase);
 }

@@ -153,28 +153,36 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private static partial Regex ListeningLine();
 }
 
-/// <summary>Where the build put the service, next to this test assembly's configuration (Debug or Release).</summary>
+/// <summary>
+/// Where the build put the service, and the repository it was built from: recorded in this test assembly by the build
+/// (the <c>RecordBuiltServiceLocation</c> target of the test project), so that they are found wherever the build output
+/// lands. A missing one fails the test that needs it with what was looked for and where.
+/// </summary>
 public static class BuiltService
 {
-    public static string RepositoryRoot { get; } = FindRoot();
+    /// <summary>The folder of <c>WebhookReceiver.sln</c>.</summary>
+    public static string RepositoryRoot => Existing(Recorded("WebhookReceiver.RepositoryRoot"), "the repository (the folder of WebhookReceiver.sln)", "WebhookReceiver.sln");
 
-    public static string Configuration { get; } =
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug";
+    /// <summary>The configuration the service and these tests were built in (Debug or Release).</summary>
+    public static string Configuration => Recorded("WebhookReceiver.Configuration");
 
-    public static string OutputDirectory { get; } = Path.Combine(RepositoryRoot, "src", "WebhookReceiver", "bin", Configuration, "net10.0");
+    public static string OutputDirectory => Path.GetDirectoryName(Dll)!;
 
-    public static string Dll { get; } = Path.Combine(OutputDirectory, "WebhookReceiver.dll");
+    public static string Dll => Existing(Recorded("WebhookReceiver.ServiceDll"), "the built service", null);
 
-    private static string FindRoot()
+    private static string Recorded(string key) =>
+        typeof(BuiltService).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), inherit: false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().SingleOrDefault(a => a.Key == key)?.Value
+        ?? throw new InvalidOperationException(
+            $"The test assembly {typeof(BuiltService).Assembly.Location} has no [AssemblyMetadata(\"{key}\")]: it is written by the " +
+            "RecordBuiltServiceLocation target of WebhookReceiver.Tests.csproj; build the tests with that project file.");
+
+    /// <summary><paramref name="path"/>, once it is there (a file, or a folder holding <paramref name="marker"/>).</summary>
+    private static string Existing(string path, string what, string? marker)
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "WebhookReceiver.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("WebhookReceiver.sln not found above " + AppContext.BaseDirectory);
+        var found = marker is null ? File.Exists(path) : File.Exists(Path.Combine(path, marker));
+        return found ? path : throw new InvalidOperationException(
+            $"Looked for {what} at {(marker is null ? path : Path.Combine(path, marker))}, where the build of the tests recorded it, " +
+            $"and it is not there (test assembly: {typeof(BuiltService).Assembly.Location}). Build the solution again (dotnet build WebhookReceiver.sln).");
     }
 }

@@ -279,7 +279,23 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         {
             LangGraph = await LangGraphDevServer.StartAsync();
             ForwardTarget = await LoopbackListener.StartAsync();
-            var port = LoopbackPorts.Free();
+            // The port is chosen before the receiver binds it, and another process may take it meanwhile: then another port.
+            for (var attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    StartReceiver(LoopbackPorts.Free());
+                    return;
+                }
+                catch (Exception ex) when (attempt < 3 && LoopbackPorts.WasTaken(ex.ToString()))
+                {
+                    await Receiver.DisposeAsync();
+                }
+            }
+        }
+
+        private void StartReceiver(int port)
+        {
             ReceiverAddress = new Uri($"http://127.0.0.1:{port}/");
             Receiver = new TestApp(
                 new Dictionary<string, string?>

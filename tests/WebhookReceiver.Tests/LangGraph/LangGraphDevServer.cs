@@ -66,7 +66,26 @@ public sealed class LangGraphDevServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts a server on a free port. The port is chosen before the server binds it, seconds later under load, and meanwhile
+    /// another process may take it: a server that could not bind its port is started again on another, up to three times.
+    /// </summary>
     public static async Task<LangGraphDevServer> StartAsync()
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnAsync(LoopbackPorts.Free());
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException && attempt < 3 && LoopbackPorts.WasTaken(ex.Message))
+            {
+                // Taken between choosing and binding it: another port.
+            }
+        }
+    }
+
+    private static async Task<LangGraphDevServer> StartOnAsync(int port)
     {
         var cli = Path.Combine(ProjectDirectory, "node_modules", "@langchain", "langgraph-cli", "dist", "cli", "cli.mjs");
         if (!File.Exists(cli))
@@ -76,7 +95,6 @@ public sealed class LangGraphDevServer : IAsyncDisposable
         }
 
         var directory = new TempDirectory();
-        var port = LoopbackPorts.Free();
         var start = new ProcessStartInfo("node")
         {
             WorkingDirectory = directory.Path,
@@ -209,7 +227,14 @@ public sealed class LangGraphDevServer : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                _process.WaitForExit(); // returns once its output has been read to the end
                 throw new InvalidOperationException($"The LangGraph dev server exited ({_process.ExitCode}) before it answered GET /ok:\n{Output}");
+            }
+
+            if (LoopbackPorts.WasTaken(Output))
+            {
+                // It logs "listen EADDRINUSE" and goes on running without a listener.
+                throw new InvalidOperationException($"The LangGraph dev server could not listen on {BaseAddress}:\n{Output}");
             }
 
             try

@@ -47,6 +47,7 @@ public sealed class SweepReplicasTests : IAsyncLifetime
         _ = first.CreateClient();
         _ = second.CreateClient();
         await Eventually.MatchAsync(() => Task.FromResult(runIds.Count(id => _recorder.For(id).Count > 0)), n => n == runIds.Count, 60);
+        await Eventually.MatchAsync(() => Task.FromResult(server.RunListings.Count), n => n > ThreadCount, 30, "both replicas kept sweeping (threads listed)");
         await Task.Delay(TimeSpan.FromSeconds(3)); // Several more sweeps by each replica.
 
         Assert.Equal(1, server.MostListingsAtOnce);
