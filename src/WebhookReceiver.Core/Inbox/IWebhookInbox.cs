@@ -76,8 +76,11 @@ internal interface IInboxMaintenance
     /// </summary>
     Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> webhooks received before the cutoffs: dead letters by their own cutoff.</summary>
-    Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> webhooks received, and as many interrupts seen, before the cutoffs (those with
+    /// a dead letter by its own cutoff), with their deliveries and attempts; never one still due, nor an interrupt still waiting.
+    /// </summary>
+    Task<PurgeCounts> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);
 
     /// <summary>Throws when the store cannot be reached or written.</summary>
     Task PingAsync(CancellationToken cancellationToken);

@@ -154,6 +154,9 @@ internal sealed record StoredAttempt(
 
 internal sealed record DeliveryCount(string Handler, string State, long Count);
 
+/// <summary>What one purge deleted: each at most the batch size.</summary>
+internal readonly record struct PurgeCounts(int Webhooks, int Interrupts);
+
 /// <summary>How a stored webhook's <c>source</c> column spells a <see cref="WebhookSource"/>.</summary>
 internal static class WebhookSources
 {

@@ -108,6 +108,55 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
             counts.Select(c => (c.Deployment, c.GraphId, c.Count)).Order());
     }
 
+    [Fact]
+    public async Task Purging_deletes_old_interrupts_that_are_over_with_their_deliveries_and_keeps_waiting_due_and_recent_dead_ones()
+    {
+        var old = T0 - TimeSpan.FromDays(40);
+        var oldish = T0 - TimeSpan.FromDays(10);
+        var pauses = new (string Thread, DateTimeOffset SeenAt, string State, string? Delivery)[]
+        {
+            ("old-resumed", old, InterruptState.Resumed, DeliveryState.Succeeded),
+            ("old-expired-dead", old, InterruptState.Expired, DeliveryState.Dead),
+            ("old-expired", old, InterruptState.Expired, null),
+            ("old-waiting", old, InterruptState.Waiting, DeliveryState.Succeeded),
+            ("old-retrying", old, InterruptState.Resumed, DeliveryState.Failed),
+            ("oldish-dead", oldish, InterruptState.Expired, DeliveryState.Dead),
+            ("recent", T0, InterruptState.Resumed, DeliveryState.Succeeded),
+        };
+        var threads = new Dictionary<long, string>();
+        foreach (var (thread, seenAt, state, delivery) in pauses)
+        {
+            var id = (await Interrupts.RecordInterruptAsync(Pause(thread, "interrupts:" + thread, handlers: delivery is null ? [] : ["slack"]) with { SeenAt = seenAt },
+                CancellationToken.None)).Id;
+            threads[id] = thread;
+            _ = state switch
+            {
+                InterruptState.Resumed => await Interrupts.MarkInterruptResumedAsync(id, "run-" + thread, seenAt, CancellationToken.None),
+                InterruptState.Expired => await Interrupts.MarkInterruptExpiredAsync(id, "gone", seenAt, CancellationToken.None),
+                _ => true,
+            };
+        }
+
+        foreach (var claimed in await Inbox.ClaimDueAsync("w", T0, T0.AddMinutes(1), 50, CancellationToken.None))
+        {
+            var state = pauses.Single(p => p.Thread == threads[claimed.InterruptId!.Value]).Delivery!;
+            var succeeded = state == DeliveryState.Succeeded;
+            Assert.True(await Inbox.CompleteAttemptAsync(new AttemptResult(claimed.DeliveryId, "w", claimed.Attempt, 0, T0, T0, succeeded, succeeded ? null : "x",
+                state, state == DeliveryState.Failed ? T0.AddMinutes(1) : null), CancellationToken.None));
+        }
+
+        var before = T0 - TimeSpan.FromDays(7);
+        var deadBefore = T0 - TimeSpan.FromDays(30);
+        Assert.Equal(new PurgeCounts(0, 2), await Inbox.PurgeAsync(before, deadBefore, 2, CancellationToken.None));
+        Assert.Equal(new PurgeCounts(0, 1), await Inbox.PurgeAsync(before, deadBefore, 2, CancellationToken.None));
+        Assert.Equal(new PurgeCounts(0, 0), await Inbox.PurgeAsync(before, deadBefore, 2, CancellationToken.None));
+
+        var left = await Interrupts.ListInterruptsAsync(new InterruptQuery(), CancellationToken.None);
+        Assert.Equal(["old-retrying", "old-waiting", "oldish-dead", "recent"], left.Items.Select(i => i.ThreadId).Order());
+        // The purged interrupts' deliveries (and their attempts) went with them.
+        Assert.Equal(4, (await Inbox.CountDeliveriesAsync(CancellationToken.None)).Sum(c => c.Count));
+    }
+
     private static NewInterrupt Pause(string threadId, string pauseKey, long? webhookId = null, IReadOnlyList<string>? handlers = null) =>
         new("prod", threadId, pauseKey, "run-paused", "assistant-a", "ask", webhookId, """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", T0,
             handlers ?? []);
