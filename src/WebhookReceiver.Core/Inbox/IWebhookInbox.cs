@@ -56,7 +56,10 @@ internal interface IInboxQueries
     /// <summary>Makes a webhook's deliveries due now (all, or one handler's, created if missing); null when no such webhook.</summary>
     Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Makes every dead delivery of the webhooks matching <paramref name="query"/> due now.</summary>
+    /// <summary>
+    /// Makes every dead delivery of the webhooks matching <paramref name="query"/> due now, and of the interrupts matching it
+    /// (by thread, assistant, graph, deployment and time seen; none when it asks for a run status, verification or source).
+    /// </summary>
     Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken);
 
     /// <summary>Delivery counts by handler and state.</summary>

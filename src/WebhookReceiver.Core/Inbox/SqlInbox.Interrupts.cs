@@ -73,7 +73,7 @@ internal sealed record InterruptPage(IReadOnlyList<StoredInterrupt> Items, long?
 
 internal sealed record WaitingInterruptCount(string Deployment, string? GraphId, long Count);
 
-/// <summary>What human in the loop needs: record the pauses found, list and read them, mark them resumed or expired.</summary>
+/// <summary>What human in the loop needs: record the pauses found, list and read them, mark them resumed or expired, replay their deliveries.</summary>
 internal interface IInboxInterrupts
 {
     /// <summary>
@@ -96,6 +96,9 @@ internal interface IInboxInterrupts
 
     /// <summary>Waiting interrupts by deployment and graph.</summary>
     Task<IReadOnlyList<WaitingInterruptCount>> CountWaitingInterruptsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Makes an interrupt's deliveries to <paramref name="handlers"/> due now (created if missing); null when no such interrupt.</summary>
+    Task<int?> ReplayInterruptAsync(long interruptId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 // Human in the loop: the pauses found on threads, and their deliveries to interrupt handlers.
@@ -252,6 +255,9 @@ internal abstract partial class SqlInbox : IInboxInterrupts
 
         return counts;
     }
+
+    public Task<int?> ReplayInterruptAsync(long interruptId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReplayAsync(InterruptRows, interruptId, handlers, now, cancellationToken);
 
     private static async Task<List<StoredInterrupt>> ReadInterruptsAsync(DbCommand command, CancellationToken cancellationToken)
     {

@@ -6,13 +6,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
+using WebhookReceiver.Handlers;
 using WebhookReceiver.Http;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.QueryApi;
 
-/// <summary>Human in the loop under <c>/api/interrupts</c>: the threads waiting for a person, and resuming them.</summary>
+/// <summary>Human in the loop under <c>/api/interrupts</c>: the threads waiting for a person, resuming them, and replaying their deliveries.</summary>
 internal static class InterruptEndpoints
 {
     public const string InterruptRoute = "GetInterrupt";
@@ -77,6 +78,11 @@ internal static class InterruptEndpoints
                 };
                 return Task.CompletedTask;
             });
+        api.MapPost("/interrupts/{id:long}/replay", ReplayInterruptAsync).WithTags("Replay").WithName("ReplayInterrupt")
+            .WithSummary("Deliver an interrupt again to its interrupt handlers")
+            .WithDescription("Makes the interrupt due again for every interrupt handler that has a delivery for it or accepts it now, or only for " +
+                "`handler`: a dead letter is delivered again, and handlers that already succeeded run again (replay is an explicit request). " +
+                "`POST /api/dead-letters/replay` replays the dead deliveries of interrupts in bulk.");
     }
 
     public static async Task<Results<Ok<InterruptList>, ValidationProblem>> ListInterruptsAsync(
@@ -161,6 +167,31 @@ internal static class InterruptEndpoints
             ResumeOutcome.Unreachable => Problem(StatusCodes.Status502BadGateway, "LangGraph did not answer", result.Detail),
             _ => Problem(StatusCodes.Status503ServiceUnavailable, "Resuming is not configured", result.Detail),
         };
+    }
+
+    public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayInterruptAsync(
+        long id, [FromQuery(Name = "handler")] string? handler, IInboxInterrupts inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        LinkGenerator paths, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (handler is not null && catalog.FindInterruptHandler(handler) is null)
+        {
+            return Problems.NotFound($"No interrupt handler is registered as '{handler}'.");
+        }
+
+        if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
+        {
+            return Problems.NotFound($"No interrupt has id {id}.");
+        }
+
+        IReadOnlyCollection<string> handlers = handler is not null
+            ? [handler]
+            : interrupt.Deliveries.Select(d => d.Handler)
+                .Union(catalog.MatchInterrupt(interrupt.AssistantId, interrupt.GraphId))
+                .Where(name => catalog.FindInterruptHandler(name) is not null)
+                .ToList();
+        var replayed = await inbox.ReplayInterruptAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
+        dispatch.Notify();
+        return TypedResults.Accepted(paths.GetPathByName(context, InterruptRoute, new { id }), new ReplayResult(replayed));
     }
 
     private static ProblemHttpResult Problem(int status, string title, string? detail) =>

@@ -68,7 +68,9 @@ internal static class QueryApiEndpoints
                 "Handlers that already succeeded run again: replay is an explicit request.");
         api.MapPost("/dead-letters/replay", ReplayDeadLettersAsync).WithTags("Replay").WithName("ReplayDeadLetters")
             .WithSummary("Deliver dead letters again, in bulk")
-            .WithDescription("Every dead delivery of the webhooks that match the same filters as the list (and of `handler`, if given) is made due now.")
+            .WithDescription("Every dead delivery of the webhooks that match the same filters as the list (and of `handler`, if given) is made due now, " +
+                "and of the interrupts that match them: by `thread_id`, `assistant_id`, `graph_id`, `deployment` and the time they were seen " +
+                "(`received_from`, `received_to`); a filter on `status`, `verification` or `source` matches runs only.")
             .ProducesValidationProblem();
         api.MapGet("/handlers", ListHandlersAsync).WithTags("Handlers").WithName("ListHandlers")
             .WithSummary("Registered handlers, their filters, and their deliveries by state")
@@ -123,7 +125,9 @@ internal static class QueryApiEndpoints
     {
         if (handler is not null && !catalog.Contains(handler))
         {
-            return Problems.NotFound($"No handler is registered as '{handler}'.");
+            return Problems.NotFound(catalog.FindInterruptHandler(handler) is null
+                ? $"No handler is registered as '{handler}'."
+                : $"'{handler}' handles interrupts, not webhooks: replay it with POST /api/interrupts/{{id}}/replay (or /api/dead-letters/replay).");
         }
 
         if (await inbox.GetAsync(id, cancellationToken) is not { } webhook)
@@ -147,7 +151,7 @@ internal static class QueryApiEndpoints
         [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, HttpContext context,
         CancellationToken cancellationToken)
     {
-        if (handler is not null && !catalog.Contains(handler))
+        if (handler is not null && !catalog.Contains(handler) && catalog.FindInterruptHandler(handler) is null)
         {
             return Problems.NotFound($"No handler is registered as '{handler}'.");
         }

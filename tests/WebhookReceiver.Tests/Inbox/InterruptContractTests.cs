@@ -157,6 +157,37 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
         Assert.Equal(4, (await Inbox.CountDeliveriesAsync(CancellationToken.None)).Sum(c => c.Count));
     }
 
+    [Fact]
+    public async Task Dead_interrupt_deliveries_are_replayed_one_interrupt_at_a_time_and_in_bulk_by_the_filters_an_interrupt_has()
+    {
+        var webhookId = (await Inbox.AppendAsync([Webhook("run-paused")], CancellationToken.None))[0].Id;
+        var ask = (await Interrupts.RecordInterruptAsync(Pause("t1", "interrupts:i-1", handlers: ["slack", "pager"]), CancellationToken.None)).Id;
+        var gate = (await Interrupts.RecordInterruptAsync(Pause("t2", "interrupts:i-2", handlers: ["slack", "pager"]) with { GraphId = "gate" }, CancellationToken.None)).Id;
+        foreach (var claimed in await Inbox.ClaimDueAsync("w", T0, T0.AddMinutes(1), 10, CancellationToken.None))
+        {
+            Assert.True(await Inbox.CompleteAttemptAsync(
+                new AttemptResult(claimed.DeliveryId, "w", 1, 0, T0, T0, false, "x", DeliveryState.Dead, null), CancellationToken.None));
+        }
+
+        var later = T0.AddMinutes(5);
+        Assert.Equal(0, await Inbox.ReplayDeadAsync(new WebhookQuery { Status = "success", GraphId = "gate" }, null, later, CancellationToken.None));
+        Assert.Equal(1, await Inbox.ReplayDeadAsync(new WebhookQuery { GraphId = "gate" }, "slack", later, CancellationToken.None));
+        Assert.Equal(1, await Interrupts.ReplayInterruptAsync(ask, ["pager"], later, CancellationToken.None));
+        Assert.Null(await Interrupts.ReplayInterruptAsync(gate + 100, ["pager"], later, CancellationToken.None));
+
+        async Task<Dictionary<string, string>> StatesAsync(long id) =>
+            (await Interrupts.GetInterruptAsync(id, CancellationToken.None))!.Deliveries.ToDictionary(d => d.Handler, d => d.State);
+        Assert.Equal(new Dictionary<string, string> { ["pager"] = DeliveryState.Pending, ["slack"] = DeliveryState.Dead }, await StatesAsync(ask));
+        Assert.Equal(new Dictionary<string, string> { ["pager"] = DeliveryState.Dead, ["slack"] = DeliveryState.Pending }, await StatesAsync(gate));
+        Assert.Equal(DeliveryState.Dead, (await Inbox.GetAsync(webhookId, CancellationToken.None))!.Deliveries.Single().State);
+
+        // Without filters: every dead letter, of webhooks and of interrupts; each replayed one is due now, in a new round.
+        Assert.Equal(3, await Inbox.ReplayDeadAsync(new WebhookQuery(), null, later, CancellationToken.None));
+        var again = await Inbox.ClaimDueAsync("w", later, later.AddMinutes(1), 10, CancellationToken.None);
+        Assert.Equal(5, again.Count);
+        Assert.All(again, c => Assert.Equal((2, 1), (c.Attempt, c.AttemptInRound)));
+    }
+
     private static NewInterrupt Pause(string threadId, string pauseKey, long? webhookId = null, IReadOnlyList<string>? handlers = null) =>
         new("prod", threadId, pauseKey, "run-paused", "assistant-a", "ask", webhookId, """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", T0,
             handlers ?? []);

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
@@ -124,6 +125,45 @@ public sealed class InterruptApiTests : IAsyncLifetime
             ((string?)shown["state"], (string?)shown["resumed_run_id"], (string?)shown["resume_url"]));
     }
 
+    [Fact]
+    public async Task A_dead_interrupt_delivery_is_delivered_again_by_the_interrupts_replay_and_by_the_bulk_dead_letter_replay()
+    {
+        var people = new InterruptCalls { Failing = true };
+        await using var app = App(services: services =>
+        {
+            services.AddSingleton(people);
+            new WebhookReceiverBuilder(services).AddInterruptHandler<ScriptedInterruptHandler>("people");
+        });
+        var one = await PauseAsync(app, "thread-one", ["people"]);
+        var other = await PauseAsync(app, "thread-other", ["people"]);
+        await DeliveryStateAsync(app, one, DeliveryState.Dead);
+        await DeliveryStateAsync(app, other, DeliveryState.Dead);
+        people.Failing = false;
+
+        using var replay = await app.CreateAdminClient().PostAsync($"/api/interrupts/{one}/replay", null);
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.Equal(1, (int)(await Json.ReadAsync(replay))["replayed"]!);
+        Assert.Equal($"/api/interrupts/{one}", replay.Headers.Location?.OriginalString);
+        await DeliveryStateAsync(app, one, DeliveryState.Succeeded);
+        Assert.Equal([false, true], people.For(one).Select(c => c.Succeeded));
+
+        // A filter on what only runs have (status) matches no interrupt; the interrupt's thread and handler do.
+        using var runsOnly = await app.CreateAdminClient().PostAsync("/api/dead-letters/replay?status=success", null);
+        Assert.Equal(0, (int)(await Json.ReadAsync(runsOnly))["replayed"]!);
+        using var bulk = await app.CreateAdminClient().PostAsync("/api/dead-letters/replay?handler=people&thread_id=thread-other", null);
+        Assert.Equal(HttpStatusCode.Accepted, bulk.StatusCode);
+        Assert.Equal(1, (int)(await Json.ReadAsync(bulk))["replayed"]!);
+        await DeliveryStateAsync(app, other, DeliveryState.Succeeded);
+        Assert.Equal([false, true], people.For(other).Select(c => c.Succeeded));
+
+        using var unknown = await app.CreateAdminClient().PostAsync($"/api/interrupts/{one}/replay?handler=log", null);
+        Assert.Equal("No interrupt handler is registered as 'log'.", (string?)(await AssertProblemAsync(unknown, HttpStatusCode.NotFound))["detail"]);
+        using var missing = await app.CreateAdminClient().PostAsync("/api/interrupts/999/replay", null);
+        Assert.Equal("No interrupt has id 999.", (string?)(await AssertProblemAsync(missing, HttpStatusCode.NotFound))["detail"]);
+        using var asWebhook = await app.CreateAdminClient().PostAsync("/api/webhooks/1/replay?handler=people", null);
+        Assert.Contains("POST /api/interrupts/{id}/replay", (string?)(await AssertProblemAsync(asWebhook, HttpStatusCode.NotFound))["detail"], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("/api/interrupts?state=paused", "state")]
     [InlineData("/api/interrupts?limit=0", "limit")]
@@ -151,7 +191,7 @@ public sealed class InterruptApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, resume.StatusCode);
     }
 
-    private TestApp App(string? publicUrl = PublicUrl) => new(new Dictionary<string, string?>
+    private TestApp App(string? publicUrl = PublicUrl, Action<IServiceCollection>? services = null) => new(new Dictionary<string, string?>
     {
         ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "prod",
         ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = _server.Url.ToString(),
@@ -159,15 +199,16 @@ public sealed class InterruptApiTests : IAsyncLifetime
         ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
         ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00", // only the requests of these tests reach the canned server
         ["WebhookReceiver:Metrics:PendingRefreshInterval"] = "00:00:00",
-    });
+        ["WebhookReceiver:Dispatch:MaxAttempts"] = "1",
+    }, services);
 
-    /// <summary>A pause of thread <see cref="_threadId"/> at interrupt i-1, stored as the detector stores one.</summary>
-    private async Task<long> PauseAsync(TestApp app)
+    /// <summary>A pause of thread <paramref name="threadId"/> (default <see cref="_threadId"/>) at interrupt i-1, stored as the detector stores one.</summary>
+    private async Task<long> PauseAsync(TestApp app, string? threadId = null, IReadOnlyList<string>? handlers = null)
     {
         using var started = app.CreateClient(); // Starts the host: the schema is migrated.
         var interrupts = app.Services.GetRequiredService<IInboxInterrupts>();
-        var (id, _) = await interrupts.RecordInterruptAsync(new NewInterrupt("prod", _threadId, "interrupts:i-1", Guid.NewGuid().ToString(), "assistant-a", "ask", null,
-            """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, []), CancellationToken.None);
+        var (id, _) = await interrupts.RecordInterruptAsync(new NewInterrupt("prod", threadId ?? _threadId, "interrupts:i-1", Guid.NewGuid().ToString(), "assistant-a", "ask", null,
+            """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, handlers ?? []), CancellationToken.None);
         return id;
     }
 
@@ -193,6 +234,10 @@ public sealed class InterruptApiTests : IAsyncLifetime
         return await app.CreateAdminClient().PostAsync($"/api/interrupts/{id}/resume", content);
     }
 
+    /// <summary>Waits until interrupt <paramref name="id"/>'s one delivery is in <paramref name="state"/>.</summary>
+    private static Task<string?> DeliveryStateAsync(TestApp app, long id, string state) =>
+        Eventually.MatchAsync(async () => (string?)(await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["deliveries"]![0]!["state"], s => s == state);
+
     private static async Task<string?> StateAsync(TestApp app, long id) => (string?)(await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["state"];
 
     private static async Task<JsonNode> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status)
@@ -202,6 +247,29 @@ public sealed class InterruptApiTests : IAsyncLifetime
         var problem = await Json.ReadAsync(response);
         Assert.Equal((int)status, (int?)problem["status"]);
         return problem;
+    }
+
+    /// <summary>Every call of the test's interrupt handler, and whether it fails.</summary>
+    public sealed class InterruptCalls
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(long Id, bool Succeeded)> _calls = new();
+
+        private volatile bool _failing;
+
+        public bool Failing { get => _failing; set => _failing = value; }
+
+        public IReadOnlyList<(long Id, bool Succeeded)> For(long id) => _calls.Where(c => c.Id == id).ToList();
+
+        public void Add(long id, bool succeeded) => _calls.Enqueue((id, succeeded));
+    }
+
+    public sealed class ScriptedInterruptHandler(InterruptCalls calls) : IInterruptHandler
+    {
+        public Task HandleAsync(Interrupt interrupt, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            calls.Add(interrupt.Id, !calls.Failing);
+            return calls.Failing ? throw new InvalidOperationException("planned failure") : Task.CompletedTask;
+        }
     }
 
     /// <summary>The waiting gauge of (prod, ask), read until it shows <paramref name="expected"/> (it is counted in the background).</summary>
