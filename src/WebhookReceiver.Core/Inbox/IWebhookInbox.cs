@@ -62,7 +62,7 @@ internal interface IInboxQueries
     /// </summary>
     Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Delivery counts by handler and state.</summary>
+    /// <summary>Delivery counts by handler and state, those of webhooks apart from those of interrupts.</summary>
     Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken);
 }
 

@@ -105,12 +105,15 @@ internal abstract partial class SqlInbox : IInboxQueries
     public async Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var count = Command(connection, null, "SELECT handler, state, COUNT(*) FROM deliveries GROUP BY handler, state");
+        await using var count = Command(connection, null, """
+            SELECT handler, state, COUNT(*), CASE WHEN interrupt_id IS NULL THEN 0 ELSE 1 END AS of_interrupts
+            FROM deliveries GROUP BY handler, state, of_interrupts
+            """);
         await using var reader = await count.ExecuteReaderAsync(cancellationToken);
         var counts = new List<DeliveryCount>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            counts.Add(new DeliveryCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            counts.Add(new DeliveryCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3) == 1));
         }
 
         return counts;

@@ -75,7 +75,8 @@ internal static class QueryApiEndpoints
         api.MapGet("/handlers", ListHandlersAsync).WithTags("Handlers").WithName("ListHandlers")
             .WithSummary("Registered handlers, their filters, and their deliveries by state")
             .WithDescription("Built-in handlers (`log`, forward targets) and those registered in code, with the runs each accepts " +
-                "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state.");
+                "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state; then the " +
+                "interrupt handlers (`handles`: `interrupts`), which take the pauses of the graphs and assistants they accept.");
         api.MapInterrupts();
         return api;
     }
@@ -171,11 +172,14 @@ internal static class QueryApiEndpoints
     public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
     {
         var counts = await inbox.CountDeliveriesAsync(cancellationToken);
-        return TypedResults.Ok(catalog.Handlers.Select(h => new HandlerView(
-            h.Name,
-            h.HandlerType.Name,
-            HandlerFilterView.From(h.Filter),
-            DeliveryState.All.ToDictionary(s => s, s => counts.Where(c => c.Handler == h.Name && c.State == s).Sum(c => c.Count))))
+        HandlerView View(string name, Type type, HandlerFilter filter, bool ofInterrupts) => new(
+            name,
+            type.Name,
+            HandlerFilterView.From(filter),
+            DeliveryState.All.ToDictionary(s => s, s => counts.Where(c => c.Handler == name && c.State == s && c.OfInterrupts == ofInterrupts).Sum(c => c.Count)),
+            ofInterrupts ? "interrupts" : "runs");
+        return TypedResults.Ok(catalog.Handlers.Select(h => View(h.Name, h.HandlerType, h.Filter, ofInterrupts: false))
+            .Concat(catalog.InterruptHandlers.Select(h => View(h.Name, h.HandlerType, h.Filter, ofInterrupts: true)))
             .ToList());
     }
 

@@ -72,7 +72,9 @@ public sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTime
 public sealed record ReplayResult(int Replayed);
 
 /// <summary>A registered handler, what it accepts, and its deliveries by state.</summary>
-public sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries);
+/// <param name="Handles"><c>runs</c> (a webhook handler) or <c>interrupts</c> (an interrupt handler: only its graph and assistant filters apply).
+/// A forward target with <c>Events</c> <c>Both</c> is listed twice, once for each.</param>
+public sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries, string Handles);
 
 public sealed record HandlerFilterView(
     IReadOnlyList<string> Statuses,

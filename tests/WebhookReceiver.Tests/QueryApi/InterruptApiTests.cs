@@ -164,6 +164,40 @@ public sealed class InterruptApiTests : IAsyncLifetime
         Assert.Contains("POST /api/interrupts/{id}/replay", (string?)(await AssertProblemAsync(asWebhook, HttpStatusCode.NotFound))["detail"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_handlers_endpoint_lists_interrupt_handlers_with_their_filters_and_deliveries_by_state()
+    {
+        var people = new InterruptCalls { Failing = true };
+        await using var app = App(
+            services: services =>
+            {
+                services.AddSingleton(people);
+                new WebhookReceiverBuilder(services).AddInterruptHandler<ScriptedInterruptHandler>("people", f => f.ForGraph("ask"));
+            },
+            settings: new()
+            {
+                ["WebhookReceiver:Handlers:Forward:0:Name"] = "pager",
+                ["WebhookReceiver:Handlers:Forward:0:Url"] = "http://127.0.0.1:9/hook", // nothing listens: its attempt fails
+                ["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-forward-secret-of-some-length",
+                ["WebhookReceiver:Handlers:Forward:0:Events"] = "Both",
+            });
+        var id = await PauseAsync(app, handlers: ["people", "pager"]);
+        await Eventually.MatchAsync(async () => (await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["deliveries"]!.AsArray().Select(d => (string?)d!["state"]),
+            states => states.All(s => s == DeliveryState.Dead));
+
+        var handlers = await app.GetAdminAsync<JsonArray>("/api/handlers");
+
+        Assert.Equal([("log", "runs"), ("pager", "runs"), ("langgraph-interrupts", "runs"), ("pager", "interrupts"), ("people", "interrupts")],
+            handlers.Select(h => ((string)h!["name"]!, (string)h["handles"]!)));
+        var listed = handlers.Single(h => (string?)h!["name"] == "people")!;
+        Assert.Equal("ScriptedInterruptHandler", (string?)listed["type"]);
+        Assert.Equal(["ask"], listed["filter"]!["graph_ids"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal((1L, 0L, 0L), ((long)listed["deliveries"]!["dead"]!, (long)listed["deliveries"]!["succeeded"]!, (long)listed["deliveries"]!["pending"]!));
+        // The forward target's deliveries of interrupts are counted apart from those of runs.
+        Assert.Equal([0L, 1L], handlers.Where(h => (string?)h!["name"] == "pager").Select(h => (long)h!["deliveries"]!["dead"]!));
+        Assert.All(handlers.Where(h => (string?)h!["handles"] == "runs"), h => Assert.Equal(0, h!["deliveries"]!.AsObject().Sum(d => (long)d.Value!)));
+    }
+
     [Theory]
     [InlineData("/api/interrupts?state=paused", "state")]
     [InlineData("/api/interrupts?limit=0", "limit")]
@@ -191,7 +225,7 @@ public sealed class InterruptApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, resume.StatusCode);
     }
 
-    private TestApp App(string? publicUrl = PublicUrl, Action<IServiceCollection>? services = null) => new(new Dictionary<string, string?>
+    private TestApp App(string? publicUrl = PublicUrl, Action<IServiceCollection>? services = null, Dictionary<string, string?>? settings = null) => new(new Dictionary<string, string?>(settings ?? [])
     {
         ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "prod",
         ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = _server.Url.ToString(),
