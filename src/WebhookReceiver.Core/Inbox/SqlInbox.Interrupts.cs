@@ -88,6 +88,15 @@ internal interface IInboxInterrupts
     /// <summary>The interrupt with its deliveries; null when no interrupt has this id.</summary>
     Task<StoredInterrupt?> GetInterruptAsync(long id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims the resume of a waiting interrupt for <paramref name="claim"/> until <paramref name="until"/>: false when it is not
+    /// waiting, or another claim holds it still. One claim at a time, across every process sharing the store.
+    /// </summary>
+    Task<bool> ClaimInterruptResumeAsync(long id, string claim, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>Gives <paramref name="claim"/> back, if it still holds the interrupt.</summary>
+    Task ReleaseInterruptResumeAsync(long id, string claim, CancellationToken cancellationToken);
+
     /// <summary>Waiting → resumed, recording when and the new run; false when it was no longer waiting.</summary>
     Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, CancellationToken cancellationToken);
 
@@ -215,6 +224,33 @@ internal abstract partial class SqlInbox : IInboxInterrupts
 
         var deliveries = await ReadDeliveriesAsync(connection, "interrupt_id", [id], cancellationToken);
         return interrupt with { Deliveries = deliveries[id].ToList() };
+    }
+
+    public async Task<bool> ClaimInterruptResumeAsync(long id, string claim, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
+        // On PostgreSQL a second claim of the row waits for the first's commit, then finds the claim held and updates nothing.
+        await using var update = Command(connection, null, """
+            UPDATE interrupts SET resume_claim = @claim, resume_claimed_until = @until
+            WHERE id = @id AND state = 'waiting' AND (resume_claimed_until IS NULL OR resume_claimed_until <= @now)
+            """);
+        Add(update, "claim", DbType.String, claim);
+        Add(update, "until", DbType.Int64, until.ToUnixTimeMilliseconds());
+        Add(update, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        Add(update, "id", DbType.Int64, id);
+        return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public async Task ReleaseInterruptResumeAsync(long id, string claim, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
+        await using var update = Command(connection, null,
+            "UPDATE interrupts SET resume_claim = NULL, resume_claimed_until = NULL WHERE id = @id AND resume_claim = @claim");
+        Add(update, "id", DbType.Int64, id);
+        Add(update, "claim", DbType.String, claim);
+        await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, CancellationToken cancellationToken)

@@ -178,6 +178,12 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         CREATE INDEX ix_webhooks_deployment ON webhooks (deployment) WHERE deployment IS NOT NULL;
         CREATE INDEX ix_webhooks_verification ON webhooks (verification) WHERE verification IS NOT NULL;
         """,
+        // A resume in progress: the claim that lets one request at a time (of any replica) ask LangGraph to resume an
+        // interrupt, and when it lapses should its process die holding it.
+        """
+        ALTER TABLE interrupts ADD COLUMN resume_claim TEXT;
+        ALTER TABLE interrupts ADD COLUMN resume_claimed_until INTEGER;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -52,8 +52,8 @@ internal static class InterruptEndpoints
             .WithSummary("Resume a waiting thread")
             .WithDescription("Creates the resumed run on the deployment (`POST /threads/{thread_id}/runs` with the paused run's assistant, " +
                 "`command.resume` and this receiver's webhook URL from `WebhookReceiver:LangGraph:PublicUrl`) and answers 202 with its `run_id`; " +
-                "its webhook arrives like any other. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, or " +
-                "expired (the thread no longer waits here: resumed elsewhere). 422: LangGraph refused the resume (its reason in `detail`). " +
+                "its webhook arrives like any other. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, " +
+                "expired (the thread no longer waits here: resumed elsewhere), or being resumed by another request (of any replica) right now. 422: LangGraph refused the resume (its reason in `detail`). " +
                 "502: LangGraph did not answer. 503: `PublicUrl` is not set.")
             .Produces<ResumeAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)

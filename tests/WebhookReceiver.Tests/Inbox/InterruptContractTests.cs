@@ -188,6 +188,30 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
         Assert.All(again, c => Assert.Equal((2, 1), (c.Attempt, c.AttemptInRound)));
     }
 
+    [Fact]
+    public async Task One_claim_at_a_time_holds_the_resume_of_a_waiting_interrupt_until_it_is_given_back_or_lapses()
+    {
+        var id = (await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1"), CancellationToken.None)).Id;
+
+        // Claimed at once from many connections (on PostgreSQL each waits for the row, then finds it claimed): one wins.
+        var racers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            Interrupts.ClaimInterruptResumeAsync(id, $"racer-{i}", T0, T0.AddMinutes(5), CancellationToken.None))));
+        Assert.Single(racers, won => won);
+        var winner = $"racer-{Array.IndexOf(racers, true)}";
+
+        await Interrupts.ReleaseInterruptResumeAsync(id, "someone-else", CancellationToken.None); // Not the holder: no effect.
+        Assert.False(await Interrupts.ClaimInterruptResumeAsync(id, "late", T0.AddMinutes(1), T0.AddMinutes(6), CancellationToken.None));
+        await Interrupts.ReleaseInterruptResumeAsync(id, winner, CancellationToken.None);
+        Assert.True(await Interrupts.ClaimInterruptResumeAsync(id, "next", T0.AddMinutes(1), T0.AddMinutes(2), CancellationToken.None));
+        // A claim whose holder died lapses.
+        Assert.True(await Interrupts.ClaimInterruptResumeAsync(id, "after-lapse", T0.AddMinutes(2), T0.AddMinutes(3), CancellationToken.None));
+
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(id, "run-resumed", T0.AddMinutes(2), CancellationToken.None));
+        await Interrupts.ReleaseInterruptResumeAsync(id, "after-lapse", CancellationToken.None);
+        Assert.False(await Interrupts.ClaimInterruptResumeAsync(id, "too-late", T0.AddMinutes(4), T0.AddMinutes(5), CancellationToken.None));
+        Assert.False(await Interrupts.ClaimInterruptResumeAsync(id + 100, "none", T0, T0.AddMinutes(1), CancellationToken.None));
+    }
+
     private static NewInterrupt Pause(string threadId, string pauseKey, long? webhookId = null, IReadOnlyList<string>? handlers = null) =>
         new("prod", threadId, pauseKey, "run-paused", "assistant-a", "ask", webhookId, """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", T0,
             handlers ?? []);

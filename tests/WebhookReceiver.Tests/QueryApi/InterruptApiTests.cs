@@ -126,6 +126,22 @@ public sealed class InterruptApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Two_resumes_of_one_interrupt_at_once_create_one_run_and_the_other_is_a_409_problem()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app);
+        _server.Answer = (request, _) => SlowServer(request, TimeSpan.FromMilliseconds(200));
+
+        var responses = await Task.WhenAll(PostResumeAsync(app, id, """{"resume": "yes"}"""), PostResumeAsync(app, id, """{"resume": "no"}"""));
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+        var conflict = await AssertProblemAsync(responses.Single(r => r.StatusCode == HttpStatusCode.Conflict), HttpStatusCode.Conflict);
+        Assert.Contains("resumed already", (string?)conflict["detail"], StringComparison.Ordinal);
+        Assert.Single(_server.Received, r => r.Method == "POST");
+        Assert.Equal(InterruptState.Resumed, await StateAsync(app, id));
+    }
+
+    [Fact]
     public async Task A_dead_interrupt_delivery_is_delivered_again_by_the_interrupts_replay_and_by_the_bulk_dead_letter_replay()
     {
         var people = new InterruptCalls { Failing = true };
@@ -246,8 +262,8 @@ public sealed class InterruptApiTests : IAsyncLifetime
         return id;
     }
 
-    /// <summary>The server's answers while the thread still waits at i-1.</summary>
-    private CannedAnswer StillWaiting(CannedRequest request) => request.Path.EndsWith("/state", StringComparison.Ordinal)
+    /// <summary>The server's answers while the thread asked about (<c>/threads/{id}...</c>) still waits at i-1.</summary>
+    private static CannedAnswer StillWaiting(CannedRequest request) => ThreadOf(request) is var threadId && request.Path.EndsWith("/state", StringComparison.Ordinal)
         ? CannedAnswer.Json(new JsonObject
         {
             ["values"] = new JsonObject(),
@@ -258,9 +274,17 @@ public sealed class InterruptApiTests : IAsyncLifetime
                 ["name"] = "ask",
                 ["interrupts"] = new JsonArray(new JsonObject { ["id"] = "i-1", ["value"] = new JsonObject { ["question"] = "ok?" } }),
             }),
-            ["checkpoint"] = new JsonObject { ["thread_id"] = _threadId, ["checkpoint_ns"] = "", ["checkpoint_id"] = "c-1" },
+            ["checkpoint"] = new JsonObject { ["thread_id"] = threadId, ["checkpoint_ns"] = "", ["checkpoint_id"] = "c-1" },
         })
-        : CannedAnswer.Json(new JsonObject { ["thread_id"] = _threadId, ["status"] = "interrupted" });
+        : CannedAnswer.Json(new JsonObject { ["thread_id"] = threadId, ["status"] = "interrupted" });
+
+    /// <summary>The thread a LangGraph request is about: <c>/threads/{thread_id}/...</c>.</summary>
+    private static string ThreadOf(CannedRequest request) => request.Path.Split('/')[2];
+
+    /// <summary>The server's answers while every thread waits at i-1, each after <paramref name="delay"/>; creating a run answers a new run.</summary>
+    private static CannedAnswer SlowServer(CannedRequest request, TimeSpan delay) => (request.Method == "POST"
+        ? CannedAnswer.Json(new JsonObject { ["run_id"] = Guid.NewGuid().ToString(), ["thread_id"] = ThreadOf(request), ["status"] = "pending" })
+        : StillWaiting(request)) with { Delay = delay };
 
     private static async Task<HttpResponseMessage> PostResumeAsync(TestApp app, long id, string body)
     {
