@@ -38,7 +38,7 @@ internal enum ResumeOutcome
 /// that the thread still waits at it (else the interrupt expires), then <c>POST /threads/{thread_id}/runs</c> with the paused
 /// run's assistant, <c>command.resume</c> (none for a breakpoint) and this receiver's webhook URL, and records the new run.
 /// The claim lets one request at a time, of any replica, ask LangGraph for one interrupt: a second gets 409. In this process
-/// resumes run one at a time.
+/// the resumes of one thread take turns (the second then finds the first's outcome); other threads' go on meanwhile.
 /// </summary>
 internal sealed partial class InterruptResumer(
     IServiceProvider services,
@@ -48,9 +48,9 @@ internal sealed partial class InterruptResumer(
     SecretRedactor redactor,
     IOptions<LangGraphOptions> options,
     TimeProvider time,
-    ILogger<InterruptResumer> logger) : IDisposable
+    ILogger<InterruptResumer> logger)
 {
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly ThreadTurns _threadTurns = new();
 
     /// <summary>
     /// How long a claim holds: longer than the two reads and the create can take with every retry (each call up to
@@ -69,18 +69,9 @@ internal sealed partial class InterruptResumer(
             return new(ResumeOutcome.NotFound, $"No interrupt has id {id}.");
         }
 
-        await _oneAtATime.WaitAsync(cancellationToken);
-        try
-        {
-            return await ResumeOneAsync(interrupt, body, cancellationToken);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
+        using var turn = await _threadTurns.WaitAsync(interrupt.Deployment, interrupt.ThreadId, cancellationToken);
+        return await ResumeOneAsync(interrupt, body, cancellationToken);
     }
-
-    public void Dispose() => _oneAtATime.Dispose();
 
     private async Task<ResumeResult> ResumeOneAsync(StoredInterrupt interrupt, JsonObject body, CancellationToken cancellationToken)
     {

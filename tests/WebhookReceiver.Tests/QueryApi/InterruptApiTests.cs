@@ -9,6 +9,7 @@ using WebhookReceiver.Inbox;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
+using Xunit.Abstractions;
 
 namespace WebhookReceiver.Tests.QueryApi;
 
@@ -17,7 +18,7 @@ namespace WebhookReceiver.Tests.QueryApi;
 /// refusal is a problem with a reason, and nothing is asked of LangGraph for a body that does not fit; LangGraph's refusal
 /// is a 422 with its reason; a resume answers 202, records the pause-to-resume time, and a second one is 409.
 /// </summary>
-public sealed class InterruptApiTests : IAsyncLifetime
+public sealed class InterruptApiTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string PublicUrl = "https://hooks.example.com/base/webhooks/langgraph";
     private readonly string _threadId = Guid.NewGuid().ToString();
@@ -139,6 +140,37 @@ public sealed class InterruptApiTests : IAsyncLifetime
         Assert.Contains("resumed already", (string?)conflict["detail"], StringComparison.Ordinal);
         Assert.Single(_server.Received, r => r.Method == "POST");
         Assert.Equal(InterruptState.Resumed, await StateAsync(app, id));
+    }
+
+    [Fact]
+    public async Task Resumes_of_different_threads_go_on_in_parallel()
+    {
+        await using var app = App();
+        var (threadA, threadB) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString()); // LangGraph's thread ids are UUIDs
+        var (alone, first, second) = (await PauseAsync(app), await PauseAsync(app, threadA), await PauseAsync(app, threadB));
+        var delay = TimeSpan.FromMilliseconds(300);
+        _server.Answer = (request, _) => SlowServer(request, delay);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var one = await PostResumeAsync(app, alone, """{"resume": "yes"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, one.StatusCode);
+        }
+
+        var single = clock.Elapsed;
+        clock.Restart();
+        var both = await Task.WhenAll(PostResumeAsync(app, first, """{"resume": "yes"}"""), PostResumeAsync(app, second, """{"resume": "yes"}"""));
+        var parallel = clock.Elapsed;
+
+        output.WriteLine($"three LangGraph calls of {delay.TotalMilliseconds:0} ms each: one resume took {single.TotalMilliseconds:0} ms, " +
+                         $"two resumes of different threads at once {parallel.TotalMilliseconds:0} ms");
+        Assert.All(both, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        // Each thread was asked about before the other's run was created: neither waited for the other's three calls.
+        var asked = _server.Received.ToList();
+        int First(string threadId) => asked.FindIndex(r => ThreadOf(r) == threadId);
+        int Created(string threadId) => asked.FindIndex(r => ThreadOf(r) == threadId && r.Method == "POST");
+        Assert.True(First(threadB) < Created(threadA) && First(threadA) < Created(threadB),
+            string.Join(", ", asked.Select(r => $"{r.Method} {r.Path}")));
     }
 
     [Fact]
