@@ -56,10 +56,13 @@ internal interface IInboxQueries
     /// <summary>Makes a webhook's deliveries due now (all, or one handler's, created if missing); null when no such webhook.</summary>
     Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Makes every dead delivery of the webhooks matching <paramref name="query"/> due now.</summary>
+    /// <summary>
+    /// Makes every dead delivery of the webhooks matching <paramref name="query"/> due now, and of the interrupts matching it
+    /// (by thread, assistant, graph, deployment and time seen; none when it asks for a run status, verification or source).
+    /// </summary>
     Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken);
 
-    /// <summary>Delivery counts by handler and state.</summary>
+    /// <summary>Delivery counts by handler and state, those of webhooks apart from those of interrupts.</summary>
     Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken);
 
     /// <summary>The earliest due time of an unfinished delivery and the oldest waiting interrupt (for the age gauges).</summary>
@@ -79,8 +82,11 @@ internal interface IInboxMaintenance
     /// </summary>
     Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken);
 
-    /// <summary>Deletes up to <paramref name="batchSize"/> webhooks received before the cutoffs: dead letters by their own cutoff.</summary>
-    Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);
+    /// <summary>
+    /// Deletes up to <paramref name="batchSize"/> webhooks received, and as many interrupts seen, before the cutoffs (those with
+    /// a dead letter by its own cutoff), with their deliveries and attempts; never one still due, nor an interrupt still waiting.
+    /// </summary>
+    Task<PurgeCounts> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken);
 
     /// <summary>Throws when the store cannot be reached or written.</summary>
     Task PingAsync(CancellationToken cancellationToken);

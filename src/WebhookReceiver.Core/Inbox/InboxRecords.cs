@@ -170,7 +170,11 @@ internal sealed record StoredAttempt(
     public string Outcome => Succeeded ? AttemptOutcome.Succeeded : Abandoned ? AttemptOutcome.Abandoned : AttemptOutcome.Failed;
 }
 
-internal sealed record DeliveryCount(string Handler, string State, long Count);
+/// <param name="OfInterrupts">Deliveries of interrupts (to an interrupt handler), not of webhooks: a forward target can have both.</param>
+internal sealed record DeliveryCount(string Handler, string State, long Count, bool OfInterrupts = false);
+
+/// <summary>What one purge deleted: each at most the batch size.</summary>
+internal readonly record struct PurgeCounts(int Webhooks, int Interrupts);
 
 /// <summary>
 /// What waits longest: when the earliest-due unfinished delivery (pending or failed) became due, and when the oldest

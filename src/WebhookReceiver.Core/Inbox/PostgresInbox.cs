@@ -144,6 +144,12 @@ internal sealed class PostgresInbox : SqlInbox, IAsyncDisposable, IDisposable
         """
         ALTER TABLE webhooks ADD COLUMN traceparent TEXT;
         """,
+        // A resume in progress: the claim that lets one request at a time (of any replica) ask LangGraph to resume an
+        // interrupt, and when it lapses should its process die holding it. Nullable columns: catalog changes only.
+        """
+        ALTER TABLE interrupts ADD COLUMN resume_claim TEXT;
+        ALTER TABLE interrupts ADD COLUMN resume_claimed_until BIGINT;
+        """,
     ];
 
     private readonly NpgsqlDataSource _dataSource;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Inbox;
 
-/// <summary><c>WebhookReceiver:Retention</c>: how long stored webhooks are kept.</summary>
+/// <summary><c>WebhookReceiver:Retention</c>: how long stored webhooks and interrupts are kept.</summary>
 public sealed class RetentionOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
@@ -11,11 +11,14 @@ public sealed class RetentionOptions
 
     public bool Enabled { get; set; } = true;
 
-    /// <summary>Webhooks whose deliveries are all done are deleted, with their attempts, after this long.</summary>
+    /// <summary>
+    /// Webhooks whose deliveries are all done are deleted, with their attempts, after this long; so are interrupts no longer
+    /// waiting (counted from when they were seen).
+    /// </summary>
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan MaxAge { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>Webhooks with a dead letter are kept this long, or until replayed.</summary>
+    /// <summary>Webhooks and interrupts with a dead letter are kept this long, or until replayed.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
     public TimeSpan DeadLetterMaxAge { get; set; } = TimeSpan.FromDays(90);
 

@@ -4,7 +4,10 @@ using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Inbox;
 
-/// <summary>Deletes old webhooks in small batches, in the background; webhooks still being retried are never deleted.</summary>
+/// <summary>
+/// Deletes old webhooks and interrupts in small batches, in the background; webhooks still being retried and interrupts still
+/// waiting for a person are never deleted.
+/// </summary>
 internal sealed partial class RetentionService(
     IInboxMaintenance inbox,
     TimeProvider time,
@@ -38,30 +41,30 @@ internal sealed partial class RetentionService(
         }
     }
 
-    /// <summary>Purges batch after batch until a batch comes back short.</summary>
-    public async Task<int> PurgeAsync(CancellationToken cancellationToken)
+    /// <summary>Purges batch after batch until both kinds come back short.</summary>
+    public async Task<PurgeCounts> PurgeAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var total = 0;
-        int purged;
+        var total = new PurgeCounts();
+        PurgeCounts purged;
         do
         {
             purged = await inbox.PurgeAsync(now - _options.MaxAge, now - _options.DeadLetterMaxAge, _options.BatchSize, cancellationToken);
-            total += purged;
+            total = new PurgeCounts(total.Webhooks + purged.Webhooks, total.Interrupts + purged.Interrupts);
         }
-        while (purged == _options.BatchSize);
+        while (purged.Webhooks == _options.BatchSize || purged.Interrupts == _options.BatchSize);
 
-        if (total > 0)
+        if (total != default)
         {
-            LogPurged(logger, total);
+            LogPurged(logger, total.Webhooks, total.Interrupts);
         }
 
         return total;
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted {Count} old webhooks")]
-    private static partial void LogPurged(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Retention: deleted {Count} old webhooks and {InterruptCount} old interrupts")]
+    private static partial void LogPurged(ILogger logger, int count, int interruptCount);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Retention: purging old webhooks failed; trying again at the next interval")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Retention: purging old webhooks and interrupts failed; trying again at the next interval")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);
 }

@@ -75,7 +75,7 @@ internal sealed record InterruptPage(IReadOnlyList<StoredInterrupt> Items, long?
 
 internal sealed record WaitingInterruptCount(string Deployment, string? GraphId, long Count);
 
-/// <summary>What human in the loop needs: record the pauses found, list and read them, mark them resumed or expired.</summary>
+/// <summary>What human in the loop needs: record the pauses found, list and read them, mark them resumed or expired, replay their deliveries.</summary>
 internal interface IInboxInterrupts
 {
     /// <summary>
@@ -90,6 +90,15 @@ internal interface IInboxInterrupts
     /// <summary>The interrupt with its deliveries; null when no interrupt has this id.</summary>
     Task<StoredInterrupt?> GetInterruptAsync(long id, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims the resume of a waiting interrupt for <paramref name="claim"/> until <paramref name="until"/>: false when it is not
+    /// waiting, or another claim holds it still. One claim at a time, across every process sharing the store.
+    /// </summary>
+    Task<bool> ClaimInterruptResumeAsync(long id, string claim, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken);
+
+    /// <summary>Gives <paramref name="claim"/> back, if it still holds the interrupt.</summary>
+    Task ReleaseInterruptResumeAsync(long id, string claim, CancellationToken cancellationToken);
+
     /// <summary>Waiting → resumed, recording when and the new run; false when it was no longer waiting.</summary>
     Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, CancellationToken cancellationToken);
 
@@ -98,6 +107,9 @@ internal interface IInboxInterrupts
 
     /// <summary>Waiting interrupts by deployment and graph.</summary>
     Task<IReadOnlyList<WaitingInterruptCount>> CountWaitingInterruptsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Makes an interrupt's deliveries to <paramref name="handlers"/> due now (created if missing); null when no such interrupt.</summary>
+    Task<int?> ReplayInterruptAsync(long interruptId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken);
 }
 
 // Human in the loop: the pauses found on threads, and their deliveries to interrupt handlers.
@@ -217,6 +229,33 @@ internal abstract partial class SqlInbox : IInboxInterrupts
         return interrupt with { Deliveries = deliveries[id].ToList() };
     }
 
+    public async Task<bool> ClaimInterruptResumeAsync(long id, string claim, DateTimeOffset now, DateTimeOffset until, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
+        // On PostgreSQL a second claim of the row waits for the first's commit, then finds the claim held and updates nothing.
+        await using var update = Command(connection, null, """
+            UPDATE interrupts SET resume_claim = @claim, resume_claimed_until = @until
+            WHERE id = @id AND state = 'waiting' AND (resume_claimed_until IS NULL OR resume_claimed_until <= @now)
+            """);
+        Add(update, "claim", DbType.String, claim);
+        Add(update, "until", DbType.Int64, until.ToUnixTimeMilliseconds());
+        Add(update, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+        Add(update, "id", DbType.Int64, id);
+        return await update.ExecuteNonQueryAsync(cancellationToken) > 0;
+    }
+
+    public async Task ReleaseInterruptResumeAsync(long id, string claim, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
+        await using var update = Command(connection, null,
+            "UPDATE interrupts SET resume_claim = NULL, resume_claimed_until = NULL WHERE id = @id AND resume_claim = @claim");
+        Add(update, "id", DbType.Int64, id);
+        Add(update, "claim", DbType.String, claim);
+        await update.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
@@ -255,6 +294,9 @@ internal abstract partial class SqlInbox : IInboxInterrupts
 
         return counts;
     }
+
+    public Task<int?> ReplayInterruptAsync(long interruptId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReplayAsync(InterruptRows, interruptId, handlers, now, cancellationToken);
 
     private static async Task<List<StoredInterrupt>> ReadInterruptsAsync(DbCommand command, CancellationToken cancellationToken)
     {

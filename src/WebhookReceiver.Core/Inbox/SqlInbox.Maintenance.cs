@@ -3,7 +3,7 @@ using System.Data.Common;
 
 namespace WebhookReceiver.Inbox;
 
-// What runs in the background or at start: retention purges, payload redaction, the readiness ping.
+// What runs in the background or at start: retention purges (webhooks and interrupts), payload redaction, the readiness ping.
 internal abstract partial class SqlInbox : IInboxMaintenance
 {
     /// <summary>The engine's schema history: entry i upgrades version i to i + 1. Append, never edit.</summary>
@@ -69,7 +69,7 @@ internal abstract partial class SqlInbox : IInboxMaintenance
     /// </summary>
     protected virtual string? PurgeLockSql => null;
 
-    public async Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken)
+    public async Task<PurgeCounts> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -80,7 +80,7 @@ internal abstract partial class SqlInbox : IInboxMaintenance
         }
 
         // Webhooks still being retried are never purged; those with dead letters wait for the dead-letter cutoff.
-        const string Expired = """
+        const string ExpiredWebhooks = """
             SELECT w.id FROM webhooks w
             WHERE w.received_at < @before
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id
@@ -88,23 +88,41 @@ internal abstract partial class SqlInbox : IInboxMaintenance
             ORDER BY w.id
             LIMIT @batch
             """;
-        var total = 0;
+        // Interrupts by when they were seen, the same way; one still waiting for a person is never purged.
+        const string ExpiredInterrupts = """
+            SELECT i.id FROM interrupts i
+            WHERE i.seen_at < @before AND i.state <> 'waiting'
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.interrupt_id = i.id
+                              AND (d.state IN ('pending', 'failed') OR (d.state = 'dead' AND i.seen_at >= @dead_before)))
+            ORDER BY i.id
+            LIMIT @batch
+            """;
+        var webhooks = await PurgeAsync(connection, transaction, "webhooks", "webhook_id", ExpiredWebhooks, receivedBefore, deadReceivedBefore, batchSize, cancellationToken);
+        var interrupts = await PurgeAsync(connection, transaction, "interrupts", "interrupt_id", ExpiredInterrupts, receivedBefore, deadReceivedBefore, batchSize, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new PurgeCounts(webhooks, interrupts);
+    }
+
+    /// <summary>Deletes the rows of <paramref name="table"/> that <paramref name="expired"/> picks, with their deliveries and attempts; returns how many.</summary>
+    private static async Task<int> PurgeAsync(DbConnection connection, DbTransaction transaction, string table, string owner, string expired,
+        DateTimeOffset before, DateTimeOffset deadBefore, int batchSize, CancellationToken cancellationToken)
+    {
+        var deleted = 0;
         foreach (var sql in new[]
                  {
-                     $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE webhook_id IN ({Expired}))",
-                     $"DELETE FROM deliveries WHERE webhook_id IN ({Expired})",
-                     $"DELETE FROM webhooks WHERE id IN ({Expired})",
+                     $"DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE {owner} IN ({expired}))",
+                     $"DELETE FROM deliveries WHERE {owner} IN ({expired})",
+                     $"DELETE FROM {table} WHERE id IN ({expired})",
                  })
         {
             await using var purge = Command(connection, transaction, sql);
-            Add(purge, "before", DbType.Int64, receivedBefore.ToUnixTimeMilliseconds());
-            Add(purge, "dead_before", DbType.Int64, deadReceivedBefore.ToUnixTimeMilliseconds());
+            Add(purge, "before", DbType.Int64, before.ToUnixTimeMilliseconds());
+            Add(purge, "dead_before", DbType.Int64, deadBefore.ToUnixTimeMilliseconds());
             Add(purge, "batch", DbType.Int32, batchSize);
-            total = await purge.ExecuteNonQueryAsync(cancellationToken);
+            deleted = await purge.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
-        return total;
+        return deleted;
     }
 
     /// <summary>The marker a migration leaves for <see cref="RedactStoredPayloadsAsync"/>, in table <c>pending_jobs</c>.</summary>

@@ -12,7 +12,7 @@ internal abstract partial class SqlInbox : IInboxQueries
         await using var list = connection.CreateCommand();
         list.CommandText = $"""
             SELECT {WebhookColumns} FROM webhooks w
-            WHERE {AddFilter(list, query)}
+            WHERE {AddFilter(list, query, WebhookRows)}
             ORDER BY w.id DESC
             LIMIT @limit
             """;
@@ -36,25 +36,29 @@ internal abstract partial class SqlInbox : IInboxQueries
     public Task<StoredWebhook?> GetByRunIdAsync(string runId, CancellationToken cancellationToken) =>
         GetOneAsync("w.run_id = @key", DbType.String, runId, cancellationToken);
 
-    public async Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken)
+    public Task<int?> ReplayAsync(long webhookId, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken) =>
+        ReplayAsync(WebhookRows, webhookId, handlers, now, cancellationToken);
+
+    /// <summary>Makes the deliveries of one webhook or interrupt due now, created for the handlers that have none; null when the row does not exist.</summary>
+    private async Task<int?> ReplayAsync(Subject subject, long id, IReadOnlyCollection<string> handlers, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using var exists = Command(connection, transaction, "SELECT COUNT(*) FROM webhooks WHERE id = @id");
-        Add(exists, "id", DbType.Int64, webhookId);
+        await using var exists = Command(connection, transaction, $"SELECT COUNT(*) FROM {subject.Table} WHERE id = @id");
+        Add(exists, "id", DbType.Int64, id);
         if (Convert.ToInt64(await exists.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture) == 0)
         {
             return null;
         }
 
-        await using var upsert = Command(connection, transaction, """
-            INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
+        await using var upsert = Command(connection, transaction, $"""
+            INSERT INTO deliveries ({subject.Owner}, handler, state, next_attempt_at, updated_at)
             VALUES (@id, @handler, 'pending', @now, @now)
-            ON CONFLICT (webhook_id, handler) DO UPDATE
+            ON CONFLICT ({subject.Owner}, handler) DO UPDATE
             SET state = 'pending', next_attempt_at = @now, round_start = deliveries.attempts, updated_at = @now
             """);
-        Add(upsert, "id", DbType.Int64, webhookId);
+        Add(upsert, "id", DbType.Int64, id);
         Add(upsert, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
         var handler = Add(upsert, "handler", DbType.String);
         foreach (var name in handlers)
@@ -67,30 +71,49 @@ internal abstract partial class SqlInbox : IInboxQueries
         return handlers.Count;
     }
 
+    /// <summary>
+    /// The dead deliveries of the webhooks that match, and of the interrupts that match: an interrupt has a thread, assistant,
+    /// graph, deployment and a time (when it was seen), so a query that also asks about a run's status, verification or
+    /// source matches none.
+    /// </summary>
     public async Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var replay = connection.CreateCommand();
-        replay.CommandText = $"""
-            UPDATE deliveries
-            SET state = 'pending', next_attempt_at = @now, round_start = attempts, updated_at = @now
-            WHERE state = 'dead' AND (@handler IS NULL OR handler = @handler)
-              AND webhook_id IN (SELECT w.id FROM webhooks w WHERE {AddFilter(replay, query with { DeliveryState = null })})
-            """;
-        Add(replay, "handler", DbType.String, handler);
-        Add(replay, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
-        return await replay.ExecuteNonQueryAsync(cancellationToken);
+        var replayed = 0;
+        foreach (var subject in new[] { WebhookRows, InterruptRows })
+        {
+            await using var replay = connection.CreateCommand();
+            if (AddFilter(replay, query with { DeliveryState = null }, subject) is not { } filter)
+            {
+                continue;
+            }
+
+            replay.CommandText = $"""
+                UPDATE deliveries
+                SET state = 'pending', next_attempt_at = @now, round_start = attempts, updated_at = @now
+                WHERE state = 'dead' AND (@handler IS NULL OR handler = @handler)
+                  AND {subject.Owner} IN (SELECT {subject.Alias}.id FROM {subject.Table} {subject.Alias} WHERE {filter})
+                """;
+            Add(replay, "handler", DbType.String, handler);
+            Add(replay, "now", DbType.Int64, now.ToUnixTimeMilliseconds());
+            replayed += await replay.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        return replayed;
     }
 
     public async Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var count = Command(connection, null, "SELECT handler, state, COUNT(*) FROM deliveries GROUP BY handler, state");
+        await using var count = Command(connection, null, """
+            SELECT handler, state, COUNT(*), CASE WHEN interrupt_id IS NULL THEN 0 ELSE 1 END AS of_interrupts
+            FROM deliveries GROUP BY handler, state, of_interrupts
+            """);
         await using var reader = await count.ExecuteReaderAsync(cancellationToken);
         var counts = new List<DeliveryCount>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            counts.Add(new DeliveryCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+            counts.Add(new DeliveryCount(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3) == 1));
         }
 
         return counts;
@@ -113,14 +136,27 @@ internal abstract partial class SqlInbox : IInboxQueries
         return new OldestWaiting(reader.IsDBNull(0) ? null : Time(reader.GetInt64(0)), reader.IsDBNull(1) ? null : Time(reader.GetInt64(1)));
     }
 
+    /// <summary>What deliveries belong to: a webhook (<c>w</c>) or an interrupt (<c>i</c>), whose time is when it was seen.</summary>
+    private sealed record Subject(string Table, string Alias, string Owner, string TimeColumn, bool IsRun);
+
+    private static readonly Subject WebhookRows = new("webhooks", "w", "webhook_id", "received_at", IsRun: true);
+    private static readonly Subject InterruptRows = new("interrupts", "i", "interrupt_id", "seen_at", IsRun: false);
+
     /// <summary>
-    /// One filter for listing and for bulk replay: the condition on webhooks <c>w</c> that <paramref name="query"/> asks for,
-    /// its parameters added to <paramref name="command"/>. Only the filters given become terms, each a plain comparison,
+    /// One filter for listing and for bulk replay: the condition on <paramref name="subject"/>'s rows that <paramref name="query"/>
+    /// asks for, its parameters added to <paramref name="command"/>; null when it asks about what only a run has (status,
+    /// verification, source), so no interrupt matches. Only the filters given become terms, each a plain comparison,
     /// so the engine can use a selective one's index (thread_id) instead of reading every webhook (a term written as
     /// <c>@x IS NULL OR w.x = @x</c> made SQLite scan the table whatever was given).
     /// </summary>
-    private static string AddFilter(DbCommand command, WebhookQuery query)
+    private static string? AddFilter(DbCommand command, WebhookQuery query, Subject subject)
     {
+        if (!subject.IsRun && (query.Status ?? query.Verification ?? (object?)query.Source) is not null)
+        {
+            return null;
+        }
+
+        var a = subject.Alias;
         var terms = new List<string>();
         void Term(string condition, string name, DbType type, object? value)
         {
@@ -131,17 +167,17 @@ internal abstract partial class SqlInbox : IInboxQueries
             }
         }
 
-        Term("w.status = @status", "status", DbType.String, query.Status);
-        Term("w.assistant_id = @assistant_id", "assistant_id", DbType.String, query.AssistantId);
-        Term("w.graph_id = @graph_id", "graph_id", DbType.String, query.GraphId);
-        Term("w.thread_id = @thread_id", "thread_id", DbType.String, query.ThreadId);
-        Term("w.received_at >= @received_from", "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
-        Term("w.received_at < @received_to", "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());
-        Term("w.deployment = @deployment", "deployment", DbType.String, query.Deployment);
-        Term("w.verification = @verification", "verification", DbType.String, query.Verification);
-        Term("w.source = @source", "source", DbType.String, query.Source is { } source ? WebhookSources.Name(source) : null);
-        Term("EXISTS (SELECT 1 FROM deliveries d WHERE d.webhook_id = w.id AND d.state = @delivery_state)", "delivery_state", DbType.String, query.DeliveryState);
-        Term("w.id < @before", "before", DbType.Int64, query.Before);
+        Term($"{a}.status = @status", "status", DbType.String, query.Status);
+        Term($"{a}.assistant_id = @assistant_id", "assistant_id", DbType.String, query.AssistantId);
+        Term($"{a}.graph_id = @graph_id", "graph_id", DbType.String, query.GraphId);
+        Term($"{a}.thread_id = @thread_id", "thread_id", DbType.String, query.ThreadId);
+        Term($"{a}.{subject.TimeColumn} >= @received_from", "received_from", DbType.Int64, query.ReceivedFrom?.ToUnixTimeMilliseconds());
+        Term($"{a}.{subject.TimeColumn} < @received_to", "received_to", DbType.Int64, query.ReceivedTo?.ToUnixTimeMilliseconds());
+        Term($"{a}.deployment = @deployment", "deployment", DbType.String, query.Deployment);
+        Term($"{a}.verification = @verification", "verification", DbType.String, query.Verification);
+        Term($"{a}.source = @source", "source", DbType.String, query.Source is { } source ? WebhookSources.Name(source) : null);
+        Term($"EXISTS (SELECT 1 FROM deliveries d WHERE d.{subject.Owner} = {a}.id AND d.state = @delivery_state)", "delivery_state", DbType.String, query.DeliveryState);
+        Term($"{a}.id < @before", "before", DbType.Int64, query.Before);
         return terms.Count == 0 ? "TRUE" : string.Join(" AND ", terms);
     }
 

@@ -183,6 +183,12 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         """
         ALTER TABLE webhooks ADD COLUMN traceparent TEXT;
         """,
+        // A resume in progress: the claim that lets one request at a time (of any replica) ask LangGraph to resume an
+        // interrupt, and when it lapses should its process die holding it.
+        """
+        ALTER TABLE interrupts ADD COLUMN resume_claim TEXT;
+        ALTER TABLE interrupts ADD COLUMN resume_claimed_until INTEGER;
+        """,
     ];
 
     private readonly string _connectionString;

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraphApi;
 using WebhookReceiver.Observability;
@@ -34,11 +35,11 @@ internal enum ResumeOutcome
 }
 
 /// <summary>
-/// Resumes a waiting interrupt on its deployment: checks the body against the pause, checks that the thread still waits at
-/// it (else the interrupt expires), then <c>POST /threads/{thread_id}/runs</c> with the paused run's assistant,
-/// <c>command.resume</c> (none for a breakpoint) and this receiver's webhook URL, and records the new run. Resumes run one
-/// at a time in this process, so one interrupt is never resumed twice here; across replicas the store's waiting → resumed
-/// update decides which one records it.
+/// Resumes a waiting interrupt on its deployment: checks the body against the pause, claims the resume in the store, checks
+/// that the thread still waits at it (else the interrupt expires), then <c>POST /threads/{thread_id}/runs</c> with the paused
+/// run's assistant, <c>command.resume</c> (none for a breakpoint) and this receiver's webhook URL, and records the new run.
+/// The claim lets one request at a time, of any replica, ask LangGraph for one interrupt: a second gets 409. In this process
+/// the resumes of one thread take turns (the second then finds the first's outcome); other threads' go on meanwhile.
 /// </summary>
 internal sealed partial class InterruptResumer(
     IServiceProvider services,
@@ -46,30 +47,24 @@ internal sealed partial class InterruptResumer(
     InterruptLinks links,
     ReceiverMetrics metrics,
     SecretRedactor redactor,
+    IOptions<LangGraphOptions> options,
     TimeProvider time,
-    ILogger<InterruptResumer> logger) : IDisposable
+    ILogger<InterruptResumer> logger)
 {
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
+    private readonly ThreadTurns _threadTurns = new();
+
+    /// <summary>
+    /// How long a claim holds: longer than the two reads and the create can take with every retry (each call up to
+    /// <c>MaxRetries + 1</c> tries of <c>RequestTimeout</c>, with backoff from <c>RetryDelay</c>). It only lapses early when the
+    /// process holding it died, which leaves the interrupt refused (409) this long.
+    /// </summary>
+    private readonly TimeSpan _claimFor = 3 * ((options.Value.MaxRetries + 1) * options.Value.RequestTimeout
+        + options.Value.RetryDelay * Math.Pow(2, options.Value.MaxRetries + 1));
 
     /// <summary>Resumes interrupt <paramref name="id"/> with <paramref name="body"/>: <c>{"resume": value}</c>, <c>{"resume": {"&lt;interrupt id&gt;": value}}</c> or <c>{}</c>.</summary>
     public async Task<ResumeResult> ResumeAsync(long id, JsonObject body, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
-        await _oneAtATime.WaitAsync(cancellationToken);
-        try
-        {
-            return await ResumeOneAsync(id, body, cancellationToken);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
-    }
-
-    public void Dispose() => _oneAtATime.Dispose();
-
-    private async Task<ResumeResult> ResumeOneAsync(long id, JsonObject body, CancellationToken cancellationToken)
-    {
         if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
         {
             return new(ResumeOutcome.NotFound, $"No interrupt has id {id}.");
@@ -78,7 +73,12 @@ internal sealed partial class InterruptResumer(
         // Linked to the span that received the webhook showing the pause: a person's answer, maybe days later, is its own
         // trace (the request's), and the link leads back to the run that asked.
         using var span = ReceiverTracing.StartInternal("resume interrupt", ReceiverTracing.Parse(interrupt.Traceparent));
-        var result = await ResumeInterruptAsync(interrupt, body, cancellationToken);
+        ResumeResult result;
+        using (await _threadTurns.WaitAsync(interrupt.Deployment, interrupt.ThreadId, cancellationToken))
+        {
+            result = await ResumeOneAsync(interrupt, body, cancellationToken);
+        }
+
         if (span is { IsAllDataRequested: true })
         {
             span.SetTag("webhookreceiver.interrupt.id", id);
@@ -95,15 +95,12 @@ internal sealed partial class InterruptResumer(
         return result;
     }
 
-    private async Task<ResumeResult> ResumeInterruptAsync(StoredInterrupt interrupt, JsonObject body, CancellationToken cancellationToken)
+    private async Task<ResumeResult> ResumeOneAsync(StoredInterrupt interrupt, JsonObject body, CancellationToken cancellationToken)
     {
         var id = interrupt.Id;
-        switch (interrupt.State)
+        if (NotWaiting(interrupt) is { } over)
         {
-            case InterruptState.Resumed:
-                return new(ResumeOutcome.Conflict, $"Interrupt {id} was resumed already, at {interrupt.ResumedAt:O}, as run {interrupt.ResumedRunId}.", Interrupt: interrupt);
-            case InterruptState.Expired:
-                return new(ResumeOutcome.Conflict, $"Interrupt {id} expired at {interrupt.EndedAt:O}: {interrupt.Detail}", Interrupt: interrupt);
+            return over;
         }
 
         var pending = InterruptLinks.ReadPending(interrupt.Pending);
@@ -134,6 +131,29 @@ internal sealed partial class InterruptResumer(
             return new(ResumeOutcome.NotConfigured, $"LangGraph deployment '{interrupt.Deployment}' is no longer configured (WebhookReceiver:LangGraph:Deployments).", Interrupt: interrupt);
         }
 
+        var claim = Guid.NewGuid().ToString("N");
+        var now = time.GetUtcNow();
+        if (!await inbox.ClaimInterruptResumeAsync(id, claim, now, now + _claimFor, cancellationToken))
+        {
+            // Resumed (or expired) meanwhile, here or by another replica; or another replica is resuming it right now.
+            var current = await inbox.GetInterruptAsync(id, cancellationToken);
+            return (current is null ? new(ResumeOutcome.NotFound, $"No interrupt has id {id}.") : NotWaiting(current))
+                ?? new(ResumeOutcome.Conflict, $"Interrupt {id} is being resumed by another request right now (on this or another replica).", Interrupt: current);
+        }
+
+        try
+        {
+            return await ResumeClaimedAsync(client, interrupt, assistantId, body, cancellationToken);
+        }
+        finally
+        {
+            await inbox.ReleaseInterruptResumeAsync(id, claim, CancellationToken.None);
+        }
+    }
+
+    private async Task<ResumeResult> ResumeClaimedAsync(LangGraphClient client, StoredInterrupt interrupt, string assistantId, JsonObject body, CancellationToken cancellationToken)
+    {
+        var id = interrupt.Id;
         try
         {
             // Resumed elsewhere (Studio, the SDK), or a new pause since: this one is over.
@@ -177,6 +197,14 @@ internal sealed partial class InterruptResumer(
             return new(ResumeOutcome.Unreachable, redactor.Redact(ex.Message), Interrupt: interrupt);
         }
     }
+
+    /// <summary>The 409 of an interrupt resumed or expired already; null while it waits.</summary>
+    private static ResumeResult? NotWaiting(StoredInterrupt interrupt) => interrupt.State switch
+    {
+        InterruptState.Resumed => new(ResumeOutcome.Conflict, $"Interrupt {interrupt.Id} was resumed already, at {interrupt.ResumedAt:O}, as run {interrupt.ResumedRunId}.", Interrupt: interrupt),
+        InterruptState.Expired => new(ResumeOutcome.Conflict, $"Interrupt {interrupt.Id} expired at {interrupt.EndedAt:O}: {interrupt.Detail}", Interrupt: interrupt),
+        _ => null,
+    };
 
     /// <summary>Why the body does not fit the pause; null when it does.</summary>
     private static string? Check(JsonObject body, IReadOnlyList<Handlers.PendingInterrupt> pending)

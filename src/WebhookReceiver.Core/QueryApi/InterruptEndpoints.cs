@@ -6,13 +6,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
+using WebhookReceiver.Handlers;
 using WebhookReceiver.Http;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.QueryApi;
 
-/// <summary>Human in the loop under <c>/api/interrupts</c>: the threads waiting for a person, and resuming them.</summary>
+/// <summary>Human in the loop under <c>/api/interrupts</c>: the threads waiting for a person, resuming them, and replaying their deliveries.</summary>
 internal static class InterruptEndpoints
 {
     public const string InterruptRoute = "GetInterrupt";
@@ -51,10 +52,10 @@ internal static class InterruptEndpoints
             .WithSummary("Resume a waiting thread")
             .WithDescription("Creates the resumed run on the deployment (`POST /threads/{thread_id}/runs` with the paused run's assistant, " +
                 "`command.resume` and this receiver's webhook URL from `WebhookReceiver:LangGraph:PublicUrl`) and answers 202 with its `run_id`; " +
-                "its webhook arrives like any other. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, or " +
-                "expired (the thread no longer waits here: resumed elsewhere), or resuming is off (`LangGraph:PublicUrl` is not set, or the " +
-                "deployment is no longer configured: `detail` names the setting). 422: LangGraph refused the resume (its reason in `detail`). " +
-                "502: LangGraph did not answer.")
+                "its webhook arrives like any other. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, " +
+                "expired (the thread no longer waits here: resumed elsewhere), being resumed by another request (of any replica) right now, " +
+                "or resuming is off (`LangGraph:PublicUrl` is not set, or the deployment is no longer configured: `detail` names the setting). " +
+                "422: LangGraph refused the resume (its reason in `detail`). 502: LangGraph did not answer.")
             .Produces<ResumeAccepted>(StatusCodes.Status202Accepted)
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
@@ -77,6 +78,11 @@ internal static class InterruptEndpoints
                 };
                 return Task.CompletedTask;
             });
+        api.MapPost("/interrupts/{id:long}/replay", ReplayInterruptAsync).WithTags("Replay").WithName("ReplayInterrupt")
+            .WithSummary("Deliver an interrupt again to its interrupt handlers")
+            .WithDescription("Makes the interrupt due again for every interrupt handler that has a delivery for it or accepts it now, or only for " +
+                "`handler`: a dead letter is delivered again, and handlers that already succeeded run again (replay is an explicit request). " +
+                "`POST /api/dead-letters/replay` replays the dead deliveries of interrupts in bulk.");
     }
 
     public static async Task<Results<Ok<InterruptList>, ValidationProblem>> ListInterruptsAsync(
@@ -162,6 +168,31 @@ internal static class InterruptEndpoints
             // A setting, not an outage: a 5xx would page monitors and make clients retry.
             _ => Problem(StatusCodes.Status409Conflict, "Resuming is switched off", result.Detail),
         };
+    }
+
+    public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayInterruptAsync(
+        long id, [FromQuery(Name = "handler")] string? handler, IInboxInterrupts inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
+        LinkGenerator paths, HttpContext context, CancellationToken cancellationToken)
+    {
+        if (handler is not null && catalog.FindInterruptHandler(handler) is null)
+        {
+            return Problems.NotFound($"No interrupt handler is registered as '{handler}'.");
+        }
+
+        if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
+        {
+            return Problems.NotFound($"No interrupt has id {id}.");
+        }
+
+        IReadOnlyCollection<string> handlers = handler is not null
+            ? [handler]
+            : interrupt.Deliveries.Select(d => d.Handler)
+                .Union(catalog.MatchInterrupt(interrupt.AssistantId, interrupt.GraphId))
+                .Where(name => catalog.FindInterruptHandler(name) is not null)
+                .ToList();
+        var replayed = await inbox.ReplayInterruptAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
+        dispatch.Notify();
+        return TypedResults.Accepted(paths.GetPathByName(context, InterruptRoute, new { id }), new ReplayResult(replayed));
     }
 
     private static ProblemHttpResult Problem(int status, string title, string? detail) =>

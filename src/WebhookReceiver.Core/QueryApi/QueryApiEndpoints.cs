@@ -65,12 +65,15 @@ internal static class QueryApiEndpoints
                 "Handlers that already succeeded run again: replay is an explicit request.");
         api.MapPost("/dead-letters/replay", ReplayDeadLettersAsync).WithTags("Replay").WithName("ReplayDeadLetters")
             .WithSummary("Deliver dead letters again, in bulk")
-            .WithDescription("Every dead delivery of the webhooks that match the same filters as the list (and of `handler`, if given) is made due now.")
+            .WithDescription("Every dead delivery of the webhooks that match the same filters as the list (and of `handler`, if given) is made due now, " +
+                "and of the interrupts that match them: by `thread_id`, `assistant_id`, `graph_id`, `deployment` and the time they were seen " +
+                "(`received_from`, `received_to`); a filter on `status`, `verification` or `source` matches runs only.")
             .ProducesValidationProblem();
         api.MapGet("/handlers", ListHandlersAsync).WithTags("Handlers").WithName("ListHandlers")
             .WithSummary("Registered handlers, their filters, and their deliveries by state")
             .WithDescription("Built-in handlers (`log`, forward targets) and those registered in code, with the runs each accepts " +
-                "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state.");
+                "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state; then the " +
+                "interrupt handlers (`handles`: `interrupts`), which take the pauses of the graphs and assistants they accept.");
         api.MapInterrupts();
         return api;
     }
@@ -120,7 +123,9 @@ internal static class QueryApiEndpoints
     {
         if (handler is not null && !catalog.Contains(handler))
         {
-            return Problems.NotFound($"No handler is registered as '{handler}'.");
+            return Problems.NotFound(catalog.FindInterruptHandler(handler) is null
+                ? $"No handler is registered as '{handler}'."
+                : $"'{handler}' handles interrupts, not webhooks: replay it with POST /api/interrupts/{{id}}/replay (or /api/dead-letters/replay).");
         }
 
         if (await inbox.GetAsync(id, cancellationToken) is not { } webhook)
@@ -144,7 +149,7 @@ internal static class QueryApiEndpoints
         [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, HttpContext context,
         CancellationToken cancellationToken)
     {
-        if (handler is not null && !catalog.Contains(handler))
+        if (handler is not null && !catalog.Contains(handler) && catalog.FindInterruptHandler(handler) is null)
         {
             return Problems.NotFound($"No handler is registered as '{handler}'.");
         }
@@ -164,11 +169,14 @@ internal static class QueryApiEndpoints
     public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
     {
         var counts = await inbox.CountDeliveriesAsync(cancellationToken);
-        return TypedResults.Ok(catalog.Handlers.Select(h => new HandlerView(
-            h.Name,
-            h.HandlerType.Name,
-            HandlerFilterView.From(h.Filter),
-            DeliveryState.All.ToDictionary(s => s, s => counts.Where(c => c.Handler == h.Name && c.State == s).Sum(c => c.Count))))
+        HandlerView View(string name, Type type, HandlerFilter filter, bool ofInterrupts) => new(
+            name,
+            type.Name,
+            HandlerFilterView.From(filter),
+            DeliveryState.All.ToDictionary(s => s, s => counts.Where(c => c.Handler == name && c.State == s && c.OfInterrupts == ofInterrupts).Sum(c => c.Count)),
+            ofInterrupts ? "interrupts" : "runs");
+        return TypedResults.Ok(catalog.Handlers.Select(h => View(h.Name, h.HandlerType, h.Filter, ofInterrupts: false))
+            .Concat(catalog.InterruptHandlers.Select(h => View(h.Name, h.HandlerType, h.Filter, ofInterrupts: true)))
             .ToList());
     }
 

@@ -72,7 +72,9 @@ internal sealed record AttemptView(int Attempt, DateTimeOffset StartedAt, DateTi
 internal sealed record ReplayResult(int Replayed);
 
 /// <summary>A registered handler, what it accepts, and its deliveries by state.</summary>
-internal sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries);
+/// <param name="Handles"><c>runs</c> (a webhook handler) or <c>interrupts</c> (an interrupt handler: only its graph and assistant filters apply).
+/// A forward target with <c>Events</c> <c>Both</c> is listed twice, once for each.</param>
+internal sealed record HandlerView(string Name, string Type, HandlerFilterView Filter, IReadOnlyDictionary<string, long> Deliveries, string Handles);
 
 internal sealed record HandlerFilterView(
     IReadOnlyList<string> Statuses,

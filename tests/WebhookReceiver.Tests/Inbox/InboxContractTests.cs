@@ -427,9 +427,9 @@ public abstract class InboxContractTests : IAsyncLifetime
 
         var receivedBefore = T0 - TimeSpan.FromDays(7);
         var deadReceivedBefore = T0 - TimeSpan.FromDays(30);
-        Assert.Equal(2, await Inbox.PurgeAsync(receivedBefore, deadReceivedBefore, 2, CancellationToken.None));
-        Assert.Equal(1, await Inbox.PurgeAsync(receivedBefore, deadReceivedBefore, 2, CancellationToken.None));
-        Assert.Equal(0, await Inbox.PurgeAsync(receivedBefore, deadReceivedBefore, 2, CancellationToken.None));
+        Assert.Equal(2, (await Inbox.PurgeAsync(receivedBefore, deadReceivedBefore, 2, CancellationToken.None)).Webhooks);
+        Assert.Equal(1, (await Inbox.PurgeAsync(receivedBefore, deadReceivedBefore, 2, CancellationToken.None)).Webhooks);
+        Assert.Equal(0, (await Inbox.PurgeAsync(receivedBefore, deadReceivedBefore, 2, CancellationToken.None)).Webhooks);
 
         var left = await Inbox.ListAsync(new WebhookQuery(), CancellationToken.None);
         Assert.Equal(["old-retrying", "oldish-dead", "recent-done"], left.Items.Select(w => w.RunId).Order());
@@ -447,7 +447,7 @@ public abstract class InboxContractTests : IAsyncLifetime
         var purgers = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
         {
             var purged = 0;
-            for (int batch; (batch = await Inbox.PurgeAsync(T0, T0, 10, CancellationToken.None)) > 0;)
+            for (int batch; (batch = (await Inbox.PurgeAsync(T0, T0, 10, CancellationToken.None)).Webhooks) > 0;)
             {
                 purged += batch;
             }

@@ -123,6 +123,110 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
         Assert.Equal(new OldestWaiting(T0.AddMinutes(3), T0.AddMinutes(5)), await Inbox.ReadOldestWaitingAsync(CancellationToken.None));
     }
 
+    [Fact]
+    public async Task Purging_deletes_old_interrupts_that_are_over_with_their_deliveries_and_keeps_waiting_due_and_recent_dead_ones()
+    {
+        var old = T0 - TimeSpan.FromDays(40);
+        var oldish = T0 - TimeSpan.FromDays(10);
+        var pauses = new (string Thread, DateTimeOffset SeenAt, string State, string? Delivery)[]
+        {
+            ("old-resumed", old, InterruptState.Resumed, DeliveryState.Succeeded),
+            ("old-expired-dead", old, InterruptState.Expired, DeliveryState.Dead),
+            ("old-expired", old, InterruptState.Expired, null),
+            ("old-waiting", old, InterruptState.Waiting, DeliveryState.Succeeded),
+            ("old-retrying", old, InterruptState.Resumed, DeliveryState.Failed),
+            ("oldish-dead", oldish, InterruptState.Expired, DeliveryState.Dead),
+            ("recent", T0, InterruptState.Resumed, DeliveryState.Succeeded),
+        };
+        var threads = new Dictionary<long, string>();
+        foreach (var (thread, seenAt, state, delivery) in pauses)
+        {
+            var id = (await Interrupts.RecordInterruptAsync(Pause(thread, "interrupts:" + thread, handlers: delivery is null ? [] : ["slack"]) with { SeenAt = seenAt },
+                CancellationToken.None)).Id;
+            threads[id] = thread;
+            _ = state switch
+            {
+                InterruptState.Resumed => await Interrupts.MarkInterruptResumedAsync(id, "run-" + thread, seenAt, CancellationToken.None),
+                InterruptState.Expired => await Interrupts.MarkInterruptExpiredAsync(id, "gone", seenAt, CancellationToken.None),
+                _ => true,
+            };
+        }
+
+        foreach (var claimed in await Inbox.ClaimDueAsync("w", T0, T0.AddMinutes(1), 50, CancellationToken.None))
+        {
+            var state = pauses.Single(p => p.Thread == threads[claimed.InterruptId!.Value]).Delivery!;
+            var succeeded = state == DeliveryState.Succeeded;
+            Assert.True(await Inbox.CompleteAttemptAsync(new AttemptResult(claimed.DeliveryId, "w", claimed.Attempt, 0, T0, T0, succeeded, succeeded ? null : "x",
+                state, state == DeliveryState.Failed ? T0.AddMinutes(1) : null), CancellationToken.None));
+        }
+
+        var before = T0 - TimeSpan.FromDays(7);
+        var deadBefore = T0 - TimeSpan.FromDays(30);
+        Assert.Equal(new PurgeCounts(0, 2), await Inbox.PurgeAsync(before, deadBefore, 2, CancellationToken.None));
+        Assert.Equal(new PurgeCounts(0, 1), await Inbox.PurgeAsync(before, deadBefore, 2, CancellationToken.None));
+        Assert.Equal(new PurgeCounts(0, 0), await Inbox.PurgeAsync(before, deadBefore, 2, CancellationToken.None));
+
+        var left = await Interrupts.ListInterruptsAsync(new InterruptQuery(), CancellationToken.None);
+        Assert.Equal(["old-retrying", "old-waiting", "oldish-dead", "recent"], left.Items.Select(i => i.ThreadId).Order());
+        // The purged interrupts' deliveries (and their attempts) went with them.
+        Assert.Equal(4, (await Inbox.CountDeliveriesAsync(CancellationToken.None)).Sum(c => c.Count));
+    }
+
+    [Fact]
+    public async Task Dead_interrupt_deliveries_are_replayed_one_interrupt_at_a_time_and_in_bulk_by_the_filters_an_interrupt_has()
+    {
+        var webhookId = (await Inbox.AppendAsync([Webhook("run-paused")], CancellationToken.None))[0].Id;
+        var ask = (await Interrupts.RecordInterruptAsync(Pause("t1", "interrupts:i-1", handlers: ["slack", "pager"]), CancellationToken.None)).Id;
+        var gate = (await Interrupts.RecordInterruptAsync(Pause("t2", "interrupts:i-2", handlers: ["slack", "pager"]) with { GraphId = "gate" }, CancellationToken.None)).Id;
+        foreach (var claimed in await Inbox.ClaimDueAsync("w", T0, T0.AddMinutes(1), 10, CancellationToken.None))
+        {
+            Assert.True(await Inbox.CompleteAttemptAsync(
+                new AttemptResult(claimed.DeliveryId, "w", 1, 0, T0, T0, false, "x", DeliveryState.Dead, null), CancellationToken.None));
+        }
+
+        var later = T0.AddMinutes(5);
+        Assert.Equal(0, await Inbox.ReplayDeadAsync(new WebhookQuery { Status = "success", GraphId = "gate" }, null, later, CancellationToken.None));
+        Assert.Equal(1, await Inbox.ReplayDeadAsync(new WebhookQuery { GraphId = "gate" }, "slack", later, CancellationToken.None));
+        Assert.Equal(1, await Interrupts.ReplayInterruptAsync(ask, ["pager"], later, CancellationToken.None));
+        Assert.Null(await Interrupts.ReplayInterruptAsync(gate + 100, ["pager"], later, CancellationToken.None));
+
+        async Task<Dictionary<string, string>> StatesAsync(long id) =>
+            (await Interrupts.GetInterruptAsync(id, CancellationToken.None))!.Deliveries.ToDictionary(d => d.Handler, d => d.State);
+        Assert.Equal(new Dictionary<string, string> { ["pager"] = DeliveryState.Pending, ["slack"] = DeliveryState.Dead }, await StatesAsync(ask));
+        Assert.Equal(new Dictionary<string, string> { ["pager"] = DeliveryState.Dead, ["slack"] = DeliveryState.Pending }, await StatesAsync(gate));
+        Assert.Equal(DeliveryState.Dead, (await Inbox.GetAsync(webhookId, CancellationToken.None))!.Deliveries.Single().State);
+
+        // Without filters: every dead letter, of webhooks and of interrupts; each replayed one is due now, in a new round.
+        Assert.Equal(3, await Inbox.ReplayDeadAsync(new WebhookQuery(), null, later, CancellationToken.None));
+        var again = await Inbox.ClaimDueAsync("w", later, later.AddMinutes(1), 10, CancellationToken.None);
+        Assert.Equal(5, again.Count);
+        Assert.All(again, c => Assert.Equal((2, 1), (c.Attempt, c.AttemptInRound)));
+    }
+
+    [Fact]
+    public async Task One_claim_at_a_time_holds_the_resume_of_a_waiting_interrupt_until_it_is_given_back_or_lapses()
+    {
+        var id = (await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1"), CancellationToken.None)).Id;
+
+        // Claimed at once from many connections (on PostgreSQL each waits for the row, then finds it claimed): one wins.
+        var racers = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() =>
+            Interrupts.ClaimInterruptResumeAsync(id, $"racer-{i}", T0, T0.AddMinutes(5), CancellationToken.None))));
+        Assert.Single(racers, won => won);
+        var winner = $"racer-{Array.IndexOf(racers, true)}";
+
+        await Interrupts.ReleaseInterruptResumeAsync(id, "someone-else", CancellationToken.None); // Not the holder: no effect.
+        Assert.False(await Interrupts.ClaimInterruptResumeAsync(id, "late", T0.AddMinutes(1), T0.AddMinutes(6), CancellationToken.None));
+        await Interrupts.ReleaseInterruptResumeAsync(id, winner, CancellationToken.None);
+        Assert.True(await Interrupts.ClaimInterruptResumeAsync(id, "next", T0.AddMinutes(1), T0.AddMinutes(2), CancellationToken.None));
+        // A claim whose holder died lapses.
+        Assert.True(await Interrupts.ClaimInterruptResumeAsync(id, "after-lapse", T0.AddMinutes(2), T0.AddMinutes(3), CancellationToken.None));
+
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(id, "run-resumed", T0.AddMinutes(2), CancellationToken.None));
+        await Interrupts.ReleaseInterruptResumeAsync(id, "after-lapse", CancellationToken.None);
+        Assert.False(await Interrupts.ClaimInterruptResumeAsync(id, "too-late", T0.AddMinutes(4), T0.AddMinutes(5), CancellationToken.None));
+        Assert.False(await Interrupts.ClaimInterruptResumeAsync(id + 100, "none", T0, T0.AddMinutes(1), CancellationToken.None));
+    }
+
     private static NewInterrupt Pause(string threadId, string pauseKey, long? webhookId = null, IReadOnlyList<string>? handlers = null) =>
         new("prod", threadId, pauseKey, "run-paused", "assistant-a", "ask", webhookId, """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", T0,
             handlers ?? []);

@@ -79,7 +79,7 @@ public sealed class InboxWriterTests
         public Task<int> ReplayDeadAsync(WebhookQuery query, string? handler, DateTimeOffset now, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<DeliveryCount>> CountDeliveriesAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<OldestWaiting> ReadOldestWaitingAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<int> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<PurgeCounts> PurgeAsync(DateTimeOffset receivedBefore, DateTimeOffset deadReceivedBefore, int batchSize, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task PingAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -4,10 +4,12 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
+using Xunit.Abstractions;
 
 namespace WebhookReceiver.Tests.QueryApi;
 
@@ -16,7 +18,7 @@ namespace WebhookReceiver.Tests.QueryApi;
 /// refusal is a problem with a reason, and nothing is asked of LangGraph for a body that does not fit; LangGraph's refusal
 /// is a 422 with its reason; a resume answers 202, records the pause-to-resume time, and a second one is 409.
 /// </summary>
-public sealed class InterruptApiTests : IAsyncLifetime
+public sealed class InterruptApiTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string PublicUrl = "https://hooks.example.com/base/webhooks/langgraph";
     private readonly string _threadId = Guid.NewGuid().ToString();
@@ -124,6 +126,126 @@ public sealed class InterruptApiTests : IAsyncLifetime
             ((string?)shown["state"], (string?)shown["resumed_run_id"], (string?)shown["resume_url"]));
     }
 
+    [Fact]
+    public async Task Two_resumes_of_one_interrupt_at_once_create_one_run_and_the_other_is_a_409_problem()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app);
+        _server.Answer = (request, _) => SlowServer(request, TimeSpan.FromMilliseconds(200));
+
+        var responses = await Task.WhenAll(PostResumeAsync(app, id, """{"resume": "yes"}"""), PostResumeAsync(app, id, """{"resume": "no"}"""));
+
+        Assert.Equal([HttpStatusCode.Accepted, HttpStatusCode.Conflict], responses.Select(r => r.StatusCode).Order());
+        var conflict = await AssertProblemAsync(responses.Single(r => r.StatusCode == HttpStatusCode.Conflict), HttpStatusCode.Conflict);
+        Assert.Contains("resumed already", (string?)conflict["detail"], StringComparison.Ordinal);
+        Assert.Single(_server.Received, r => r.Method == "POST");
+        Assert.Equal(InterruptState.Resumed, await StateAsync(app, id));
+    }
+
+    [Fact]
+    public async Task Resumes_of_different_threads_go_on_in_parallel()
+    {
+        await using var app = App();
+        var (threadA, threadB) = (Guid.NewGuid().ToString(), Guid.NewGuid().ToString()); // LangGraph's thread ids are UUIDs
+        var (alone, first, second) = (await PauseAsync(app), await PauseAsync(app, threadA), await PauseAsync(app, threadB));
+        var delay = TimeSpan.FromMilliseconds(300);
+        _server.Answer = (request, _) => SlowServer(request, delay);
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using (var one = await PostResumeAsync(app, alone, """{"resume": "yes"}"""))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, one.StatusCode);
+        }
+
+        var single = clock.Elapsed;
+        clock.Restart();
+        var both = await Task.WhenAll(PostResumeAsync(app, first, """{"resume": "yes"}"""), PostResumeAsync(app, second, """{"resume": "yes"}"""));
+        var parallel = clock.Elapsed;
+
+        output.WriteLine($"three LangGraph calls of {delay.TotalMilliseconds:0} ms each: one resume took {single.TotalMilliseconds:0} ms, " +
+                         $"two resumes of different threads at once {parallel.TotalMilliseconds:0} ms");
+        Assert.All(both, r => Assert.Equal(HttpStatusCode.Accepted, r.StatusCode));
+        // Each thread was asked about before the other's run was created: neither waited for the other's three calls.
+        var asked = _server.Received.ToList();
+        int First(string threadId) => asked.FindIndex(r => ThreadOf(r) == threadId);
+        int Created(string threadId) => asked.FindIndex(r => ThreadOf(r) == threadId && r.Method == "POST");
+        Assert.True(First(threadB) < Created(threadA) && First(threadA) < Created(threadB),
+            string.Join(", ", asked.Select(r => $"{r.Method} {r.Path}")));
+    }
+
+    [Fact]
+    public async Task A_dead_interrupt_delivery_is_delivered_again_by_the_interrupts_replay_and_by_the_bulk_dead_letter_replay()
+    {
+        var people = new InterruptCalls { Failing = true };
+        await using var app = App(services: services =>
+        {
+            services.AddSingleton(people);
+            new WebhookReceiverBuilder(services).AddInterruptHandler<ScriptedInterruptHandler>("people");
+        });
+        var one = await PauseAsync(app, "thread-one", ["people"]);
+        var other = await PauseAsync(app, "thread-other", ["people"]);
+        await DeliveryStateAsync(app, one, DeliveryState.Dead);
+        await DeliveryStateAsync(app, other, DeliveryState.Dead);
+        people.Failing = false;
+
+        using var replay = await app.CreateAdminClient().PostAsync($"/api/interrupts/{one}/replay", null);
+        Assert.Equal(HttpStatusCode.Accepted, replay.StatusCode);
+        Assert.Equal(1, (int)(await Json.ReadAsync(replay))["replayed"]!);
+        Assert.Equal($"/api/interrupts/{one}", replay.Headers.Location?.OriginalString);
+        await DeliveryStateAsync(app, one, DeliveryState.Succeeded);
+        Assert.Equal([false, true], people.For(one).Select(c => c.Succeeded));
+
+        // A filter on what only runs have (status) matches no interrupt; the interrupt's thread and handler do.
+        using var runsOnly = await app.CreateAdminClient().PostAsync("/api/dead-letters/replay?status=success", null);
+        Assert.Equal(0, (int)(await Json.ReadAsync(runsOnly))["replayed"]!);
+        using var bulk = await app.CreateAdminClient().PostAsync("/api/dead-letters/replay?handler=people&thread_id=thread-other", null);
+        Assert.Equal(HttpStatusCode.Accepted, bulk.StatusCode);
+        Assert.Equal(1, (int)(await Json.ReadAsync(bulk))["replayed"]!);
+        await DeliveryStateAsync(app, other, DeliveryState.Succeeded);
+        Assert.Equal([false, true], people.For(other).Select(c => c.Succeeded));
+
+        using var unknown = await app.CreateAdminClient().PostAsync($"/api/interrupts/{one}/replay?handler=log", null);
+        Assert.Equal("No interrupt handler is registered as 'log'.", (string?)(await AssertProblemAsync(unknown, HttpStatusCode.NotFound))["detail"]);
+        using var missing = await app.CreateAdminClient().PostAsync("/api/interrupts/999/replay", null);
+        Assert.Equal("No interrupt has id 999.", (string?)(await AssertProblemAsync(missing, HttpStatusCode.NotFound))["detail"]);
+        using var asWebhook = await app.CreateAdminClient().PostAsync("/api/webhooks/1/replay?handler=people", null);
+        Assert.Contains("POST /api/interrupts/{id}/replay", (string?)(await AssertProblemAsync(asWebhook, HttpStatusCode.NotFound))["detail"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_handlers_endpoint_lists_interrupt_handlers_with_their_filters_and_deliveries_by_state()
+    {
+        var people = new InterruptCalls { Failing = true };
+        await using var app = App(
+            services: services =>
+            {
+                services.AddSingleton(people);
+                new WebhookReceiverBuilder(services).AddInterruptHandler<ScriptedInterruptHandler>("people", f => f.ForGraph("ask"));
+            },
+            settings: new()
+            {
+                ["WebhookReceiver:Handlers:Forward:0:Name"] = "pager",
+                ["WebhookReceiver:Handlers:Forward:0:Url"] = "http://127.0.0.1:9/hook", // nothing listens: its attempt fails
+                ["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-forward-secret-of-some-length",
+                ["WebhookReceiver:Handlers:Forward:0:Events"] = "Both",
+            });
+        var id = await PauseAsync(app, handlers: ["people", "pager"]);
+        await Eventually.MatchAsync(async () => (await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["deliveries"]!.AsArray().Select(d => (string?)d!["state"]),
+            states => states.All(s => s == DeliveryState.Dead));
+
+        var handlers = await app.GetAdminAsync<JsonArray>("/api/handlers");
+
+        Assert.Equal([("log", "runs"), ("pager", "runs"), ("langgraph-interrupts", "runs"), ("pager", "interrupts"), ("people", "interrupts")],
+            handlers.Select(h => ((string)h!["name"]!, (string)h["handles"]!)));
+        var listed = handlers.Single(h => (string?)h!["name"] == "people")!;
+        Assert.Equal("ScriptedInterruptHandler", (string?)listed["type"]);
+        Assert.Equal(["ask"], listed["filter"]!["graph_ids"]!.AsArray().Select(g => (string?)g));
+        Assert.Equal((1L, 0L, 0L), ((long)listed["deliveries"]!["dead"]!, (long)listed["deliveries"]!["succeeded"]!, (long)listed["deliveries"]!["pending"]!));
+        // The forward target's deliveries of interrupts are counted apart from those of runs.
+        Assert.Equal([0L, 1L], handlers.Where(h => (string?)h!["name"] == "pager").Select(h => (long)h!["deliveries"]!["dead"]!));
+        Assert.All(handlers.Where(h => (string?)h!["handles"] == "runs"), h => Assert.Equal(0, h!["deliveries"]!.AsObject().Sum(d => (long)d.Value!)));
+    }
+
     [Theory]
     [InlineData("/api/interrupts?state=paused", "state")]
     [InlineData("/api/interrupts?limit=0", "limit")]
@@ -151,7 +273,7 @@ public sealed class InterruptApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, resume.StatusCode);
     }
 
-    private TestApp App(string? publicUrl = PublicUrl) => new(new Dictionary<string, string?>
+    private TestApp App(string? publicUrl = PublicUrl, Action<IServiceCollection>? services = null, Dictionary<string, string?>? settings = null) => new(new Dictionary<string, string?>(settings ?? [])
     {
         ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "prod",
         ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = _server.Url.ToString(),
@@ -159,20 +281,21 @@ public sealed class InterruptApiTests : IAsyncLifetime
         ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
         ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00", // only the requests of these tests reach the canned server
         ["WebhookReceiver:Metrics:PendingRefreshInterval"] = "00:00:00",
-    });
+        ["WebhookReceiver:Dispatch:MaxAttempts"] = "1",
+    }, services);
 
-    /// <summary>A pause of thread <see cref="_threadId"/> at interrupt i-1, stored as the detector stores one.</summary>
-    private async Task<long> PauseAsync(TestApp app)
+    /// <summary>A pause of thread <paramref name="threadId"/> (default <see cref="_threadId"/>) at interrupt i-1, stored as the detector stores one.</summary>
+    private async Task<long> PauseAsync(TestApp app, string? threadId = null, IReadOnlyList<string>? handlers = null)
     {
         using var started = app.CreateClient(); // Starts the host: the schema is migrated.
         var interrupts = app.Services.GetRequiredService<IInboxInterrupts>();
-        var (id, _) = await interrupts.RecordInterruptAsync(new NewInterrupt("prod", _threadId, "interrupts:i-1", Guid.NewGuid().ToString(), "assistant-a", "ask", null,
-            """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, []), CancellationToken.None);
+        var (id, _) = await interrupts.RecordInterruptAsync(new NewInterrupt("prod", threadId ?? _threadId, "interrupts:i-1", Guid.NewGuid().ToString(), "assistant-a", "ask", null,
+            """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, handlers ?? []), CancellationToken.None);
         return id;
     }
 
-    /// <summary>The server's answers while the thread still waits at i-1.</summary>
-    private CannedAnswer StillWaiting(CannedRequest request) => request.Path.EndsWith("/state", StringComparison.Ordinal)
+    /// <summary>The server's answers while the thread asked about (<c>/threads/{id}...</c>) still waits at i-1.</summary>
+    private static CannedAnswer StillWaiting(CannedRequest request) => ThreadOf(request) is var threadId && request.Path.EndsWith("/state", StringComparison.Ordinal)
         ? CannedAnswer.Json(new JsonObject
         {
             ["values"] = new JsonObject(),
@@ -183,15 +306,27 @@ public sealed class InterruptApiTests : IAsyncLifetime
                 ["name"] = "ask",
                 ["interrupts"] = new JsonArray(new JsonObject { ["id"] = "i-1", ["value"] = new JsonObject { ["question"] = "ok?" } }),
             }),
-            ["checkpoint"] = new JsonObject { ["thread_id"] = _threadId, ["checkpoint_ns"] = "", ["checkpoint_id"] = "c-1" },
+            ["checkpoint"] = new JsonObject { ["thread_id"] = threadId, ["checkpoint_ns"] = "", ["checkpoint_id"] = "c-1" },
         })
-        : CannedAnswer.Json(new JsonObject { ["thread_id"] = _threadId, ["status"] = "interrupted" });
+        : CannedAnswer.Json(new JsonObject { ["thread_id"] = threadId, ["status"] = "interrupted" });
+
+    /// <summary>The thread a LangGraph request is about: <c>/threads/{thread_id}/...</c>.</summary>
+    private static string ThreadOf(CannedRequest request) => request.Path.Split('/')[2];
+
+    /// <summary>The server's answers while every thread waits at i-1, each after <paramref name="delay"/>; creating a run answers a new run.</summary>
+    private static CannedAnswer SlowServer(CannedRequest request, TimeSpan delay) => (request.Method == "POST"
+        ? CannedAnswer.Json(new JsonObject { ["run_id"] = Guid.NewGuid().ToString(), ["thread_id"] = ThreadOf(request), ["status"] = "pending" })
+        : StillWaiting(request)) with { Delay = delay };
 
     private static async Task<HttpResponseMessage> PostResumeAsync(TestApp app, long id, string body)
     {
         using var content = new StringContent(body, Encoding.UTF8, "application/json");
         return await app.CreateAdminClient().PostAsync($"/api/interrupts/{id}/resume", content);
     }
+
+    /// <summary>Waits until interrupt <paramref name="id"/>'s one delivery is in <paramref name="state"/>.</summary>
+    private static Task<string?> DeliveryStateAsync(TestApp app, long id, string state) =>
+        Eventually.MatchAsync(async () => (string?)(await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["deliveries"]![0]!["state"], s => s == state);
 
     private static async Task<string?> StateAsync(TestApp app, long id) => (string?)(await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["state"];
 
@@ -202,6 +337,29 @@ public sealed class InterruptApiTests : IAsyncLifetime
         var problem = await Json.ReadAsync(response);
         Assert.Equal((int)status, (int?)problem["status"]);
         return problem;
+    }
+
+    /// <summary>Every call of the test's interrupt handler, and whether it fails.</summary>
+    public sealed class InterruptCalls
+    {
+        private readonly System.Collections.Concurrent.ConcurrentQueue<(long Id, bool Succeeded)> _calls = new();
+
+        private volatile bool _failing;
+
+        public bool Failing { get => _failing; set => _failing = value; }
+
+        public IReadOnlyList<(long Id, bool Succeeded)> For(long id) => _calls.Where(c => c.Id == id).ToList();
+
+        public void Add(long id, bool succeeded) => _calls.Enqueue((id, succeeded));
+    }
+
+    public sealed class ScriptedInterruptHandler(InterruptCalls calls) : IInterruptHandler
+    {
+        public Task HandleAsync(Interrupt interrupt, DeliveryContext context, CancellationToken cancellationToken)
+        {
+            calls.Add(interrupt.Id, !calls.Failing);
+            return calls.Failing ? throw new InvalidOperationException("planned failure") : Task.CompletedTask;
+        }
     }
 
     /// <summary>The waiting gauge of (prod, ask), read until it shows <paramref name="expected"/> (it is counted in the background).</summary>
