@@ -28,9 +28,6 @@ internal interface IInboxDeliveries
     /// </summary>
     Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken);
 
-    /// <summary>Records a finished attempt and the delivery's new state; ignored when the lease was lost.</summary>
-    Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken);
-
     /// <summary>Records finished attempts in one transaction; each entry tells whether its attempt was recorded (false: lease lost).</summary>
     Task<IReadOnlyList<bool>> CompleteAttemptsAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken);
 

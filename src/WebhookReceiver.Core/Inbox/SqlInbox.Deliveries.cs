@@ -152,9 +152,6 @@ internal abstract partial class SqlInbox : IInboxDeliveries
         return abandoned;
     }
 
-    public async Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken) =>
-        (await CompleteAttemptsAsync([result], cancellationToken))[0];
-
     public async Task<IReadOnlyList<bool>> CompleteAttemptsAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);

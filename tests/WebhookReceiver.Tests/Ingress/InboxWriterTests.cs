@@ -69,7 +69,6 @@ public sealed class InboxWriterTests
         public Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RecoverAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public Task<bool> CompleteAttemptAsync(AttemptResult result, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<IReadOnlyList<bool>> CompleteAttemptsAsync(IReadOnlyList<AttemptResult> results, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task ReleaseAsync(string owner, IReadOnlyCollection<long> deliveryIds, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<WebhookPage> ListAsync(WebhookQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
