@@ -103,8 +103,8 @@ internal static class InterruptEndpoints
             Deployment = deployment,
             GraphId = graphId,
             ThreadId = threadId,
-            Before = QueryApiEndpoints.ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
-            Limit = QueryApiEndpoints.ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
+            Before = QueryParameters.ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
+            Limit = QueryParameters.ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
         };
         if (query.Limit is < 1 or > 500)
         {
