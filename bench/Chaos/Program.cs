@@ -55,6 +55,7 @@ if (mode == "chaos")
             Directory = Path.Combine(directory, engine.ToLowerInvariant()),
             Kills = int.Parse(Arg(4) ?? "100", CultureInfo.InvariantCulture),
             MaxDuration = TimeSpan.FromMinutes(double.Parse(Arg(5) ?? "30", CultureInfo.InvariantCulture)),
+            LangGraphRepository = Environment.GetEnvironmentVariable("CHAOS_LANGGRAPH") == "0" ? null : Arg(6),
         }, cancel.Token);
         lines.Add(result.Summary);
         failed |= result.Violations.Count > 0;

@@ -21,6 +21,40 @@ public sealed class Store(string provider, string connectionString)
     public async Task<long> CountAsync(string table) =>
         Convert.ToInt64(await ScalarAsync($"SELECT COUNT(*) FROM {table}"), System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Which of <paramref name="runIds"/> the store holds.</summary>
+    public async Task<HashSet<string>> HeldAsync(IReadOnlyCollection<string> runIds)
+    {
+        var wanted = runIds.ToHashSet();
+        return (await RunIdsAsync("SELECT run_id FROM webhooks WHERE run_id IS NOT NULL")).Where(wanted.Contains).ToHashSet();
+    }
+
+    /// <summary>The runs the sweep stored (their webhook never came).</summary>
+    public async Task<HashSet<string>> SweptAsync() => (await RunIdsAsync("SELECT run_id FROM webhooks WHERE source = 'sweep' AND run_id IS NOT NULL")).ToHashSet();
+
+    /// <summary>The state of the pause a run made, as the receiver recorded it ("none" when it recorded none).</summary>
+    public async Task<string> InterruptStateAsync(string runId)
+    {
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT state FROM interrupts WHERE run_id = '{runId.Replace("'", "", StringComparison.Ordinal)}'";
+        return await command.ExecuteScalarAsync() as string ?? "none";
+    }
+
+    private async Task<List<string>> RunIdsAsync(string sql)
+    {
+        var ids = new List<string>();
+        await using var connection = await OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     public async Task<StoreContents> ReadAsync()
     {
         var runs = new Dictionary<string, int>();
