@@ -152,14 +152,12 @@ public static class ChaosRun
             }
 
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var faultAt = Enumerable.Range(1, s.StoreFaults).Select(i => s.Kills * i / (s.StoreFaults + 1)).ToHashSet();
+            var faultAt = Enumerable.Range(1, s.StoreFaults).Select(i => Math.Max(1, s.Kills * i / (s.StoreFaults + 1))).ToList();
             var storeFaults = 0;
             var kills = 0;
             var killedBoth = 0;
-            var killRound = 0;
             while (kills < s.Kills && clock.Elapsed < s.MaxDuration && !cancellationToken.IsCancellationRequested)
             {
-                killRound++;
                 await Task.Delay(TimeSpan.FromMilliseconds(random.Next(200, (int)s.MaxLife.TotalMilliseconds)), cancellationToken);
                 var victims = receivers.Count == 1 || random.NextDouble() >= 0.15
                     ? [receivers[random.Next(receivers.Count)]]
@@ -178,7 +176,8 @@ public static class ChaosRun
                     await StartAgainAsync(victim, violations);
                 }
 
-                if (faultAt.Contains(killRound) || (faultAt.Any(k => k < kills) && storeFaults < faultAt.Count(k => k <= kills)))
+                // Due once the kills pass each of the evenly spread marks (a round that kills both replicas counts two).
+                if (storeFaults < faultAt.Count(k => k <= kills))
                 {
                     storeFaults++;
                     var fault = await BreakAndRepairAsync(s, receivers, disk, cluster, storeFaults, violations);
@@ -206,7 +205,7 @@ public static class ChaosRun
             if (driver is not null)
             {
                 await driver.StopMakingAsync();
-                var stillWaiting = await driver.ResumeAllAsync(TimeSpan.FromSeconds(90));
+                var stillWaiting = await driver.ResumeAllAsync(TimeSpan.FromSeconds(180));
                 // A run whose webhook the stand-in refused comes back with a sweep: every 10 s, runs finished 5 s ago.
                 var runs = driver.Runs.Keys.ToList();
                 var lgClock = System.Diagnostics.Stopwatch.StartNew();

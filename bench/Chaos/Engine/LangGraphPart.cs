@@ -196,7 +196,7 @@ public sealed class WebhookStandIn : IAsyncDisposable
 public sealed class LangGraphDriver : IAsyncDisposable
 {
     private readonly HttpClient _langGraph;
-    private readonly HttpClient _receiver = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly HttpClient _receiver = new() { Timeout = TimeSpan.FromSeconds(40) };
     private readonly string _webhook;
     private readonly Func<IReadOnlyList<Receiver>> _replicas;
     private readonly CancellationTokenSource _stop = new();
