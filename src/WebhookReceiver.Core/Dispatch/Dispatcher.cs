@@ -46,7 +46,13 @@ internal sealed partial class Dispatcher(
             try
             {
                 var busy = signal.IngestBusy;
-                var free = Math.Min(_options.Concurrency - _running.Count, busy ? Math.Max(1, _options.Concurrency / 4) : int.MaxValue);
+                // An attempt's slot frees when its handler is done, before its outcome is written, so that claiming and
+                // writing overlap; but outcomes waiting beyond one slot's worth each hold a slot again. Otherwise a writer
+                // slower than the handlers (a loaded store, a starved CPU) let claims run ahead of it without bound, and
+                // leases ran out before their outcomes were written: each such delivery was done again elsewhere (the
+                // chaos run of issue #27 on PostgreSQL counted thousands).
+                var backlog = Math.Max(0, recorder.Waiting - _options.Concurrency);
+                var free = Math.Min(_options.Concurrency - _running.Count - backlog, busy ? Math.Max(1, _options.Concurrency / 4) : int.MaxValue);
                 var claimed = free > 0 ? await ClaimAsync(free, stoppingToken) : [];
                 foreach (var delivery in claimed)
                 {
@@ -145,6 +151,7 @@ internal sealed partial class Dispatcher(
         if (outcome is not null)
         {
             await recorder.ConfirmRecordedAsync(outcome);
+            signal.Notify(); // A slot held by the backlog of outcomes may be free now.
         }
     }
 

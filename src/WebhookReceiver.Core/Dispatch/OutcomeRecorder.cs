@@ -29,6 +29,10 @@ internal sealed partial class OutcomeRecorder(
     // for the store's write lock, and each other. Few wait here: each transaction takes all that are waiting.
     private readonly Channel<PendingOutcome> _outcomes = Channel.CreateUnbounded<PendingOutcome>(new UnboundedChannelOptions { SingleReader = true });
     private Task _recorder = Task.CompletedTask;
+    private int _waiting;
+
+    /// <summary>Outcomes handed to the writer and not yet written (or failed to be).</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Starts the writer.</summary>
     public void Start() => _recorder = Task.Run(RecordOutcomesAsync, CancellationToken.None);
@@ -73,11 +77,13 @@ internal sealed partial class OutcomeRecorder(
 
         var outcome = new PendingOutcome(new AttemptResult(delivery.DeliveryId, owner, delivery.Attempt,
             delivery.Attempt - delivery.AttemptInRound, startedAt, endedAt, error is null, error, state, next));
+        Interlocked.Increment(ref _waiting);
         if (_outcomes.Writer.TryWrite(outcome))
         {
             return outcome;
         }
 
+        Interlocked.Decrement(ref _waiting);
         LogRecordFailed(logger, new InvalidOperationException("The dispatcher has stopped recording outcomes."), delivery.DeliveryId);
         return null;
     }
@@ -113,6 +119,7 @@ internal sealed partial class OutcomeRecorder(
             try
             {
                 var recorded = await inbox.CompleteAttemptsAsync(batch.ConvertAll(o => o.Result), CancellationToken.None);
+                Interlocked.Add(ref _waiting, -batch.Count);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     batch[i].Recorded.TrySetResult(recorded[i]);
@@ -120,6 +127,7 @@ internal sealed partial class OutcomeRecorder(
             }
             catch (Exception ex)
             {
+                Interlocked.Add(ref _waiting, -batch.Count);
                 batch.ForEach(o => o.Recorded.TrySetException(ex));
             }
         }
