@@ -81,7 +81,7 @@ public sealed class LangGraphServer : IAsyncDisposable
                     return server;
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
             {
                 // Not listening yet.
             }
@@ -170,7 +170,7 @@ public sealed class WebhookStandIn : IAsyncDisposable
                 Interlocked.Increment(ref _passed);
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException)
             {
                 // The replica went down under the request: answered like no replica at all.
             }

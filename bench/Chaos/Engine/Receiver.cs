@@ -100,7 +100,7 @@ public sealed class Receiver : IAsyncDisposable
             using var response = await Probe.GetAsync(new Uri(BaseAddress, "/health/ready"));
             return response.StatusCode;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
         {
             return null;
         }

@@ -210,7 +210,7 @@ public sealed class Sender : IAsyncDisposable
                 var duplicate = text.Contains("\"duplicate\":true", StringComparison.Ordinal);
                 answer = new Answer(seq, runId, kind, (int)response.StatusCode, duplicate, response.Headers.RetryAfter is not null, start, Clock.Ms, replica.Name);
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException)
             {
                 answer = new Answer(seq, runId, kind, 0, false, false, start, Clock.Ms, replica.Name);
             }
