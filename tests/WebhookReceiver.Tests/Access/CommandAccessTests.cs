@@ -52,6 +52,26 @@ public sealed class CommandAccessTests
     }
 
     [Fact]
+    public async Task A_long_detail_is_redacted_before_it_is_cut_so_no_piece_of_a_secret_is_stored()
+    {
+        await using var app = new TestApp(OperatorKeys.Settings());
+        using var started = app.CreateClient();
+        await using var scope = app.Services.CreateAsyncScope();
+        var gate = scope.ServiceProvider.GetRequiredService<CommandGate>();
+        // The key straddles the cut: cut first, its first half would be stored.
+        var detail = new string('x', CommandGate.MaxDetailLength - 20) + OperatorKeys.Operator + new string('y', 100);
+
+        var id = await gate.RecordAsync(new ClaimsPrincipal(new ClaimsIdentity([new Claim(ClaimTypes.Name, "otto")], "test")), AuditActions.Resume, "interrupt:1",
+            AuditOutcomes.Succeeded, detail);
+
+        var stored = (await app.Services.GetRequiredService<IAuditLog>().ListAsync(new AuditQuery(), CancellationToken.None)).Items.Single(r => r.Id == id).Detail!;
+        Assert.Equal(CommandGate.MaxDetailLength, stored.Length);
+        Assert.Contains("[REDACTED]", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(OperatorKeys.Operator[..10], stored, StringComparison.Ordinal);
+        Assert.Equal("otto", (await app.Services.GetRequiredService<IAuditLog>().ListAsync(new AuditQuery(), CancellationToken.None)).Items.Single().Actor);
+    }
+
+    [Fact]
     public async Task The_console_cookie_is_HttpOnly_SameSite_Strict_Secure_over_HTTPS_and_expires_after_the_session_setting()
     {
         await using var app = new TestApp(new() { ["WebhookReceiver:Access:SessionExpiry"] = "02:00:00" });
