@@ -23,7 +23,7 @@ internal sealed class OperatorDirectory
         var settings = options.Value;
         _keys = settings.AdminKeys.Where(k => !string.IsNullOrEmpty(k)).Select(k => (Hash(k), new Operator(AdminName, ReceiverRoles.Operator)))
             .Concat(settings.Operators.Where(o => !string.IsNullOrEmpty(o.Key))
-                .Select(o => (Hash(o.Key), new Operator(o.Name, o.Role.Trim().ToLowerInvariant()))))
+                .Select(o => (Hash(o.Key), new Operator(o.Name.Trim(), o.Role.Trim().ToLowerInvariant()))))
             .ToArray();
     }
 
