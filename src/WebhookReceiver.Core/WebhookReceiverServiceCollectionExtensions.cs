@@ -9,6 +9,7 @@ using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Commands;
 using WebhookReceiver.Configuration;
+using WebhookReceiver.Console;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
@@ -135,6 +136,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddScoped<ReplayDeadLettersCommand>();
         services.TryAddScoped<ResumeInterruptCommand>();
         services.TryAddScoped<SweepCommand>();
+        services.AddSection<ConsoleOptions, ConsoleOptionsAnnotations>(configuration, ConsoleOptions.Section);
+        services.AddReceiverConsole();
         return builder;
     }
 
