@@ -80,6 +80,7 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
         var card = page.Locator("fieldset.hitl-decision[data-action='charge_card']");
         await Expect(flight).ToBeVisibleAsync(Visible);
         await Expect(card).ToBeVisibleAsync(Visible);
+        await Screenshot(page);
 
         // Only the first decided: refused on the page, nothing sent.
         await flight.GetByLabel("Approve").CheckAsync();
@@ -89,7 +90,6 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Decide action 2 (\"charge_card\")");
         Assert.Equal("interrupted", (string?)(await servers.LangGraphThreadAsync(threadId))["status"]);
 
-        await Screenshot(page);
         await flight.GetByLabel("Approve").CheckAsync();
         await card.GetByLabel("Edit", new() { Exact = true }).CheckAsync();
         await card.GetByLabel("amount").FillAsync("380");
