@@ -63,7 +63,7 @@ internal static class WebhookPages
             <td>{w.GraphId}</td>
             <td><code>{w.RunId}</code></td>
             <td><code>{w.ThreadId}</code></td>
-            <td>{Html.Join(w.Deliveries.Where(d => !deadOnly || d.State == DeliveryState.Dead).Select(d => Html.Of($"<div>{d.Handler} {State(d.State)}{Html.When(d.LastError is not null, Html.Of($" <span class=\"muted\">{Shorten(d.LastError!)}</span>"))}</div>")))}</td>
+            <td>{Html.Join(w.Deliveries.Where(d => !deadOnly || d.State == DeliveryState.Dead).Select(d => Html.Of($"<div>{d.Handler} {State(d.State)}{Html.When(d.LastError is not null, Html.Of($" <span class=\"muted\">{Shorten(d.LastError)}</span>"))}</div>")))}</td>
             </tr>
             """)));
         return Html.Of($"""
@@ -76,7 +76,8 @@ internal static class WebhookPages
 
     public static Html State(string state) => Html.Of($"<span class=\"state state-{state}\">{state}</span>");
 
-    private static string Shorten(string text) => text.Length <= 120 ? text : text[..117] + "...";
+    // Null-safe: an Html.When argument is built even when its condition is false.
+    private static string? Shorten(string? text) => text is null || text.Length <= 120 ? text : text[..117] + "...";
 
     private static async Task<IResult> DetailAsync(long id, HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
     {

@@ -37,6 +37,23 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
         Assert.Equal(ConsoleCsp, signIn!.Headers["content-security-policy"]);
         await SignInAsync(viewer, ViewerKey);
         Assert.EndsWith("/console", viewer.Url, StringComparison.Ordinal);
+        // Every page of the navigation a viewer may open answers 200 with the console's CSP (Interrupts and Alerts are other parts' pages).
+        foreach (var (name, path) in new[] { ("Overview", "/console"), ("Webhooks", "/console/webhooks"), ("Sweep", "/console/sweep"), ("Handlers", "/console/handlers") })
+        {
+            var response = await viewer.RunAndWaitForResponseAsync(
+                () => viewer.GetByRole(AriaRole.Navigation).GetByRole(AriaRole.Link, new() { Name = name, Exact = true }).ClickAsync(),
+                r => new Uri(r.Url).AbsolutePath == path);
+            Assert.Equal(200, response.Status);
+            Assert.Equal(ConsoleCsp, response.Headers["content-security-policy"]);
+            pages.Add(await viewer.ContentAsync());
+        }
+
+        await Expect(viewer.Locator("tr[data-handler='crm']")).ToContainTextAsync("crm");
+        await viewer.GetByRole(AriaRole.Link, new() { Name = "Webhooks", Exact = true }).ClickAsync();
+        await Expect(viewer.Locator($"tr[data-webhook='{id}']")).ToContainTextAsync("503");
+        var audit = await viewer.GotoAsync(Url(service, "/console/audit"));
+        Assert.EndsWith("/console/forbidden", new Uri(viewer.Url).AbsolutePath, StringComparison.Ordinal);
+        Assert.Equal(403, audit!.Status);
         await viewer.GetByRole(AriaRole.Link, new() { Name = "Dead letters" }).ClickAsync();
         await Expect(viewer.Locator($"tr[data-webhook='{id}']")).ToContainTextAsync("dead");
         pages.Add(await viewer.ContentAsync());
