@@ -66,6 +66,7 @@ internal static class InterruptPages
             Limit = PageSize,
         };
         var now = time.GetUtcNow();
+        var user = await ConsoleUser.OfAsync(context);
         var action = ConsolePage.Url(context, "/interrupts");
         Html tables;
         long? next;
@@ -77,17 +78,17 @@ internal static class InterruptPages
             var others = page.Items.Where(i => i.State != InterruptState.Waiting).ToList();
             tables = Html.Of($"""
                 <h2>Waiting</h2>
-                {Table(context, waiting.Items, now)}
+                {Table(context, waiting.Items, now, user.SeesPayloads)}
                 {Html.When(waiting.NextCursor is not null, Html.Of($"<p><a href=\"{action + QueryString(filter with { State = InterruptState.Waiting }, waiting.NextCursor)}\">more waiting</a></p>"))}
                 <h2>Answered or expired</h2>
-                {Table(context, others, now)}
+                {Table(context, others, now, user.SeesPayloads)}
                 """);
             next = page.NextCursor;
         }
         else
         {
             var page = await inbox.ListInterruptsAsync(filter, cancellationToken);
-            tables = Table(context, page.Items, now);
+            tables = Table(context, page.Items, now, user.SeesPayloads);
             next = page.NextCursor;
         }
 
@@ -131,7 +132,8 @@ internal static class InterruptPages
     private static string? Filter(IQueryCollection query, string name) =>
         query.TryGetValue(name, out var values) && values.ToString() is { Length: > 0 } value ? value : null;
 
-    private static Html Table(HttpContext context, IReadOnlyList<StoredInterrupt> interrupts, DateTimeOffset now)
+    /// <summary>The list's table; <paramref name="seesValues"/> false (a viewer under <c>Access:HidePayloadsFromViewers</c>): no "Asks" column.</summary>
+    private static Html Table(HttpContext context, IReadOnlyList<StoredInterrupt> interrupts, DateTimeOffset now, bool seesValues)
     {
         if (interrupts.Count == 0)
         {
@@ -146,13 +148,13 @@ internal static class InterruptPages
             <td>{i.GraphId}</td>
             <td>{i.Deployment}</td>
             <td><code>{i.ThreadId}</code></td>
-            <td>{Summary(i)}</td>
+            {(seesValues ? Html.Of($"<td>{Summary(i)}</td>") : Html.Empty)}
             <td>{i.ResumedBy}</td>
             </tr>
             """)));
         return Html.Of($"""
             <table class="interrupts">
-            <thead><tr><th>Id</th><th>State</th><th>Waited</th><th>Graph</th><th>Deployment</th><th>Thread</th><th>Asks</th><th>Resumed by</th></tr></thead>
+            <thead><tr><th>Id</th><th>State</th><th>Waited</th><th>Graph</th><th>Deployment</th><th>Thread</th>{Html.When(seesValues, Html.Of($"<th>Asks</th>"))}<th>Resumed by</th></tr></thead>
             <tbody>{rows}</tbody>
             </table>
             """);
@@ -210,7 +212,9 @@ internal static class InterruptPages
         var pending = InterruptLinks.ReadPending(interrupt.Pending);
         var questions = InterruptResumeForm.Questions(pending);
         var next = JsonSerializer.Deserialize<List<string>>(interrupt.Next) ?? [];
-        var asked = questions.Count == 0
+        var asked = !user.SeesPayloads
+            ? Html.Of($"<p class=\"muted\">What interrupts ask is hidden from viewers (Access:HidePayloadsFromViewers).</p>")
+            : questions.Count == 0
             ? Html.Of($"<p>A static breakpoint: the thread stopped before <strong>{string.Join(", ", next)}</strong>. Resuming runs it on (no value).</p>")
             : Html.Join(questions.Select((q, i) => Html.Of($"""
                 <section class="question" data-question="{i}">{Html.When(questions.Count > 1, Html.Of($"<h3>Interrupt <code>{q.InterruptId}</code></h3>"))}{InterruptQuestionHtml.Asked(q)}</section>

@@ -16,6 +16,7 @@ namespace WebhookReceiver.Tests.Console;
 /// <c>inbox</c>, <c>hitl_review</c> and <c>ask</c> in tests/langgraph-e2e), the receiver on a real socket records them and
 /// gives its interrupt handler the console URL, and the real headless Chromium opens that URL, signs in and answers through
 /// the form. Each thread then runs on with exactly the answer given, read back from the LangGraph server's thread state.
+/// Viewers (values hidden from them here) see the pause but neither its value nor a form.
 /// </summary>
 [Trait("Category", "System")]
 public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Servers servers, ITestOutputHelper output)
@@ -159,7 +160,7 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
     }
 
     [Fact]
-    public async Task A_viewer_sees_the_question_but_no_resume_form_and_a_resume_posted_anyway_is_403_and_sends_nothing()
+    public async Task A_viewer_sees_the_pause_without_its_value_and_no_resume_form_and_a_resume_posted_anyway_is_403_and_sends_nothing()
     {
         var threadId = await servers.CreateThreadAsync();
         await servers.StartRunAsync(threadId, "ask", Input("viewer"));
@@ -169,7 +170,11 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
         var page = await SignedInAsync(browser, ViewerKey, "/console/interrupts");
         await Expect(page.Locator($"tr[data-interrupt='{id}']")).ToContainTextAsync("waiting");
         await page.Locator($"tr[data-interrupt='{id}'] a").ClickAsync();
-        await Expect(page.Locator(".asked")).ToContainTextAsync("viewer");
+        // Access:HidePayloadsFromViewers is on here: the pause's facts, not what it asks.
+        await Expect(page.Locator("dl.facts")).ToContainTextAsync(threadId);
+        await Expect(page.GetByText("What interrupts ask is hidden from viewers")).ToBeVisibleAsync(Visible);
+        Assert.DoesNotContain("approve", await page.InnerTextAsync("main"), StringComparison.Ordinal); // The question was: approve "viewer"?
+        await Expect(page.Locator(".asked")).ToHaveCountAsync(0);
         await Expect(page.Locator("form.resume")).ToHaveCountAsync(0);
         await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Resume" })).ToHaveCountAsync(0);
         await Expect(page.GetByText("Answering needs the reviewer role.")).ToBeVisibleAsync(Visible);
@@ -265,6 +270,7 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
                     ["WebhookReceiver:Operators:1:Name"] = "rita",
                     ["WebhookReceiver:Operators:1:Key"] = ReviewerKey,
                     ["WebhookReceiver:Operators:1:Role"] = "reviewer",
+                    ["WebhookReceiver:Access:HidePayloadsFromViewers"] = "true",
                 },
                 services =>
                 {
