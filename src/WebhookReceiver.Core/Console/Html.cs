@@ -21,7 +21,12 @@ internal readonly record struct Html(string Value)
 
     public static Html Join(IEnumerable<Html> parts) => new(string.Concat(parts.Select(p => p.Value)));
 
+    /// <summary><paramref name="html"/> when <paramref name="condition"/> holds. The argument is built either way: when it
+    /// reads what the condition guards (a null), pass a lambda to the other overload.</summary>
     public static Html When(bool condition, Html html) => condition ? html : Empty;
+
+    /// <summary><paramref name="html"/>, built only when <paramref name="condition"/> holds.</summary>
+    public static Html When(bool condition, Func<Html> html) => condition ? html() : Empty;
 
     public override string ToString() => Value ?? string.Empty;
 }

@@ -214,6 +214,41 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
         output.WriteLine($"Screenshots in {folder}");
     }
 
+    [Fact]
+    public async Task An_operator_runs_a_sweep_from_the_sweep_page_and_sees_its_report_which_a_viewer_sees_without_the_button()
+    {
+        // A LangGraph server that fails every call: the sweep ends as "failed", with its reason, and is audited.
+        await using var langGraph = await LoopbackListener.StartAsync();
+        langGraph.Answer = _ => StatusCodes.Status500InternalServerError;
+        using var data = new TempDirectory();
+        await using var service = await StartAsync(data, target: null, new()
+        {
+            ["WebhookReceiver__LangGraph__Deployments__0__Name"] = "prod",
+            ["WebhookReceiver__LangGraph__Deployments__0__ApiUrl"] = langGraph.Url.ToString(),
+            ["WebhookReceiver__LangGraph__MaxRetries"] = "0",
+            ["WebhookReceiver__LangGraph__Sweep__Interval"] = "00:00:00",
+        });
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var viewer = await browser.NewPageAsync();
+        await viewer.GotoAsync(Url(service, "/console/sweep"));
+        await SignInAsync(viewer, ViewerKey);
+        await Expect(viewer.GetByText("No sweep has run yet.")).ToBeVisibleAsync(Visible);
+        await Expect(viewer.GetByRole(AriaRole.Button, new() { Name = "Run sweep now" })).ToHaveCountAsync(0);
+
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(Url(service, "/console/sweep"));
+        await SignInAsync(page, OperatorKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run sweep now" }).ClickAsync();
+        await Expect(page.Locator("tbody tr").First).ToContainTextAsync("prod");
+        await Expect(page.Locator("tbody tr").First).ToContainTextAsync("failed");
+        await viewer.ReloadAsync();
+        await Expect(viewer.Locator("tbody tr").First).ToContainTextAsync("failed");
+        await page.GotoAsync(Url(service, "/console"));
+        await Expect(page.Locator("[data-live='last_sweep']")).ToContainTextAsync("failed: prod");
+        await page.GotoAsync(Url(service, "/console/audit?action=sweep"));
+        await Expect(page.Locator("tbody tr").First).ToContainTextAsync("otto");
+    }
+
     public const string ConsoleCsp =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
@@ -237,9 +272,14 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
             }
             """, new object?[] { path, token });
 
-    private static async Task<ServiceProcess> StartAsync(TempDirectory data, LoopbackListener? target)
+    private static async Task<ServiceProcess> StartAsync(TempDirectory data, LoopbackListener? target, Dictionary<string, string>? more = null)
     {
         var settings = ServiceProcess.Settings(data.Path);
+        foreach (var (key, value) in more ?? [])
+        {
+            settings[key] = value;
+        }
+
         settings["WebhookReceiver__Operators__0__Name"] = "vera";
         settings["WebhookReceiver__Operators__0__Key"] = ViewerKey;
         settings["WebhookReceiver__Operators__0__Role"] = "viewer";
