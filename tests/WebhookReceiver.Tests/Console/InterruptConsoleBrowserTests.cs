@@ -131,6 +131,41 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
     }
 
     [Fact]
+    public async Task Two_parallel_interrupts_get_an_answer_each_by_id_and_a_static_breakpoint_resumes_with_its_button()
+    {
+        var both = await servers.CreateThreadAsync();
+        await servers.StartRunAsync(both, "approve_both", Input("a server"));
+        var gate = await servers.CreateThreadAsync();
+        await servers.StartRunAsync(gate, "gate", Input("notes"));
+        var bothId = await WaitForInterruptAsync(both);
+        var gateId = await WaitForInterruptAsync(gate);
+
+        await using var browser = await ConsoleBrowser.LaunchAsync();
+        var page = await SignedInAsync(browser, ReviewerKey, $"/console/interrupts/{bothId}");
+        foreach (var question in await page.Locator("section.question").AllAsync())
+        {
+            // Each part shows its own value: answer the reviewer it names.
+            var reviewer = (await question.InnerTextAsync()).Contains("legal", StringComparison.Ordinal) ? "legal" : "finance";
+            var index = await question.GetAttributeAsync("data-question");
+            await page.Locator($"textarea[name='p{index}.value']").FillAsync($"\"{reviewer} approves\"");
+        }
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Expect(page.Locator(".notice")).ToContainTextAsync("Resumed");
+        var values = (await Eventually.MatchAsync(() => servers.LangGraphThreadAsync(both), t => (string?)t["status"] == "idle", 60))["values"]!.ToJsonString();
+        Assert.Contains("legal: legal approves", values, StringComparison.Ordinal);
+        Assert.Contains("finance: finance approves", values, StringComparison.Ordinal);
+
+        await page.GotoAsync(new Uri(servers.ReceiverAddress, $"/console/interrupts/{gateId}").ToString());
+        await Expect(page.GetByText("A static breakpoint")).ToContainTextAsync("publish");
+        await Expect(page.GetByLabel("Resume value")).ToHaveCountAsync(0);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Resume" }).ClickAsync();
+        await Expect(page.Locator(".notice")).ToContainTextAsync("Resumed");
+        var published = await Eventually.MatchAsync(() => servers.LangGraphThreadAsync(gate), t => (string?)t["status"] == "idle", 60);
+        Assert.Contains("published: draft: notes", published["values"]!.ToJsonString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_page_left_open_while_the_interrupt_was_answered_cannot_answer_it_again()
     {
         var threadId = await servers.CreateThreadAsync();
