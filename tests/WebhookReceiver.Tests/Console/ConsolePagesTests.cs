@@ -113,6 +113,28 @@ public sealed partial class ConsolePagesTests
         Assert.Equal(ConsoleBrowserTests.ConsoleCsp, response.Headers.GetValues("Content-Security-Policy").Single());
     }
 
+    [Fact]
+    public async Task The_embedded_css_and_script_are_served_by_the_console_versioned_and_cached()
+    {
+        await using var app = new TestApp(Operators());
+        var client = app.CreateClient();
+        var page = await client.GetStringAsync("/console/sign-in");
+
+        foreach (var (url, type) in new[] { (Asset().Match(page).Groups[1].Value, "text/css"), (Asset().Match(page).NextMatch().Groups[1].Value, "text/javascript") })
+        {
+            Assert.StartsWith("/console/assets/", url, StringComparison.Ordinal);
+            var asset = await client.GetAsync(WebUtility.HtmlDecode(url));
+            Assert.Equal(HttpStatusCode.OK, asset.StatusCode);
+            Assert.Equal(type, asset.Content.Headers.ContentType?.MediaType);
+            Assert.Equal("public, max-age=31536000, immutable", asset.Headers.CacheControl?.ToString());
+            using var again = new HttpRequestMessage(HttpMethod.Get, WebUtility.HtmlDecode(url));
+            again.Headers.IfNoneMatch.Add(asset.Headers.ETag!);
+            Assert.Equal(HttpStatusCode.NotModified, (await client.SendAsync(again)).StatusCode);
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/console/assets/appsettings.json")).StatusCode);
+    }
+
     private static async Task<long> StoreAsync(TestApp app, JsonObject run)
     {
         var stored = await app.PostWebhookAsync(run.ToJsonString());
@@ -142,6 +164,9 @@ public sealed partial class ConsolePagesTests
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex TokenField();
+
+    [GeneratedRegex("(?:href|src)=\"(/console/assets/[^\"]+)\"")]
+    private static partial Regex Asset();
 
     [GeneratedRegex("<tr data-webhook=\"(\\d+)\"")]
     private static partial Regex Row();
