@@ -45,7 +45,7 @@ internal static class ConsoleSignIn
     }
 
     private static async Task<IResult> SignInAsync(
-        HttpContext context, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, ConsoleSessions sessions, TimeProvider time,
+        HttpContext context, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, TimeProvider time,
         IOptionsMonitor<CookieAuthenticationOptions> cookies, CancellationToken cancellationToken)
     {
         var form = await context.Request.ReadFormAsync(cancellationToken);
