@@ -1,6 +1,6 @@
 // Graphs without an LLM, each making the LangGraph server finish a run in one of the ways a webhook reports.
 import { AIMessage } from "@langchain/core/messages";
-import { END, MessagesAnnotation, START, StateGraph, interrupt } from "@langchain/langgraph";
+import { Annotation, END, MessagesAnnotation, START, StateGraph, interrupt } from "@langchain/langgraph";
 
 const lastText = (state) => String(state.messages.at(-1)?.content ?? "");
 
@@ -51,3 +51,74 @@ export const gate = new StateGraph(MessagesAnnotation)
   .addEdge("draft", "publish")
   .addEdge("publish", END)
   .compile({ interruptBefore: ["publish"] });
+
+/** Messages plus the answer a reviewer gave, exactly as the graph received it: a test reads it from the thread's values. */
+const Reviewed = Annotation.Root({
+  ...MessagesAnnotation.spec,
+  answer: Annotation(),
+});
+
+/**
+ * Pauses with an Agent Inbox `HumanInterrupt` list (langchain-ai/agent-inbox `src/components/agent-inbox/types.ts`, and
+ * langgraph's Python `langgraph.prebuilt.interrupt`): `[{action_request: {action, args}, config: {allow_accept, allow_edit,
+ * allow_respond, allow_ignore}, description}]`. Resumed with a `HumanResponse` list: `[{type: "accept"|"edit"|"response"|
+ * "ignore", args}]` (edit's args `{action, args}`, response's a string, ignore's null); keeps the first in `answer`.
+ */
+export const inbox = new StateGraph(Reviewed)
+  .addNode("review", (state) => {
+    const responses = interrupt([
+      {
+        action_request: { action: "send_email", args: { to: "ops@example.com", subject: lastText(state) } },
+        config: { allow_accept: true, allow_edit: true, allow_respond: true, allow_ignore: false },
+        description: `Send the email "${lastText(state)}" to ops?`,
+      },
+    ]);
+    if (!Array.isArray(responses) || responses.length !== 1) {
+      throw new Error(`expected a HumanResponse list of one, got ${JSON.stringify(responses)}`);
+    }
+    const [response] = responses;
+    return { answer: response, messages: [new AIMessage(`inbox: ${response.type}`)] };
+  })
+  .addEdge(START, "review")
+  .addEdge("review", END)
+  .compile();
+
+/**
+ * Pauses with LangChain v1's human-in-the-loop middleware `HITLRequest` (langchain `agents/middleware/human_in_the_loop.py`):
+ * `{action_requests: [{name, args, description?}], review_configs: [{action_name, allowed_decisions, args_schema?}]}`, with
+ * two actions. Resumed with `{decisions: [...]}`, one per action in order (`{type: "approve"}`, `{type: "edit",
+ * edited_action: {name, args}}`, `{type: "reject", message}`); like the middleware it refuses a count that differs. Keeps
+ * the decisions in `answer`.
+ */
+export const hitl_review = new StateGraph(Reviewed)
+  .addNode("review", (state) => {
+    const actions = [
+      { name: "book_flight", args: { from: "BER", to: "LIS", passengers: 2 }, description: `Book a flight for "${lastText(state)}"` },
+      { name: "charge_card", args: { amount: 420, currency: "EUR" }, description: "Charge the company card" },
+    ];
+    const response = interrupt({
+      action_requests: actions,
+      review_configs: [
+        {
+          action_name: "book_flight",
+          allowed_decisions: ["approve", "edit", "reject"],
+          args_schema: {
+            type: "object",
+            properties: { from: { type: "string" }, to: { type: "string" }, passengers: { type: "integer" } },
+            required: ["from", "to"],
+          },
+        },
+        { action_name: "charge_card", allowed_decisions: ["approve", "edit", "reject"] },
+      ],
+    });
+    const decisions = response?.decisions;
+    if (!Array.isArray(decisions) || decisions.length !== actions.length) {
+      throw new Error(
+        `Number of human decisions (${Array.isArray(decisions) ? decisions.length : "none"}) does not match number of hanging tool calls (${actions.length}).`
+      );
+    }
+    return { answer: decisions, messages: [new AIMessage(`decided: ${decisions.map((d) => d.type).join(", ")}`)] };
+  })
+  .addEdge(START, "review")
+  .addEdge("review", END)
+  .compile();

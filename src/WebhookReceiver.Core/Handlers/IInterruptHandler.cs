@@ -59,6 +59,14 @@ public sealed class Interrupt
     /// (several) or <c>{}</c> (a breakpoint). Absolute when <c>WebhookReceiver:LangGraph:PublicUrl</c> is set, else a path on this receiver.
     /// </summary>
     public required string ResumeUrl { get; init; }
+
+    /// <summary>
+    /// The interrupt's page in the operator console, where a reviewer signs in and answers it: the link to put in a chat
+    /// message or an email. Absolute (<c>https://host/console/interrupts/42</c>: the origin and path base of
+    /// <c>WebhookReceiver:LangGraph:PublicUrl</c>, then <c>WebhookReceiver:Console:Path</c>); null when no public URL is set or
+    /// the host does not map the console.
+    /// </summary>
+    public string? ConsoleUrl { get; init; }
 }
 
 /// <summary>One <c>interrupt(value)</c> a graph is waiting at.</summary>

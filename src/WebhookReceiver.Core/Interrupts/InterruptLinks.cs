@@ -32,20 +32,42 @@ internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, I
         return publicUrl.WithToken(token);
     }
 
+    /// <summary>
+    /// Where the operator console is mapped (<c>WebhookReceiver:Console:Path</c>, e.g. <c>/console</c>), set when the host maps
+    /// it; null while it is not mapped (then interrupts have no console URL). Set once at start-up, read by every delivery.
+    /// </summary>
+    public string? ConsolePath { get; set; }
+
     /// <summary>The resume URL of interrupt <paramref name="id"/>: absolute with a public URL, else a path on this receiver.</summary>
     public string ResumeUrl(long id)
     {
         var path = $"/api/interrupts/{id.ToString(CultureInfo.InvariantCulture)}/resume";
+        return PublicOrigin() is { } origin ? origin + path : path;
+    }
+
+    /// <summary>
+    /// The console page of interrupt <paramref name="id"/> (<c>{origin}{path base}{console path}/interrupts/{id}</c>), for a
+    /// person to answer from; null without <c>WebhookReceiver:LangGraph:PublicUrl</c> (no origin people can reach is known)
+    /// or while the console is not mapped.
+    /// </summary>
+    public string? ConsoleUrl(long id) =>
+        PublicOrigin() is { } origin && ConsolePath is { } console
+            ? $"{origin}{console.TrimEnd('/')}/interrupts/{id.ToString(CultureInfo.InvariantCulture)}"
+            : null;
+
+    /// <summary>The public URL's origin and the host's path base (no trailing <c>/</c>); null without a public URL.</summary>
+    private string? PublicOrigin()
+    {
         if (publicUrl.Url is not { } url)
         {
-            return path;
+            return null;
         }
 
         // The webhook path is this receiver's; what comes before it is the host's path base (behind a proxy, say).
         var pathBase = url.AbsolutePath.EndsWith(_options.Path, StringComparison.Ordinal)
             ? url.AbsolutePath[..^_options.Path.Length]
             : "";
-        return url.GetLeftPart(UriPartial.Authority) + pathBase.TrimEnd('/') + path;
+        return url.GetLeftPart(UriPartial.Authority) + pathBase.TrimEnd('/');
     }
 
     /// <summary>The stored interrupt as handlers see it.</summary>
@@ -65,6 +87,7 @@ internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, I
             CheckpointId = stored.CheckpointId,
             SeenAt = stored.SeenAt,
             ResumeUrl = ResumeUrl(stored.Id),
+            ConsoleUrl = ConsoleUrl(stored.Id),
         };
     }
 
