@@ -25,6 +25,7 @@ internal static class ConfiguredSecrets
     public static IEnumerable<string> All(IServiceProvider services) =>
         WebhookTokens(services)
             .Concat(services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.AdminKeys)
+            .Concat(services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Operators.Select(o => o.Key))
             .Concat(services.GetRequiredService<IOptions<BuiltInHandlerOptions>>().Value.Forward.SelectMany(f => f.SigningSecrets()))
             .Concat(services.GetRequiredService<IOptions<LangGraphOptions>>().Value.Secrets())
             .Concat([services.GetRequiredService<IOptions<AlertOptions>>().Value.Webhook.Secret]);
@@ -32,7 +33,7 @@ internal static class ConfiguredSecrets
 
 /// <summary>
 /// Outside Development the receiver refuses to start without real secrets: a webhook token (the root's or a LangGraph
-/// deployment's) and an admin key, each at least <see cref="WebhookReceiverOptionsValidator.MinSecretLength"/> characters.
+/// deployment's) and an admin key or named operator, each at least <see cref="WebhookReceiverOptionsValidator.MinSecretLength"/> characters.
 /// </summary>
 /// <remarks>It takes no logger: the logger is built from these options (its secret scrubber), so asking for one here deadlocks.</remarks>
 internal sealed class ProductionSecretsValidator(IHostEnvironment environment, IOptions<LangGraphOptions> langGraph) : IValidateOptions<WebhookReceiverOptions>
@@ -47,7 +48,20 @@ internal sealed class ProductionSecretsValidator(IHostEnvironment environment, I
         var failures = new List<string>();
         RequireSecrets([.. ConfiguredSecrets.WebhookTokens(options, langGraph.Value)],
             "WebhookReceiver:Tokens (env WebhookReceiver__Tokens__0) or a LangGraph deployment's Tokens", failures);
-        RequireSecrets(options.AdminKeys, "WebhookReceiver:AdminKeys (env WebhookReceiver__AdminKeys__0)", failures);
+        // Named operators stand in for admin keys: one of the two is needed, and every key is as long as an admin key.
+        if (options.Operators.Count == 0)
+        {
+            RequireSecrets(options.AdminKeys, "WebhookReceiver:AdminKeys (env WebhookReceiver__AdminKeys__0)", failures);
+        }
+        else
+        {
+            if (options.AdminKeys.Count > 0)
+            {
+                RequireSecrets(options.AdminKeys, "WebhookReceiver:AdminKeys (env WebhookReceiver__AdminKeys__0)", failures);
+            }
+
+            RequireSecrets([.. options.Operators.Select(o => o.Key)], "WebhookReceiver:Operators (env WebhookReceiver__Operators__0__Key)", failures);
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Access;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraphApi;
@@ -20,7 +21,7 @@ internal sealed partial class StartupReport(
     IOptions<LangGraphOptions> langGraph,
     PublicWebhookUrl publicUrl,
     WebhookTokens tokens,
-    AdminKeys adminKeys,
+    OperatorDirectory operators,
     IHostEnvironment environment,
     ILogger<StartupReport> logger) : IHostedService
 {
@@ -43,7 +44,7 @@ internal sealed partial class StartupReport(
             LogNoTokens(logger, WebhookReceiverOptions.Section);
         }
 
-        if (environment.IsDevelopment() && adminKeys.IsEmpty)
+        if (environment.IsDevelopment() && operators.IsEmpty)
         {
             LogNoAdminKeys(logger, WebhookReceiverOptions.Section);
         }
@@ -85,7 +86,7 @@ internal sealed partial class StartupReport(
     private static partial void LogNoTokens(ILogger logger, string section);
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
-        "No admin key is configured ({Section}:AdminKeys is empty), so the query API (/api) answers 401 to every call. " +
+        "No admin key is configured ({Section}:AdminKeys and {Section}:Operators are empty), so the query API (/api) answers 401 to every call. " +
         "Set one: {Section}:AdminKeys:0 in appsettings.Development.json, or the environment variable {Section}__AdminKeys__0. " +
         "Outside Development the app refuses to start without one.")]
     private static partial void LogNoAdminKeys(ILogger logger, string section);

@@ -1,11 +1,10 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using WebhookReceiver.Access;
 using WebhookReceiver.Alerts;
 using WebhookReceiver.Ingress;
 using WebhookReceiver.QueryApi;
-using WebhookReceiver.Security;
-using WebhookReceiver.Sweep;
 using WebhookReceiver.Http;
 using WebhookReceiver.Observability;
 
@@ -30,20 +29,19 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     {
         var receiver = endpoints.MapGroup(string.Empty).WithGroupName(WebhookReceiverOpenApiExtensions.DocumentName);
         receiver.MapWebhookEndpoint();
-        var api = receiver.MapQueryApi();
-        api.MapSweepEndpoint();
-        api.MapAlerts();
+        receiver.MapQueryApi().MapAlerts();
         return endpoints;
     }
 
     /// <summary>
-    /// Every request that reaches this point of the pipeline needs an admin key (<c>X-Api-Key</c>, one of
-    /// <c>WebhookReceiver:AdminKeys</c>); without one it is answered 401 problem details. For a branch that guards the
-    /// host's diagnostics (OpenAPI document, Swagger UI, metrics scrape) as the query API is guarded.
+    /// Every request that reaches this point of the pipeline needs an operator's key in <c>X-Api-Key</c> (of any role: one of
+    /// <c>WebhookReceiver:Operators</c> or <c>WebhookReceiver:AdminKeys</c>); without one it is answered 401 problem details.
+    /// For a branch that guards the host's diagnostics (OpenAPI document, Swagger UI, metrics scrape) as the query API is guarded.
     /// </summary>
     public static IApplicationBuilder UseWebhookReceiverAdminKey(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        if (context.RequestServices.GetRequiredService<AdminKeys>().Authenticate(context.Request))
+        if (context.Request.Headers.TryGetValue(ApiKeyAuthenticationHandler.Header, out var key) && key.Count == 1
+            && context.RequestServices.GetRequiredService<OperatorDirectory>().Authenticate(key[0]) is not null)
         {
             await next(context);
             return;

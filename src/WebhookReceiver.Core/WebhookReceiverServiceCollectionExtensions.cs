@@ -5,6 +5,9 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WebhookReceiver;
+using WebhookReceiver.Access;
+using WebhookReceiver.Audit;
+using WebhookReceiver.Commands;
 using WebhookReceiver.Alerts;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Dispatch;
@@ -41,7 +44,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         // Each section binds to the options beside its feature; each is checked at start-up, naming the bad setting.
         services.AddSection<WebhookReceiverOptions, WebhookReceiverOptionsAnnotations>(configuration, WebhookReceiverOptions.Section)
             .AddValidator<WebhookReceiverOptions, WebhookReceiverOptionsValidator>()
-            .AddValidator<WebhookReceiverOptions, ProductionSecretsValidator>();
+            .AddValidator<WebhookReceiverOptions, ProductionSecretsValidator>()
+            .AddValidator<WebhookReceiverOptions, OperatorsValidator>();
         services.AddSection<StorageOptions, StorageOptionsAnnotations>(configuration, StorageOptions.Section)
             .AddValidator<StorageOptions, PostgresStorageOptionsValidator>();
         services.AddSection<RetentionOptions, RetentionOptionsAnnotations>(configuration, RetentionOptions.Section);
@@ -75,7 +79,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddSingleton<RunVerifier>();
         services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
-        services.AddAdminKeyAuthentication();
+        services.AddReceiverAccess();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton<HandlerInvoker>();
@@ -121,6 +125,20 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddHostedService<StartupReport>();
         services.AddHttpClient(ForwardHandler.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         services.AddLangGraphClients();
+        // Issue #24: who may do what (Access), the commands the API and the console call, and the audit trail they write.
+        services.AddSection<AccessOptions, AccessOptionsAnnotations>(configuration, AccessOptions.Section);
+        services.AddSection<AuditOptions, AuditOptionsAnnotations>(configuration, AuditOptions.Section);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IAuditLog
+            ?? throw new InvalidOperationException("The audit trail needs an inbox that stores it (the SQLite or PostgreSQL inbox)."));
+        services.AddHostedService<AuditRetentionService>();
+        services.TryAddScoped<PayloadVisibility>();
+        services.TryAddScoped<CommandGate>();
+        services.TryAddScoped<ReplayWebhookCommand>();
+        services.TryAddScoped<ReplayInterruptCommand>();
+        services.TryAddScoped<ReplayDeadLettersCommand>();
+        services.TryAddScoped<ResumeInterruptCommand>();
+        services.TryAddScoped<SweepCommand>();
+        services.TryAddScoped<AcknowledgeAlertCommand>();
         // Alerts: raised from the sweep's outcome (an observer), the dead letters, waiting interrupts and the store (the evaluator).
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxAlerts
             ?? throw new InvalidOperationException("Alerts need an inbox that stores them (the SQLite or PostgreSQL inbox)."));

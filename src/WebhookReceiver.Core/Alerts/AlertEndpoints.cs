@@ -6,13 +6,14 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
-using WebhookReceiver.Http;
+using WebhookReceiver.Access;
+using WebhookReceiver.Commands;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.QueryApi;
 
 namespace WebhookReceiver.Alerts;
 
-/// <summary>Alerts under <c>/api/alerts</c>: list them, and acknowledge one.</summary>
+/// <summary>Alerts under <c>/api/alerts</c>: list them (role viewer, the <c>/api</c> group's), and acknowledge one (role operator, a command).</summary>
 internal static class AlertEndpoints
 {
     public const string ListRoute = "ListAlerts";
@@ -42,9 +43,11 @@ internal static class AlertEndpoints
                 return Task.CompletedTask;
             });
         api.MapPost("/alerts/{id:long}/acknowledge", AcknowledgeAlertAsync).WithTags("Alerts").WithName("AcknowledgeAlert")
+            .RequireAuthorization(ReceiverPolicies.Operate)
             .WithSummary("Acknowledge an open alert")
             .WithDescription("Marks the alert seen by the caller (the operator's name is kept); it stays until its cause goes, then resolves by itself. " +
-                "Acknowledging one already acknowledged answers it unchanged. 404: no such alert. 409: it has resolved already.")
+                "Acknowledging one already acknowledged answers it unchanged. Role operator; audited as `acknowledge_alert`. " +
+                "404: no such alert. 409: it has resolved already.")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
@@ -91,15 +94,9 @@ internal static class AlertEndpoints
     }
 
     public static async Task<Results<Ok<AlertView>, ProblemHttpResult>> AcknowledgeAlertAsync(
-        long id, ClaimsPrincipal user, IInboxAlerts store, TimeProvider time, CancellationToken cancellationToken)
+        long id, ClaimsPrincipal user, AcknowledgeAlertCommand command, CancellationToken cancellationToken)
     {
-        var (outcome, alert) = await store.AcknowledgeAlertAsync(id, user.Identity?.Name ?? "unknown", time.GetUtcNow(), cancellationToken);
-        return outcome switch
-        {
-            AcknowledgeOutcome.Acknowledged or AcknowledgeOutcome.AlreadyAcknowledged => TypedResults.Ok(AlertView.From(alert!)),
-            AcknowledgeOutcome.Resolved => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The alert has resolved",
-                detail: $"Alert {id} resolved by itself when its cause went; there is nothing to acknowledge."),
-            _ => Problems.NotFound($"No alert has id {id}."),
-        };
+        var result = await command.ExecuteAsync(user, id, cancellationToken);
+        return result.Status == CommandStatus.Done ? TypedResults.Ok(AlertView.From(result.Value!)) : CommandProblems.From(result);
     }
 }

@@ -28,6 +28,12 @@ public sealed class WebhookReceiverOptions
     /// <summary>Keys for the query API, sent in <c>X-Api-Key</c>; separate from webhook tokens.</summary>
     public List<string> AdminKeys { get; set; } = [];
 
+    /// <summary>
+    /// Named operators with a role (<c>viewer</c>, <c>reviewer</c>, <c>operator</c>), each with its own key for <c>X-Api-Key</c>
+    /// and the console; an <see cref="AdminKeys"/> key acts as an operator named <c>admin</c>.
+    /// </summary>
+    public List<OperatorOptions> Operators { get; set; } = [];
+
     /// <summary>Largest accepted webhook body.</summary>
     [Range(1024, long.MaxValue)]
     public long MaxBodyBytes { get; set; } = 32 * 1024 * 1024;

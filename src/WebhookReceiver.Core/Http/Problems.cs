@@ -9,6 +9,10 @@ internal static class Problems
     /// <summary>No hint of why: a missing, wrong and retired secret all look the same.</summary>
     public static ProblemHttpResult Unauthorized() => TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized);
 
+    /// <summary>The caller is known, but its role does not allow this.</summary>
+    public static ProblemHttpResult Forbidden() => TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden,
+        detail: "Your role does not allow this.");
+
     /// <summary>Not stored: the sender should try again after Retry-After.</summary>
     public static ProblemHttpResult Unavailable(HttpContext context, int retryAfterSeconds, string detail)
     {

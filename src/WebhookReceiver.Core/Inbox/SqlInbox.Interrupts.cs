@@ -37,6 +37,7 @@ internal sealed record NewInterrupt(
 /// <param name="EndedAt">When it expired; null otherwise.</param>
 /// <param name="Detail">Why it expired, as the receiver found it.</param>
 /// <param name="Traceparent">The trace context stored with the webhook that showed the pause; null when none was (or it is purged).</param>
+/// <param name="ResumedBy">Who resumed it through the receiver (an operator's or the host user's name); null otherwise.</param>
 internal sealed record StoredInterrupt(
     long Id,
     string Deployment,
@@ -57,7 +58,8 @@ internal sealed record StoredInterrupt(
     DateTimeOffset? EndedAt,
     string? Detail,
     IReadOnlyList<StoredDelivery> Deliveries,
-    string? Traceparent = null);
+    string? Traceparent = null,
+    string? ResumedBy = null);
 
 internal sealed record InterruptQuery
 {
@@ -99,8 +101,8 @@ internal interface IInboxInterrupts
     /// <summary>Gives <paramref name="claim"/> back, if it still holds the interrupt.</summary>
     Task ReleaseInterruptResumeAsync(long id, string claim, CancellationToken cancellationToken);
 
-    /// <summary>Waiting → resumed, recording when and the new run; false when it was no longer waiting.</summary>
-    Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, CancellationToken cancellationToken);
+    /// <summary>Waiting → resumed, recording when, the new run and who resumed it; false when it was no longer waiting.</summary>
+    Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, string? resumedBy, CancellationToken cancellationToken);
 
     /// <summary>Waiting → expired, recording when and why; false when it was no longer waiting.</summary>
     Task<bool> MarkInterruptExpiredAsync(long id, string detail, DateTimeOffset at, CancellationToken cancellationToken);
@@ -120,7 +122,7 @@ internal abstract partial class SqlInbox : IInboxInterrupts
         i.id, i.deployment, i.thread_id, i.pause_key, i.run_id, i.assistant_id, i.graph_id, i.webhook_id, i.pending, i.next_nodes,
         i.checkpoint_id, i.seen_at, i.state, i.resumed_at, i.resumed_run_id,
         (SELECT rw.id FROM webhooks rw WHERE rw.run_id = i.resumed_run_id) AS resumed_webhook_id, i.ended_at, i.detail,
-        (SELECT tw.traceparent FROM webhooks tw WHERE tw.id = i.webhook_id) AS traceparent
+        (SELECT tw.traceparent FROM webhooks tw WHERE tw.id = i.webhook_id) AS traceparent, i.resumed_by
         """;
 
     public async Task<(long Id, bool Created)> RecordInterruptAsync(NewInterrupt interrupt, CancellationToken cancellationToken)
@@ -256,12 +258,13 @@ internal abstract partial class SqlInbox : IInboxInterrupts
         await update.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, CancellationToken cancellationToken)
+    public async Task<bool> MarkInterruptResumedAsync(long id, string runId, DateTimeOffset at, string? resumedBy, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
         using var turn = await WaitWriteTurnAsync(cancellationToken);
         await using var update = Command(connection, null,
-            "UPDATE interrupts SET state = 'resumed', resumed_at = @at, resumed_run_id = @run_id WHERE id = @id AND state = 'waiting'");
+            "UPDATE interrupts SET state = 'resumed', resumed_at = @at, resumed_run_id = @run_id, resumed_by = @resumed_by WHERE id = @id AND state = 'waiting'");
+        Add(update, "resumed_by", DbType.String, resumedBy);
         Add(update, "at", DbType.Int64, at.ToUnixTimeMilliseconds());
         Add(update, "run_id", DbType.String, runId);
         Add(update, "id", DbType.Int64, id);
@@ -324,7 +327,8 @@ internal abstract partial class SqlInbox : IInboxInterrupts
                 reader.IsDBNull(16) ? null : Time(reader.GetInt64(16)),
                 NullableString(reader, 17),
                 Deliveries: [],
-                Traceparent: NullableString(reader, 18)));
+                Traceparent: NullableString(reader, 18),
+                ResumedBy: NullableString(reader, 19)));
         }
 
         return rows;

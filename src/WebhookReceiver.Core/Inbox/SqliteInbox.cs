@@ -189,6 +189,20 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         ALTER TABLE interrupts ADD COLUMN resume_claim TEXT;
         ALTER TABLE interrupts ADD COLUMN resume_claimed_until INTEGER;
         """,
+        // Issue #24: the audit trail (who did what, when, to what, how it ended), kept for Audit:MaxAge; and who resumed an interrupt.
+        """
+        CREATE TABLE audit_records (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT
+        );
+        CREATE INDEX ix_audit_records_at ON audit_records (at);
+        ALTER TABLE interrupts ADD COLUMN resumed_by TEXT;
+        """,
         // Alerts a person acknowledges (Alerts/): at most one unresolved alert per cause (the partial unique index), so that
         // evaluators raising the same cause at once open one; the state index serves the list's filter.
         """

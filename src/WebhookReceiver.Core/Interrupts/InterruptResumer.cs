@@ -61,8 +61,11 @@ internal sealed partial class InterruptResumer(
     private readonly TimeSpan _claimFor = 3 * ((options.Value.MaxRetries + 1) * options.Value.RequestTimeout
         + options.Value.RetryDelay * Math.Pow(2, options.Value.MaxRetries + 1));
 
-    /// <summary>Resumes interrupt <paramref name="id"/> with <paramref name="body"/>: <c>{"resume": value}</c>, <c>{"resume": {"&lt;interrupt id&gt;": value}}</c> or <c>{}</c>.</summary>
-    public async Task<ResumeResult> ResumeAsync(long id, JsonObject body, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resumes interrupt <paramref name="id"/> with <paramref name="body"/>: <c>{"resume": value}</c>, <c>{"resume": {"&lt;interrupt id&gt;": value}}</c>
+    /// or <c>{}</c>; <paramref name="resumedBy"/> (the person's name) is stored with the resume.
+    /// </summary>
+    public async Task<ResumeResult> ResumeAsync(long id, JsonObject body, string? resumedBy, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(body);
         if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
@@ -76,7 +79,7 @@ internal sealed partial class InterruptResumer(
         ResumeResult result;
         using (await _threadTurns.WaitAsync(interrupt.Deployment, interrupt.ThreadId, cancellationToken))
         {
-            result = await ResumeOneAsync(interrupt, body, cancellationToken);
+            result = await ResumeOneAsync(interrupt, body, resumedBy, cancellationToken);
         }
 
         if (span is { IsAllDataRequested: true })
@@ -95,7 +98,7 @@ internal sealed partial class InterruptResumer(
         return result;
     }
 
-    private async Task<ResumeResult> ResumeOneAsync(StoredInterrupt interrupt, JsonObject body, CancellationToken cancellationToken)
+    private async Task<ResumeResult> ResumeOneAsync(StoredInterrupt interrupt, JsonObject body, string? resumedBy, CancellationToken cancellationToken)
     {
         var id = interrupt.Id;
         if (NotWaiting(interrupt) is { } over)
@@ -143,7 +146,7 @@ internal sealed partial class InterruptResumer(
 
         try
         {
-            return await ResumeClaimedAsync(client, interrupt, assistantId, body, cancellationToken);
+            return await ResumeClaimedAsync(client, interrupt, assistantId, body, resumedBy, cancellationToken);
         }
         finally
         {
@@ -151,7 +154,8 @@ internal sealed partial class InterruptResumer(
         }
     }
 
-    private async Task<ResumeResult> ResumeClaimedAsync(LangGraphClient client, StoredInterrupt interrupt, string assistantId, JsonObject body, CancellationToken cancellationToken)
+    private async Task<ResumeResult> ResumeClaimedAsync(
+        LangGraphClient client, StoredInterrupt interrupt, string assistantId, JsonObject body, string? resumedBy, CancellationToken cancellationToken)
     {
         var id = interrupt.Id;
         try
@@ -179,7 +183,7 @@ internal sealed partial class InterruptResumer(
             }
 
             var resumedAt = time.GetUtcNow();
-            if (!await inbox.MarkInterruptResumedAsync(id, runId, resumedAt, CancellationToken.None))
+            if (!await inbox.MarkInterruptResumedAsync(id, runId, resumedAt, resumedBy, CancellationToken.None))
             {
                 return new(ResumeOutcome.Conflict, $"Interrupt {id} was resumed or expired by another replica meanwhile; run {runId} was started too.", runId, interrupt);
             }

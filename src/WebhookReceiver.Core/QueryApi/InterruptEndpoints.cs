@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -6,7 +7,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Access;
+using WebhookReceiver.Commands;
 using WebhookReceiver.Http;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Interrupts;
@@ -48,11 +50,11 @@ internal static class InterruptEndpoints
             .WithDescription("`pending` holds each interrupt's `id` and the exact `value` the graph passed to `interrupt()` (and `response_schema` when " +
                 "the server sends one); empty at a static breakpoint, where `next` names the nodes that run next. Once resumed, `resumed_run_id` is " +
                 "the new run, and `resumed_webhook_id` its stored webhook when it has arrived.");
-        api.MapPost("/interrupts/{id:long}/resume", ResumeInterruptAsync).WithTags("Human in the loop").WithName("ResumeInterrupt")
+        api.MapPost("/interrupts/{id:long}/resume", ResumeInterruptAsync).WithTags("Human in the loop").WithName("ResumeInterrupt").RequireAuthorization(ReceiverPolicies.Review)
             .WithSummary("Resume a waiting thread")
             .WithDescription("Creates the resumed run on the deployment (`POST /threads/{thread_id}/runs` with the paused run's assistant, " +
                 "`command.resume` and this receiver's webhook URL from `WebhookReceiver:LangGraph:PublicUrl`) and answers 202 with its `run_id`; " +
-                "its webhook arrives like any other. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, " +
+                "its webhook arrives like any other; the interrupt records who resumed it (`resumed_by`). Role reviewer. 400: the body does not fit the pause. 404: no such interrupt. 409: resumed already, " +
                 "expired (the thread no longer waits here: resumed elsewhere), being resumed by another request (of any replica) right now, " +
                 "or resuming is off (`LangGraph:PublicUrl` is not set, or the deployment is no longer configured: `detail` names the setting). " +
                 "422: LangGraph refused the resume (its reason in `detail`). 502: LangGraph did not answer.")
@@ -78,7 +80,7 @@ internal static class InterruptEndpoints
                 };
                 return Task.CompletedTask;
             });
-        api.MapPost("/interrupts/{id:long}/replay", ReplayInterruptAsync).WithTags("Replay").WithName("ReplayInterrupt")
+        api.MapPost("/interrupts/{id:long}/replay", ReplayInterruptAsync).WithTags("Replay").WithName("ReplayInterrupt").RequireAuthorization(ReceiverPolicies.Operate)
             .WithSummary("Deliver an interrupt again to its interrupt handlers")
             .WithDescription("Makes the interrupt due again for every interrupt handler that has a delivery for it or accepts it now, or only for " +
                 "`handler`: a dead letter is delivered again, and handlers that already succeeded run again (replay is an explicit request). " +
@@ -88,6 +90,8 @@ internal static class InterruptEndpoints
     public static async Task<Results<Ok<InterruptList>, ValidationProblem>> ListInterruptsAsync(
         IInboxInterrupts inbox,
         InterruptLinks links,
+        PayloadVisibility visibility,
+        ClaimsPrincipal user,
         [FromQuery(Name = "state")] string? state,
         [FromQuery(Name = "deployment")] string? deployment,
         [FromQuery(Name = "graph_id")] string? graphId,
@@ -130,17 +134,18 @@ internal static class InterruptEndpoints
         }
 
         var page = await inbox.ListInterruptsAsync(query, cancellationToken);
-        return TypedResults.Ok(new InterruptList(page.Items.Select(i => InterruptView.From(i, links)).ToList(), page.NextCursor));
+        var hide = await visibility.HidesFromAsync(user);
+        return TypedResults.Ok(new InterruptList(page.Items.Select(i => InterruptView.From(i, links, hide)).ToList(), page.NextCursor));
     }
 
     public static async Task<Results<Ok<InterruptView>, ProblemHttpResult>> GetInterruptAsync(
-        long id, IInboxInterrupts inbox, InterruptLinks links, CancellationToken cancellationToken) =>
+        long id, IInboxInterrupts inbox, InterruptLinks links, PayloadVisibility visibility, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         await inbox.GetInterruptAsync(id, cancellationToken) is { } interrupt
-            ? TypedResults.Ok(InterruptView.From(interrupt, links))
+            ? TypedResults.Ok(InterruptView.From(interrupt, links, await visibility.HidesFromAsync(user)))
             : Problems.NotFound($"No interrupt has id {id}.");
 
     public static async Task<Results<Accepted<ResumeAccepted>, ProblemHttpResult>> ResumeInterruptAsync(
-        long id, HttpRequest request, InterruptResumer resumer, LinkGenerator paths, CancellationToken cancellationToken)
+        long id, HttpRequest request, ResumeInterruptCommand resume, ClaimsPrincipal user, LinkGenerator paths, CancellationToken cancellationToken)
     {
         JsonObject body;
         try
@@ -154,7 +159,13 @@ internal static class InterruptEndpoints
                 detail: "Send {\"resume\": value} (one pending interrupt), {\"resume\": {\"<interrupt id>\": value}} (several) or {} (a static breakpoint).");
         }
 
-        var result = await resumer.ResumeAsync(id, body, cancellationToken);
+        var command = await resume.ExecuteAsync(user, id, body, cancellationToken);
+        if (command.Status != CommandStatus.Done)
+        {
+            return CommandProblems.From(command);
+        }
+
+        var result = command.Value!;
         return result.Kind switch
         {
             ResumeOutcome.Resumed => TypedResults.Accepted(paths.GetPathByName(request.HttpContext, InterruptRoute, new { id }),
@@ -171,28 +182,13 @@ internal static class InterruptEndpoints
     }
 
     public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayInterruptAsync(
-        long id, [FromQuery(Name = "handler")] string? handler, IInboxInterrupts inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        LinkGenerator paths, HttpContext context, CancellationToken cancellationToken)
+        long id, [FromQuery(Name = "handler")] string? handler, ReplayInterruptCommand replay, ClaimsPrincipal user, LinkGenerator paths,
+        HttpContext context, CancellationToken cancellationToken)
     {
-        if (handler is not null && catalog.FindInterruptHandler(handler) is null)
-        {
-            return Problems.NotFound($"No interrupt handler is registered as '{handler}'.");
-        }
-
-        if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
-        {
-            return Problems.NotFound($"No interrupt has id {id}.");
-        }
-
-        IReadOnlyCollection<string> handlers = handler is not null
-            ? [handler]
-            : interrupt.Deliveries.Select(d => d.Handler)
-                .Union(catalog.MatchInterrupt(interrupt.AssistantId, interrupt.GraphId))
-                .Where(name => catalog.FindInterruptHandler(name) is not null)
-                .ToList();
-        var replayed = await inbox.ReplayInterruptAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
-        dispatch.Notify();
-        return TypedResults.Accepted(paths.GetPathByName(context, InterruptRoute, new { id }), new ReplayResult(replayed));
+        var result = await replay.ExecuteAsync(user, id, handler, cancellationToken);
+        return result.Status == CommandStatus.Done
+            ? TypedResults.Accepted(paths.GetPathByName(context, InterruptRoute, new { id }), new ReplayResult(result.Value))
+            : CommandProblems.From(result);
     }
 
     private static ProblemHttpResult Problem(int status, string title, string? detail) =>

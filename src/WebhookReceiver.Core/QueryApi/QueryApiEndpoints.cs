@@ -1,19 +1,22 @@
-using System.Text;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using WebhookReceiver.Access;
+using WebhookReceiver.Commands;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Runs;
-using WebhookReceiver.Security;
 using WebhookReceiver.Http;
 
 namespace WebhookReceiver.QueryApi;
 
-/// <summary>Read what arrived, see every delivery attempt, and replay: under <c>/api</c>, behind the admin key.</summary>
+/// <summary>
+/// Read what arrived, see every delivery attempt, and replay: under <c>/api</c>, behind an operator's key. Reads need the role
+/// viewer (<see cref="ReceiverPolicies.View"/>); what changes state is a command, whose endpoint also requires its policy.
+/// </summary>
 internal static class QueryApiEndpoints
 {
     public const string AdminKeyScheme = "AdminKey";
@@ -27,15 +30,17 @@ internal static class QueryApiEndpoints
 
     public static RouteGroupBuilder MapQueryApi(this IEndpointRouteBuilder endpoints)
     {
-        // Authorization runs before the endpoint binds anything: without the key every request is 401, whatever it asks.
+        // Authorization runs before the endpoint binds anything: without a key every request is 401, whatever it asks; with a
+        // key whose role is too low, 403.
         var group = endpoints.MapGroup("/api")
-            .RequireAuthorization(AdminKeyAuthentication.Policy)
+            .RequireAuthorization(ReceiverPolicies.View)
             .WithMetadata(new AdminKeyRequired())
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
         // Paths under the API's own resources that no endpoint matches (an id that is not a number, a sub-path that does
         // not exist): 401 without the key like the rest, 404 with it. The host's own /api routes are left alone.
-        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers", "interrupts", "langgraph" })
+        foreach (var resource in new[] { "webhooks", "runs", "dead-letters", "handlers", "interrupts", "langgraph", "audit" })
         {
             group.Map($"/{resource}/{{**rest}}", () => Problems.NotFound("No query API endpoint answers this method and path.")).ExcludeFromDescription();
         }
@@ -53,11 +58,11 @@ internal static class QueryApiEndpoints
         api.MapGet("/runs/{runId}", GetRunAsync).WithTags("Webhooks").WithName("GetRun")
             .WithSummary("The webhook of a LangGraph run, by run_id")
             .WithDescription("The same view as a single webhook, found by the `run_id` LangGraph gave the run.");
-        api.MapPost("/webhooks/{id:long}/replay", ReplayWebhookAsync).WithTags("Replay").WithName("ReplayWebhook")
+        api.MapPost("/webhooks/{id:long}/replay", ReplayWebhookAsync).WithTags("Replay").WithName("ReplayWebhook").RequireAuthorization(ReceiverPolicies.Operate)
             .WithSummary("Deliver a webhook again")
             .WithDescription("Makes the webhook due again for every handler that has a delivery for it or accepts it now, or only for `handler`. " +
                 "Handlers that already succeeded run again: replay is an explicit request.");
-        api.MapPost("/dead-letters/replay", ReplayDeadLettersAsync).WithTags("Replay").WithName("ReplayDeadLetters")
+        api.MapPost("/dead-letters/replay", ReplayDeadLettersAsync).WithTags("Replay").WithName("ReplayDeadLetters").RequireAuthorization(ReceiverPolicies.Operate)
             .WithSummary("Deliver dead letters again, in bulk")
             .WithDescription("Every dead delivery of the webhooks that match the same filters as the list (and of `handler`, if given) is made due now, " +
                 "and of the interrupts that match them: by `thread_id`, `assistant_id`, `graph_id`, `deployment` and the time they were seen " +
@@ -69,6 +74,8 @@ internal static class QueryApiEndpoints
                 "(statuses, assistant ids, graph ids, metadata; empty means any) and how many of its deliveries are in each state; then the " +
                 "interrupt handlers (`handles`: `interrupts`), which take the pauses of the graphs and assistants they accept.");
         api.MapInterrupts();
+        api.MapSweepEndpoint();
+        api.MapAuditEndpoint();
         return api;
     }
 
@@ -99,55 +106,32 @@ internal static class QueryApiEndpoints
     }
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetWebhookAsync(
-        long id, IInboxQueries inbox, CancellationToken cancellationToken) =>
+        long id, IInboxQueries inbox, PayloadVisibility visibility, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         await inbox.GetAsync(id, cancellationToken) is { } webhook
-            ? TypedResults.Ok(Detail(webhook))
+            ? TypedResults.Ok(Detail(webhook, await visibility.HidesFromAsync(user)))
             : Problems.NotFound($"No webhook has id {id}.");
 
     public static async Task<Results<Ok<WebhookDetail>, ProblemHttpResult>> GetRunAsync(
-        string runId, IInboxQueries inbox, CancellationToken cancellationToken) =>
+        string runId, IInboxQueries inbox, PayloadVisibility visibility, ClaimsPrincipal user, CancellationToken cancellationToken) =>
         IndexableText.CanMatch(runId)
             && await inbox.GetByRunIdAsync(runId, cancellationToken) is { } webhook
-            ? TypedResults.Ok(Detail(webhook))
+            ? TypedResults.Ok(Detail(webhook, await visibility.HidesFromAsync(user)))
             : Problems.NotFound("No webhook has been received for that run_id.");
 
     public static async Task<Results<Accepted<ReplayResult>, ProblemHttpResult>> ReplayWebhookAsync(
-        long id, [FromQuery(Name = "handler")] string? handler, IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        HttpContext context, CancellationToken cancellationToken)
+        long id, [FromQuery(Name = "handler")] string? handler, ReplayWebhookCommand replay, ClaimsPrincipal user, HttpContext context,
+        CancellationToken cancellationToken)
     {
-        if (handler is not null && !catalog.Contains(handler))
-        {
-            return Problems.NotFound(catalog.FindInterruptHandler(handler) is null
-                ? $"No handler is registered as '{handler}'."
-                : $"'{handler}' handles interrupts, not webhooks: replay it with POST /api/interrupts/{{id}}/replay (or /api/dead-letters/replay).");
-        }
-
-        if (await inbox.GetAsync(id, cancellationToken) is not { } webhook)
-        {
-            return Problems.NotFound($"No webhook has id {id}.");
-        }
-
-        IReadOnlyCollection<string> handlers = handler is not null
-            ? [handler]
-            : webhook.Deliveries.Select(d => d.Handler)
-                .Union(LangGraphRun.Parse(Encoding.UTF8.GetString(webhook.Payload!)) is { } run ? catalog.Match(run) : [])
-                .Where(catalog.Contains)
-                .ToList();
-        var replayed = await inbox.ReplayAsync(id, handlers, time.GetUtcNow(), cancellationToken) ?? 0;
-        dispatch.Notify();
-        return TypedResults.Accepted(WebhookLocation.Path(context, id), new ReplayResult(replayed));
+        var result = await replay.ExecuteAsync(user, id, handler, cancellationToken);
+        return result.Status == CommandStatus.Done
+            ? TypedResults.Accepted(WebhookLocation.Path(context, id), new ReplayResult(result.Value))
+            : CommandProblems.From(result);
     }
 
     public static async Task<Results<Accepted<ReplayResult>, ValidationProblem, ProblemHttpResult>> ReplayDeadLettersAsync(
-        IInboxQueries inbox, HandlerCatalog catalog, DispatchSignal dispatch, TimeProvider time,
-        [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, HttpContext context,
-        CancellationToken cancellationToken)
+        ReplayDeadLettersCommand replay, [AsParameters] WebhookFilter filter, [FromQuery(Name = "handler")] string? handler, ClaimsPrincipal user,
+        HttpContext context, CancellationToken cancellationToken)
     {
-        if (handler is not null && !catalog.Contains(handler) && catalog.FindInterruptHandler(handler) is null)
-        {
-            return Problems.NotFound($"No handler is registered as '{handler}'.");
-        }
-
         var errors = new Dictionary<string, string[]>();
         var query = filter.ToQuery(errors);
         if (QueryParameters.Validate(query, errors) is { } invalid)
@@ -155,9 +139,10 @@ internal static class QueryApiEndpoints
             return invalid;
         }
 
-        var replayed = await inbox.ReplayDeadAsync(query, handler, time.GetUtcNow(), cancellationToken);
-        dispatch.Notify();
-        return TypedResults.Accepted(Path(context, ListRoute, new { delivery_state = DeliveryState.Pending }), new ReplayResult(replayed));
+        var result = await replay.ExecuteAsync(user, query, handler, cancellationToken);
+        return result.Status == CommandStatus.Done
+            ? TypedResults.Accepted(Path(context, ListRoute, new { delivery_state = DeliveryState.Pending }), new ReplayResult(result.Value))
+            : CommandProblems.From(result);
     }
 
     public static async Task<Ok<List<HandlerView>>> ListHandlersAsync(IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
@@ -174,12 +159,12 @@ internal static class QueryApiEndpoints
             .ToList());
     }
 
-    // The payload goes out as its stored bytes (redacted before they were stored): never decoded, so never refused.
-    private static WebhookDetail Detail(StoredWebhook webhook) => new(
+    // The payload goes out as its stored bytes (redacted before they were stored): never decoded, so never refused; or not at all.
+    private static WebhookDetail Detail(StoredWebhook webhook, bool hidePayload) => new(
         webhook.Id, webhook.RunId, webhook.ThreadId, webhook.AssistantId, webhook.GraphId, webhook.Status, webhook.ReceivedAt,
         webhook.Deliveries.Select(d => DeliveryView.From(d, webhook.Attempts ?? [])).ToList(),
-        new JsonPayload(webhook.Payload!), webhook.Deployment, VerificationView.From(webhook.Verification), WebhookSources.Name(webhook.Source));
+        hidePayload ? null : new JsonPayload(webhook.Payload!), webhook.Deployment, VerificationView.From(webhook.Verification), WebhookSources.Name(webhook.Source));
 }
 
-/// <summary>Marks endpoints that need the admin key, so that the OpenAPI document asks for it.</summary>
+/// <summary>Marks endpoints that need an operator's key, so that the OpenAPI document asks for it.</summary>
 internal sealed class AdminKeyRequired;

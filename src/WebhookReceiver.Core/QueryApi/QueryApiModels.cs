@@ -32,6 +32,7 @@ internal sealed record WebhookList(IReadOnlyList<WebhookSummary> Items, long? Ne
 /// <param name="Deployment">The LangGraph deployment it is attributed to; left out without one.</param>
 /// <param name="Verification">What that deployment said about the run; left out until it was asked (or when verification is off).</param>
 /// <param name="Payload">The body as stored: as received, minus secrets (tokens were redacted before it was stored), escapes kept.
+/// Left out for a viewer when <c>Access:HidePayloadsFromViewers</c> is on.
 /// A swept webhook's body is the server's run record (<c>GET /threads/{thread_id}/runs</c>), plus the thread's <c>values</c> when it was the thread's latest run.</param>
 /// <param name="Source">How it reached the receiver: <c>webhook</c> (LangGraph posted it) or <c>sweep</c> (recovered from the LangGraph API).</param>
 internal sealed record WebhookDetail(
@@ -43,7 +44,7 @@ internal sealed record WebhookDetail(
     string? Status,
     DateTimeOffset ReceivedAt,
     IReadOnlyList<DeliveryView> Deliveries,
-    JsonPayload Payload,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonPayload? Payload,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Deployment = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] VerificationView? Verification = null,
     string Source = "webhook");
@@ -108,6 +109,7 @@ internal sealed record VerificationView(string Result, string? Detail, DateTimeO
 /// <param name="ExpiredAt">When the receiver found the thread no longer waiting here; <c>expired_reason</c> says how.</param>
 /// <param name="ResumeUrl">Where to resume it (absolute with <c>LangGraph:PublicUrl</c>).</param>
 /// <param name="Deliveries">Its deliveries to interrupt handlers.</param>
+/// <param name="ResumedBy">Who resumed it through the receiver: an operator's name or the host user's name; null until then.</param>
 internal sealed record InterruptView(
     long Id,
     string State,
@@ -128,24 +130,27 @@ internal sealed record InterruptView(
     DateTimeOffset? ExpiredAt,
     string? ExpiredReason,
     string ResumeUrl,
-    IReadOnlyList<DeliveryView> Deliveries)
+    IReadOnlyList<DeliveryView> Deliveries,
+    string? ResumedBy)
 {
-    internal static InterruptView From(StoredInterrupt stored, Interrupts.InterruptLinks links)
+    /// <param name="hideValues">Leave out what the graph asked (each pending <c>value</c> and <c>response_schema</c>): a viewer's view
+    /// when <c>Access:HidePayloadsFromViewers</c> is on.</param>
+    internal static InterruptView From(StoredInterrupt stored, Interrupts.InterruptLinks links, bool hideValues = false)
     {
         var pending = Interrupts.InterruptLinks.ReadPending(stored.Pending);
         return new(stored.Id, stored.State, stored.Deployment, stored.ThreadId, stored.RunId, stored.WebhookId, stored.AssistantId, stored.GraphId,
-            pending.Select(p => new PendingInterruptView(p.Id, p.Value, p.ResponseSchema)).ToList(),
+            pending.Select(p => hideValues ? new PendingInterruptView(p.Id, null) : new PendingInterruptView(p.Id, p.Value, p.ResponseSchema)).ToList(),
             JsonSerializer.Deserialize<List<string>>(stored.Next) ?? [], stored.CheckpointId, pending.Count == 0, stored.SeenAt,
             stored.ResumedAt, stored.ResumedRunId, stored.ResumedWebhookId, stored.EndedAt, stored.Detail, links.ResumeUrl(stored.Id),
-            stored.Deliveries.Select(d => DeliveryView.From(d)).ToList());
+            stored.Deliveries.Select(d => DeliveryView.From(d)).ToList(), stored.ResumedBy);
     }
 }
 
-/// <param name="Value">Exactly what the graph passed to <c>interrupt()</c>.</param>
+/// <param name="Value">Exactly what the graph passed to <c>interrupt()</c>; left out for a viewer when <c>Access:HidePayloadsFromViewers</c> is on.</param>
 /// <param name="ResponseSchema">The schema of the expected answer, when the server sends one; left out otherwise.</param>
 internal sealed record PendingInterruptView(
     string? Id,
-    JsonElement Value,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Value,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? ResponseSchema = null);
 
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>

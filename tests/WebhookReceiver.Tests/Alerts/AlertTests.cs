@@ -21,6 +21,8 @@ namespace WebhookReceiver.Tests.Alerts;
 /// </summary>
 public sealed class AlertTests
 {
+    private const string ViewerKey = "viewer-key-dddddddddddddddddddddddddddddddd";
+    private const string OperatorKey = "operator-key-eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee";
     private static readonly string WebhookSecret = "whsec_" + Convert.ToBase64String("alert-webhook-secret-0123456789"u8.ToArray());
 
     private static Dictionary<string, string?> Settings(Uri? webhook = null, Dictionary<string, string?>? more = null)
@@ -30,6 +32,12 @@ public sealed class AlertTests
             ["WebhookReceiver:Handlers:Log:Enabled"] = "false",
             ["WebhookReceiver:Dispatch:MaxAttempts"] = "1",
             ["WebhookReceiver:Alerts:Interval"] = "00:00:00.100",
+            ["WebhookReceiver:Operators:0:Name"] = "vera",
+            ["WebhookReceiver:Operators:0:Key"] = ViewerKey,
+            ["WebhookReceiver:Operators:0:Role"] = "viewer",
+            ["WebhookReceiver:Operators:1:Name"] = "olga",
+            ["WebhookReceiver:Operators:1:Key"] = OperatorKey,
+            ["WebhookReceiver:Operators:1:Role"] = "operator",
         };
         if (webhook is not null)
         {
@@ -67,20 +75,28 @@ public sealed class AlertTests
         var opened = Verified(ops.Received[0]);
         Assert.Equal(("alert.opened", (long)open["id"]!, "dead_handler"), ((string?)opened["event"], (long)opened["alert"]!["id"]!, (string?)opened["alert"]!["kind"]));
 
-        var acknowledged = await admin.PostAsync($"/api/alerts/{open["id"]}/acknowledge", null);
+        // A viewer reads alerts but may not acknowledge them; an operator does, and the audit trail names her.
+        var viewer = Client(app, ViewerKey);
+        var byViewer = await viewer.PostAsync($"/api/alerts/{open["id"]}/acknowledge", null);
         var anonymous = await app.CreateClient().PostAsync($"/api/alerts/{open["id"]}/acknowledge", null);
+        var acknowledged = await Client(app, OperatorKey).PostAsync($"/api/alerts/{open["id"]}/acknowledge", null);
         var unknown = await admin.PostAsync("/api/alerts/999999/acknowledge", null);
-        var view = (await acknowledged.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
-        Assert.Equal(("acknowledged", "admin"), ((string?)view["state"], (string?)view["acknowledged_by"]));
+        Assert.Equal(HttpStatusCode.OK, (await viewer.GetAsync("/api/alerts")).StatusCode);
+        Assert.Equal((HttpStatusCode.Forbidden, "application/problem+json"), (byViewer.StatusCode, byViewer.Content.Headers.ContentType?.MediaType));
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        var view = (await acknowledged.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(("acknowledged", "olga"), ((string?)view["state"], (string?)view["acknowledged_by"]));
         Assert.Equal((HttpStatusCode.NotFound, "application/problem+json"), (unknown.StatusCode, unknown.Content.Headers.ContentType?.MediaType));
+        var audit = await app.GetAdminAsync<JsonObject>("/api/audit?action=acknowledge_alert");
+        var record = Assert.Single(audit["items"]!.AsArray(), r => (string?)r!["outcome"] == "succeeded")!;
+        Assert.Equal(("olga", $"alert:{open["id"]}", "dead_handler billing"), ((string?)record["actor"], (string?)record["target"], (string?)record["detail"]));
 
         // Fixed, then its dead letters replayed: they succeed, and the alert resolves by itself.
         failing = false;
         (await admin.PostAsync("/api/dead-letters/replay?handler=billing", null)).EnsureSuccessStatusCode();
         var resolved = await AlertAsync(app, "dead_handler", a => (string?)a["state"] == "resolved");
         Assert.Equal((long)open["id"]!, (long)resolved["id"]!);
-        Assert.Equal("admin", (string?)resolved["acknowledged_by"]);
+        Assert.Equal("olga", (string?)resolved["acknowledged_by"]);
         await ops.WaitForRequestsAsync(2);
         var resolvedNotice = Verified(ops.Received[1]);
         Assert.Equal(("alert.resolved", (long)open["id"]!), ((string?)resolvedNotice["event"], (long)resolvedNotice["alert"]!["id"]!));
@@ -96,7 +112,7 @@ public sealed class AlertTests
 
         foreach (var received in ops.Received)
         {
-            foreach (var secret in new[] { TestApp.Token, TestApp.AdminKey, WebhookSecret })
+            foreach (var secret in new[] { TestApp.Token, TestApp.AdminKey, OperatorKey, ViewerKey, WebhookSecret })
             {
                 Assert.DoesNotContain(secret, received.Body, StringComparison.Ordinal);
                 Assert.DoesNotContain(secret, string.Join('\n', received.Headers.Values), StringComparison.Ordinal);
@@ -166,7 +182,7 @@ public sealed class AlertTests
         await Eventually.MatchAsync(async () => new PrometheusText(await app.CreateClient().GetStringAsync("/metrics")),
             m => m.Value("webhookreceiver_alerts_open", ("kind", "interrupt_waiting")) == 2, what: "alerts_open{kind=interrupt_waiting} 2");
 
-        await interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", DateTimeOffset.UtcNow, CancellationToken.None);
+        await interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", DateTimeOffset.UtcNow, "admin", CancellationToken.None);
         await interrupts.MarkInterruptExpiredAsync(expired, "the thread no longer waits here", DateTimeOffset.UtcNow, CancellationToken.None);
 
         var after = await Eventually.MatchAsync(() => app.GetAdminAsync<JsonObject>("/api/alerts?kind=interrupt_waiting&state=resolved"),
@@ -189,6 +205,13 @@ public sealed class AlertTests
         }
 
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.CreateClient().GetAsync("/api/alerts")).StatusCode);
+    }
+
+    private static HttpClient Client(TestApp app, string key)
+    {
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
     }
 
     /// <summary>The body of an operational webhook request, after its signature verified (throws when it does not).</summary>

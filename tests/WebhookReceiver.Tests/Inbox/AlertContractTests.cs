@@ -118,7 +118,7 @@ public abstract class AlertContractTests<TEngine> : EngineContract<TEngine>
         var old = (await interrupts.RecordInterruptAsync(Pause("thread-old", T0), CancellationToken.None)).Id;
         await interrupts.RecordInterruptAsync(Pause("thread-new", T0.AddHours(2)), CancellationToken.None);
         var resumed = (await interrupts.RecordInterruptAsync(Pause("thread-resumed", T0), CancellationToken.None)).Id;
-        await interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", T0.AddMinutes(1), CancellationToken.None);
+        await interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", T0.AddMinutes(1), "alice", CancellationToken.None);
 
         var dead = Assert.Single(await Alerts.ReadDeadHandlersAsync(CancellationToken.None));
         var ids = claimed.Where(c => c.Handler == "billing").Select(c => c.WebhookId).Order().ToList();

@@ -68,14 +68,15 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
         var resumed = (await Interrupts.RecordInterruptAsync(Pause("thread-1", "interrupts:i-1"), CancellationToken.None)).Id;
         var expired = (await Interrupts.RecordInterruptAsync(Pause("thread-2", "interrupts:i-2"), CancellationToken.None)).Id;
 
-        Assert.True(await Interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", T0.AddMinutes(5), CancellationToken.None));
-        Assert.False(await Interrupts.MarkInterruptResumedAsync(resumed, "run-twice", T0.AddMinutes(6), CancellationToken.None));
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(resumed, "run-resumed", T0.AddMinutes(5), "rita", CancellationToken.None));
+        Assert.False(await Interrupts.MarkInterruptResumedAsync(resumed, "run-twice", T0.AddMinutes(6), null, CancellationToken.None));
         Assert.False(await Interrupts.MarkInterruptExpiredAsync(resumed, "too late", T0.AddMinutes(6), CancellationToken.None));
         Assert.True(await Interrupts.MarkInterruptExpiredAsync(expired, "resumed elsewhere", T0.AddMinutes(7), CancellationToken.None));
-        Assert.False(await Interrupts.MarkInterruptResumedAsync(expired, "run-x", T0.AddMinutes(8), CancellationToken.None));
+        Assert.False(await Interrupts.MarkInterruptResumedAsync(expired, "run-x", T0.AddMinutes(8), null, CancellationToken.None));
 
         var before = (await Interrupts.GetInterruptAsync(resumed, CancellationToken.None))!;
-        Assert.Equal((InterruptState.Resumed, T0.AddMinutes(5), "run-resumed", (long?)null), (before.State, before.ResumedAt, before.ResumedRunId, before.ResumedWebhookId));
+        Assert.Equal((InterruptState.Resumed, T0.AddMinutes(5), "run-resumed", (long?)null, "rita"),
+            (before.State, before.ResumedAt, before.ResumedRunId, before.ResumedWebhookId, before.ResumedBy));
         var webhookId = (await Inbox.AppendAsync([Webhook("run-resumed")], CancellationToken.None))[0].Id;
         Assert.Equal(webhookId, (await Interrupts.GetInterruptAsync(resumed, CancellationToken.None))!.ResumedWebhookId);
         var gone = (await Interrupts.GetInterruptAsync(expired, CancellationToken.None))!;
@@ -92,7 +93,7 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
             ids.Add((await Interrupts.RecordInterruptAsync(Pause(thread, "interrupts:" + thread) with { Deployment = deployment, GraphId = graph }, CancellationToken.None)).Id);
         }
 
-        await Interrupts.MarkInterruptResumedAsync(ids[1], "run-r", T0, CancellationToken.None);
+        await Interrupts.MarkInterruptResumedAsync(ids[1], "run-r", T0, null, CancellationToken.None);
 
         var firstPage = await Interrupts.ListInterruptsAsync(new InterruptQuery { Limit = 3 }, CancellationToken.None);
         var secondPage = await Interrupts.ListInterruptsAsync(new InterruptQuery { Limit = 3, Before = firstPage.NextCursor }, CancellationToken.None);
@@ -116,7 +117,7 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
         await Interrupts.RecordInterruptAsync(Pause("thread-2", "interrupts:i-2") with { SeenAt = T0.AddMinutes(5) }, CancellationToken.None);
         Assert.Equal(new OldestWaiting(null, T0), await Inbox.ReadOldestWaitingAsync(CancellationToken.None));
 
-        Assert.True(await Interrupts.MarkInterruptResumedAsync(first.Id, "run-resumed", T0.AddMinutes(6), CancellationToken.None));
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(first.Id, "run-resumed", T0.AddMinutes(6), null, CancellationToken.None));
         await Inbox.AppendAsync([Webhook("run-late") with { ReceivedAt = T0.AddMinutes(7) }, Webhook("run-early") with { ReceivedAt = T0.AddMinutes(3) }],
             CancellationToken.None);
 
@@ -146,7 +147,7 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
             threads[id] = thread;
             _ = state switch
             {
-                InterruptState.Resumed => await Interrupts.MarkInterruptResumedAsync(id, "run-" + thread, seenAt, CancellationToken.None),
+                InterruptState.Resumed => await Interrupts.MarkInterruptResumedAsync(id, "run-" + thread, seenAt, null, CancellationToken.None),
                 InterruptState.Expired => await Interrupts.MarkInterruptExpiredAsync(id, "gone", seenAt, CancellationToken.None),
                 _ => true,
             };
@@ -221,7 +222,7 @@ public abstract class InterruptContractTests<TEngine> : EngineContract<TEngine>
         // A claim whose holder died lapses.
         Assert.True(await Interrupts.ClaimInterruptResumeAsync(id, "after-lapse", T0.AddMinutes(2), T0.AddMinutes(3), CancellationToken.None));
 
-        Assert.True(await Interrupts.MarkInterruptResumedAsync(id, "run-resumed", T0.AddMinutes(2), CancellationToken.None));
+        Assert.True(await Interrupts.MarkInterruptResumedAsync(id, "run-resumed", T0.AddMinutes(2), null, CancellationToken.None));
         await Interrupts.ReleaseInterruptResumeAsync(id, "after-lapse", CancellationToken.None);
         Assert.False(await Interrupts.ClaimInterruptResumeAsync(id, "too-late", T0.AddMinutes(4), T0.AddMinutes(5), CancellationToken.None));
         Assert.False(await Interrupts.ClaimInterruptResumeAsync(id + 100, "none", T0, T0.AddMinutes(1), CancellationToken.None));

@@ -61,7 +61,7 @@ public sealed class RetentionTests
         var interrupts = app.Services.GetRequiredService<IInboxInterrupts>();
         async Task<long> PauseAsync(string threadId) => (await interrupts.RecordInterruptAsync(new NewInterrupt("prod", threadId, "interrupts:i-1", "run-1",
             "assistant-a", "ask", null, """[{"id":"i-1","value":"ok?"}]""", """["ask"]""", "c-1", clock.GetUtcNow(), []), CancellationToken.None)).Id;
-        await interrupts.MarkInterruptResumedAsync(await PauseAsync("resumed"), "run-2", clock.GetUtcNow(), CancellationToken.None);
+        await interrupts.MarkInterruptResumedAsync(await PauseAsync("resumed"), "run-2", clock.GetUtcNow(), null, CancellationToken.None);
         await interrupts.MarkInterruptExpiredAsync(await PauseAsync("expired"), "resumed elsewhere", clock.GetUtcNow(), CancellationToken.None);
         await PauseAsync("waiting");
 

@@ -1,18 +1,22 @@
 using System.Globalization;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
+using WebhookReceiver.Access;
+using WebhookReceiver.Commands;
 using WebhookReceiver.Http;
+using WebhookReceiver.Sweep;
 
-namespace WebhookReceiver.Sweep;
+namespace WebhookReceiver.QueryApi;
 
-/// <summary><c>POST /api/langgraph/sweep</c>: run one sweep now and answer what it found; mapped inside the admin-key API group.</summary>
+/// <summary><c>POST /api/langgraph/sweep</c>: run one sweep now (role operator) and answer what it found; a caller of <see cref="SweepCommand"/>.</summary>
 internal static class SweepEndpoint
 {
     public static RouteHandlerBuilder MapSweepEndpoint(this IEndpointRouteBuilder api) =>
-        api.MapPost("/langgraph/sweep", SweepAsync).WithTags("LangGraph").WithName("SweepLangGraph")
+        api.MapPost("/langgraph/sweep", SweepAsync).WithTags("LangGraph").WithName("SweepLangGraph").RequireAuthorization(ReceiverPolicies.Operate)
             .WithSummary("Recover missed runs now: sweep the LangGraph deployments")
             .WithDescription("Asks each configured LangGraph deployment (or only `deployment`) for its threads updated since the last sweep and " +
                 "their runs, and stores every finished run whose webhook never arrived (`source: sweep`), as the background sweep does every " +
@@ -22,14 +26,15 @@ internal static class SweepEndpoint
                 "and shows a few of the URLs the out-of-scope runs carry. `busy`: another sweep of that deployment is running. " +
                 "`since` (ISO 8601, e.g. `2026-12-01T00:00:00Z`) sweeps threads updated from then on (no earlier than `Sweep:Lookback`) whatever " +
                 "the last sweep covered: use it after changing `LangGraph:PublicUrl` or `Sweep:Scope`, to recover runs earlier sweeps skipped. " +
-                "409 when no deployment is configured; 404 for an unknown `deployment`; 400 for a `since` that is not a time.")
+                "Role operator. 409 when no deployment is configured; 404 for an unknown `deployment`; 400 for a `since` that is not a time.")
             .Produces<SweepReport>()
             .ProducesProblem(StatusCodes.Status400BadRequest)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
 
     public static async Task<Results<Ok<SweepReport>, ProblemHttpResult>> SweepAsync(
-        RunSweeper sweeper, [FromQuery(Name = "deployment")] string? deployment, [FromQuery(Name = "since")] string? since, CancellationToken cancellationToken)
+        SweepCommand sweep, ClaimsPrincipal user, [FromQuery(Name = "deployment")] string? deployment, [FromQuery(Name = "since")] string? since,
+        CancellationToken cancellationToken)
     {
         DateTimeOffset? from = null;
         if (since is not null)
@@ -42,20 +47,7 @@ internal static class SweepEndpoint
             from = parsed;
         }
 
-        if (sweeper.Deployments.Count == 0)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status409Conflict,
-                detail: "No LangGraph deployment is configured (WebhookReceiver:LangGraph:Deployments): there is nothing to sweep.");
-        }
-
-        if (deployment is null)
-        {
-            return TypedResults.Ok(await sweeper.SweepAllAsync(from, cancellationToken));
-        }
-
-        var name = sweeper.Deployments.FirstOrDefault(d => string.Equals(d, deployment, StringComparison.OrdinalIgnoreCase));
-        return name is null
-            ? Problems.NotFound("No LangGraph deployment has that name (WebhookReceiver:LangGraph:Deployments).")
-            : TypedResults.Ok(new SweepReport([await sweeper.SweepAsync(name, from, cancellationToken)], SweepReport.Limits));
+        var result = await sweep.ExecuteAsync(user, deployment, from, cancellationToken);
+        return result.Status == CommandStatus.Done ? TypedResults.Ok(result.Value!) : CommandProblems.From(result);
     }
 }
