@@ -76,7 +76,8 @@ internal sealed partial class AlertRecorder(IInboxAlerts store, AlertNotifier no
 
             var alert = new NewAlert(AlertKinds.StoreUnavailable, AlertKinds.Cause(AlertKinds.StoreUnavailable, "store"), "store",
                 "The store refuses writes: webhooks are answered 503 and nothing is delivered until it takes them again.", 1, reason, reason, []);
-            var now = time.GetUtcNow();
+            // Whole milliseconds, as the store keeps times: the opening posted now is the one stored later.
+            var now = DateTimeOffset.FromUnixTimeMilliseconds(time.GetUtcNow().ToUnixTimeMilliseconds());
             _storeRefusing = (alert, now);
             opened = View(alert, now, now, resolvedAt: null);
         }
