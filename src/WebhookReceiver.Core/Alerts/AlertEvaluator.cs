@@ -133,10 +133,12 @@ internal sealed partial class AlertEvaluator(IInboxAlerts store, IInboxMaintenan
 
     private void PublishGauge(IReadOnlyList<StoredAlert> unresolved)
     {
-        var counts = AlertKinds.All.ToDictionary(k => k, k => (long)unresolved.Count(a => a.Kind == k), StringComparer.Ordinal);
+        var counts = AlertKinds.All
+            .SelectMany(kind => new[] { AlertState.Open, AlertState.Acknowledged }.Select(state => (kind, state)))
+            .ToDictionary(key => key, key => (long)unresolved.Count(a => a.Kind == key.kind && a.State == key.state));
         if (recorder.StoreRefusing is not null)
         {
-            counts[AlertKinds.StoreUnavailable] += 1;
+            counts[(AlertKinds.StoreUnavailable, AlertState.Open)] += 1;
         }
 
         metrics.AlertsOpen(counts);

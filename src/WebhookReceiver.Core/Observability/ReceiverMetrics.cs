@@ -117,19 +117,21 @@ internal sealed class ReceiverMetrics
         meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", () => ObserveAge(o => o.DeliveryDueAt), "s",
             "Seconds since the longest-waiting unfinished delivery became due (a new one: since it was stored; a retry: since its backoff ended), 0 when none is due; its due time is read at most every PendingRefreshInterval.");
         meter.CreateObservableGauge("webhookreceiver.alerts.open", () => Volatile.Read(ref _alertsOpen), "{alert}",
-            "Alerts not resolved yet (open or acknowledged), by kind: dead_handler, sweep_recovered, sweep_failed, interrupt_waiting, store_unavailable; set by the alert evaluator every Alerts:Interval (none before its first round).");
+            "Alerts not resolved yet, by kind (dead_handler, sweep_recovered, sweep_failed, interrupt_waiting, store_unavailable) and state (open: not acknowledged yet; acknowledged); set by the alert evaluator every Alerts:Interval (none before its first round).");
         meter.CreateObservableGauge("webhookreceiver.interrupts.oldest_waiting_age", () => ObserveAge(o => o.InterruptSeenAt), "s",
             "Seconds since the oldest interrupt still waiting for a person was found, 0 when none waits; read at most every PendingRefreshInterval.");
     }
 
     /// <summary>
-    /// Sets the <c>alerts.open</c> gauge: unresolved alerts (open or acknowledged) by kind, as the alert evaluator counted them in its
-    /// last round (every replica counts the same stored alerts: aggregate with max, not sum).
+    /// Sets the <c>alerts.open</c> gauge: unresolved alerts by kind and state (<c>open</c>: nobody acknowledged it yet;
+    /// <c>acknowledged</c>), as the alert evaluator counted them in its last round (every replica counts the same stored
+    /// alerts: aggregate with max, not sum).
     /// </summary>
-    public void AlertsOpen(IReadOnlyDictionary<string, long> byKind)
+    public void AlertsOpen(IReadOnlyDictionary<(string Kind, string State), long> counts)
     {
-        ArgumentNullException.ThrowIfNull(byKind);
-        Volatile.Write(ref _alertsOpen, byKind.Select(k => new Measurement<long>(k.Value, new KeyValuePair<string, object?>("kind", k.Key))).ToArray());
+        ArgumentNullException.ThrowIfNull(counts);
+        Volatile.Write(ref _alertsOpen, counts.Select(c => new Measurement<long>(c.Value,
+            new KeyValuePair<string, object?>("kind", c.Key.Kind), new KeyValuePair<string, object?>("state", c.Key.State))).ToArray());
     }
 
     /// <summary>An interrupt was resumed through the receiver, <paramref name="waited"/> after its pause was found.</summary>
