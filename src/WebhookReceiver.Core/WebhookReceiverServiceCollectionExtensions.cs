@@ -10,6 +10,7 @@ using WebhookReceiver.Audit;
 using WebhookReceiver.Commands;
 using WebhookReceiver.Alerts;
 using WebhookReceiver.Configuration;
+using WebhookReceiver.Console;
 using WebhookReceiver.Dispatch;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.Inbox;
@@ -138,6 +139,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddScoped<ReplayDeadLettersCommand>();
         services.TryAddScoped<ResumeInterruptCommand>();
         services.TryAddScoped<SweepCommand>();
+        services.AddSection<ConsoleOptions, ConsoleOptionsAnnotations>(configuration, ConsoleOptions.Section);
+        services.AddReceiverConsole();
         services.TryAddScoped<AcknowledgeAlertCommand>();
         // Alerts: raised from the sweep's outcome (an observer), the dead letters, waiting interrupts and the store (the evaluator).
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxAlerts

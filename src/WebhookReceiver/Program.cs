@@ -38,6 +38,7 @@ try
     app.UseWebhookReceiver();
 
     app.MapWebhookReceiver();
+    app.MapWebhookReceiverConsole();
     app.MapHealth();
     app.MapMetricsScrape();
     app.MapApiDocs();

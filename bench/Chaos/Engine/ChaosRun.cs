@@ -42,7 +42,7 @@ public sealed record ChaosSettings
     /// </summary>
     public string? LangGraphRepository { get; init; }
 
-    public Action<string> Log { get; init; } = Console.WriteLine;
+    public Action<string> Log { get; init; } = System.Console.WriteLine;
 }
 
 public sealed record ChaosResult(string Summary, IReadOnlyList<string> Violations, string Details);

@@ -40,7 +40,7 @@ public sealed record SoakSettings
     /// <summary>Every judged sample's stored-to-first-attempt p99 must be under this.</summary>
     public TimeSpan MaxLagP99 { get; init; } = TimeSpan.FromSeconds(2);
 
-    public Action<string> Log { get; init; } = Console.WriteLine;
+    public Action<string> Log { get; init; } = System.Console.WriteLine;
 }
 
 /// <param name="Seconds">Since the load started.</param>

@@ -115,6 +115,8 @@ internal sealed record WebhookQuery
     public DateTimeOffset? ReceivedTo { get; init; }
     /// <summary>Only webhooks with at least one delivery in this state.</summary>
     public string? DeliveryState { get; init; }
+    /// <summary>Only webhooks with a delivery to this handler (in <see cref="DeliveryState"/>, when that is given too).</summary>
+    public string? DeliveryHandler { get; init; }
     /// <summary>Only webhooks attributed to this LangGraph deployment.</summary>
     public string? Deployment { get; init; }
     /// <summary>Only webhooks whose run verification recorded this result (a <see cref="VerificationResult"/>).</summary>

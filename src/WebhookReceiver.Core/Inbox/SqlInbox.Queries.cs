@@ -176,7 +176,21 @@ internal abstract partial class SqlInbox : IInboxQueries
         Term($"{a}.deployment = @deployment", "deployment", DbType.String, query.Deployment);
         Term($"{a}.verification = @verification", "verification", DbType.String, query.Verification);
         Term($"{a}.source = @source", "source", DbType.String, query.Source is { } source ? WebhookSources.Name(source) : null);
-        Term($"EXISTS (SELECT 1 FROM deliveries d WHERE d.{subject.Owner} = {a}.id AND d.state = @delivery_state)", "delivery_state", DbType.String, query.DeliveryState);
+        if (query.DeliveryHandler is null)
+        {
+            Term($"EXISTS (SELECT 1 FROM deliveries d WHERE d.{subject.Owner} = {a}.id AND d.state = @delivery_state)", "delivery_state", DbType.String, query.DeliveryState);
+        }
+        else
+        {
+            // One handler's delivery (in the state asked for, if any): "dead for forward-crm", not "dead for someone, and has forward-crm".
+            Term($"EXISTS (SELECT 1 FROM deliveries d WHERE d.{subject.Owner} = {a}.id AND d.handler = @delivery_handler"
+                + (query.DeliveryState is null ? ")" : " AND d.state = @delivery_state)"), "delivery_handler", DbType.String, query.DeliveryHandler);
+            if (query.DeliveryState is not null)
+            {
+                Add(command, "delivery_state", DbType.String, query.DeliveryState);
+            }
+        }
+
         Term($"{a}.id < @before", "before", DbType.Int64, query.Before);
         return terms.Count == 0 ? "TRUE" : string.Join(" AND ", terms);
     }

@@ -99,6 +99,7 @@ internal sealed partial class RunSweeper
         finally
         {
             TagSweep(span, report);
+            _services.GetService<RecentSweeps>()?.Add(report);
         }
 
         return report;

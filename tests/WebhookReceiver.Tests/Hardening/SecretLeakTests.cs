@@ -79,7 +79,7 @@ public sealed class SecretLeakTests
             Assert.DoesNotContain(target.Received, r => r.Body.Contains(secret, StringComparison.Ordinal)); // forwarded payloads
         }
 
-        Console.WriteLine($"secret scan: {lines.Count} log lines, {responses.Count} responses, {target.Received.Count} forwarded requests");
+        System.Console.WriteLine($"secret scan: {lines.Count} log lines, {responses.Count} responses, {target.Received.Count} forwarded requests");
         Assert.True(lines.Count > 50, $"only {lines.Count} log lines");
     }
 }

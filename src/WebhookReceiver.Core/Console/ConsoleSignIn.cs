@@ -1,0 +1,101 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Access;
+using WebhookReceiver.Audit;
+
+namespace WebhookReceiver.Console;
+
+/// <summary>
+/// Sign in with an operator key (<c>Operators:{i}:Key</c> or an admin key): the key is checked by
+/// <see cref="OperatorDirectory"/>, never stored, logged or echoed; the session is the console cookie
+/// (<see cref="ReceiverAuthentication.ConsoleCookieScheme"/>: HttpOnly, SameSite=Strict, Secure over HTTPS, with an expiry).
+/// Failed attempts are slowed down and, past the limit, refused per client address (<see cref="SignInThrottle"/>); both
+/// outcomes are audited.
+/// </summary>
+internal static class ConsoleSignIn
+{
+    public static void MapConsoleSignIn(this RouteGroupBuilder console)
+    {
+        console.MapGet("/sign-in", (HttpContext context, string? returnUrl) => Page(context, returnUrl, error: null, StatusCodes.Status200OK)).AllowAnonymous();
+        console.MapPost("/sign-in", SignInAsync).AllowAnonymous();
+        // Signed in: the form's antiforgery token was made for the session's user, and is checked against it.
+        console.MapPost("/sign-out", SignOutAsync).RequireAuthorization(ReceiverPolicies.View);
+        console.MapGet("/forbidden", (HttpContext context) => ConsolePage.Forbidden(context, "Your role does not allow this page.")).RequireAuthorization(ReceiverPolicies.View);
+    }
+
+    private static IResult Page(HttpContext context, string? returnUrl, string? error, int statusCode)
+    {
+        var body = Html.Of($"""
+            <form class="signin" method="post" action="{ConsolePage.Url(context, "/sign-in")}">
+            {ConsolePage.Antiforgery(context)}
+            <input type="hidden" name="returnUrl" value="{LocalReturnUrl(context, returnUrl)}">
+            {Html.When(error is not null, Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
+            <label>Operator key <input type="password" name="key" autocomplete="off" required autofocus></label>
+            <button type="submit">Sign in</button>
+            <p class="muted">Keys are configured as <code>WebhookReceiver__Operators__N__Key</code> (or <code>AdminKeys</code>).</p>
+            </form>
+            """);
+        return ConsolePage.Render(context, "Sign in", ConsoleSection.None, body, statusCode);
+    }
+
+    private static async Task<IResult> SignInAsync(
+        HttpContext context, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, ConsoleSessions sessions, TimeProvider time,
+        IOptionsMonitor<CookieAuthenticationOptions> cookies, CancellationToken cancellationToken)
+    {
+        var form = await context.Request.ReadFormAsync(cancellationToken);
+        var returnUrl = form["returnUrl"].ToString();
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(address) is { } wait)
+        {
+            context.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return Page(context, returnUrl, "Too many failed sign-ins from this address: wait a while and try again.", StatusCodes.Status429TooManyRequests);
+        }
+
+        if (operators.Authenticate(form["key"].ToString()) is not { } person)
+        {
+            var delay = throttle.Fail(address);
+            await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), "(unknown)", AuditActions.SignInFailed, $"client:{address}", AuditOutcomes.Refused,
+                "console sign-in with a key that is not configured"), cancellationToken);
+            // Held before it answers, longer each time: guessing keys from one address gets slow, then refused.
+            await Task.Delay(delay, time, cancellationToken);
+            return Page(context, returnUrl, "That key is not valid.", StatusCodes.Status401Unauthorized);
+        }
+
+        throttle.Succeed(address);
+        var principal = OperatorDirectory.Principal(person, ReceiverAuthentication.ConsoleCookieScheme);
+        ((System.Security.Claims.ClaimsIdentity)principal.Identity!).AddClaim(new(ConsoleSessions.ClaimType, ConsoleSessions.NewId()));
+        var expiry = cookies.Get(ReceiverAuthentication.ConsoleCookieScheme).ExpireTimeSpan;
+        await context.SignInAsync(ReceiverAuthentication.ConsoleCookieScheme, principal,
+            new AuthenticationProperties { IsPersistent = true, ExpiresUtc = time.GetUtcNow() + expiry });
+        await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), person.Name, AuditActions.SignIn, $"client:{address}", AuditOutcomes.Succeeded,
+            $"console, role {person.Role}"), cancellationToken);
+        context.Response.Headers.Location = LocalReturnUrl(context, returnUrl);
+        return Results.StatusCode(StatusCodes.Status303SeeOther);
+    }
+
+    private static async Task<IResult> SignOutAsync(HttpContext context, ConsoleSessions sessions, TimeProvider time, IOptionsMonitor<CookieAuthenticationOptions> cookies)
+    {
+        // Ended for as long as its cookie could still be valid: a sliding session is renewed up to its expiry from now.
+        sessions.End(context.User, time.GetUtcNow() + cookies.Get(ReceiverAuthentication.ConsoleCookieScheme).ExpireTimeSpan);
+
+        await context.SignOutAsync(ReceiverAuthentication.ConsoleCookieScheme);
+        return ConsolePage.SeeOther(context, "/sign-in");
+    }
+
+    // Back to where the person was going, when that is a console page of this host; otherwise the overview (no open redirect).
+    private static string LocalReturnUrl(HttpContext context, string? returnUrl)
+    {
+        var console = ConsolePage.Url(context);
+        return returnUrl is { Length: > 0 } url && url.StartsWith(console, StringComparison.Ordinal)
+            && (url.Length == console.Length || url[console.Length] is '/' or '?')
+            && !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal)
+            ? url
+            : console;
+    }
+}

@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using WebhookReceiver.Commands;
+using WebhookReceiver.Inbox;
+
+namespace WebhookReceiver.Console;
+
+/// <summary>
+/// <c>/dead-letters</c>: the webhooks with a dead delivery (filters as the list's, without run id and delivery state), and
+/// <b>Replay all</b> for the current filter: <c>/dead-letters/replay?…</c> shows how many dead deliveries it would make due,
+/// and its form (operators) posts the bulk replay command. Works without script; with it, the button asks once more.
+/// </summary>
+internal static class DeadLetterPages
+{
+    private const int PageSize = 50;
+
+    // The confirmation counts at most this many webhooks' dead deliveries; past it the page says "at least".
+    private const int MaxCounted = 10_000;
+
+    public static void MapDeadLetterPages(this RouteGroupBuilder pages)
+    {
+        pages.MapGet("/dead-letters", ListAsync);
+        pages.MapGet("/dead-letters/replay", ConfirmAsync);
+        pages.MapPost("/dead-letters/replay", ReplayAsync);
+    }
+
+    private static ConsoleFilters Filters(HttpContext context) =>
+        ConsoleFilters.From(context.Request.Query) with { DeliveryState = DeliveryState.Dead, RunId = null };
+
+    private static async Task<IResult> ListAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
+    {
+        var filters = Filters(context);
+        var page = await inbox.ListAsync(filters.ToQuery(PageSize), cancellationToken);
+        var user = await ConsoleUser.OfAsync(context);
+        var action = ConsolePage.Url(context, "/dead-letters");
+        var shared = filters with { DeliveryState = null };
+        var replayed = context.Request.Query["replayed"].ToString();
+        var body = Html.Of($"""
+            {Html.When(replayed.Length > 0, Html.Of($"<p class=\"notice\" role=\"status\">Replay requested: {replayed} dead deliveries are due again.</p>"))}
+            {shared.Form(action, withStatus: true, withDeliveryState: false, withRunId: false)}
+            {Html.When(user.CanOperate && page.Items.Count > 0, Html.Of($"<p><a class=\"button\" href=\"{ConsolePage.Url(context, "/dead-letters/replay") + shared.QueryString()}\">Replay all…</a></p>"))}
+            {WebhookPages.Table(context, page.Items, deadOnly: true)}
+            <div class="pager">{Html.When(page.NextCursor is not null, Html.Of($"<a rel=\"next\" href=\"{action + shared.QueryString(page.NextCursor)}\">older</a>"))}</div>
+            """);
+        return ConsolePage.Render(context, "Dead letters", ConsoleSection.DeadLetters, body);
+    }
+
+    private static async Task<IResult> ConfirmAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
+    {
+        var filters = Filters(context);
+        var (count, more) = await CountDeadAsync(inbox, filters, cancellationToken);
+        var shared = filters with { DeliveryState = null };
+        var what = $"{(more ? "at least " : "")}{count} dead deliveries";
+        var body = Html.Of($"""
+            <p>Replay all for this filter makes <strong data-count="{count}">{what}</strong> due again (webhooks{Html.When(shared.Handler is not null, Html.Of($" of handler {shared.Handler}"))}; dead interrupt deliveries that match are replayed too).</p>
+            <form method="post" action="{ConsolePage.Url(context, "/dead-letters/replay") + shared.QueryString()}" data-confirm="Replay {what}?">
+            {ConsolePage.Antiforgery(context)}
+            <button type="submit" class="danger">Replay {what}</button> <a href="{ConsolePage.Url(context, "/dead-letters") + shared.QueryString()}">cancel</a>
+            </form>
+            """);
+        return ConsolePage.Render(context, "Replay dead letters?", ConsoleSection.DeadLetters, body);
+    }
+
+    private static async Task<(int Count, bool More)> CountDeadAsync(IInboxQueries inbox, ConsoleFilters filters, CancellationToken cancellationToken)
+    {
+        var query = filters.ToQuery(500) with { Before = null };
+        var count = 0;
+        var seen = 0;
+        while (true)
+        {
+            var page = await inbox.ListAsync(query, cancellationToken);
+            count += page.Items.Sum(w => w.Deliveries.Count(d => d.State == DeliveryState.Dead && (filters.Handler is null || d.Handler == filters.Handler)));
+            seen += page.Items.Count;
+            if (page.NextCursor is null)
+            {
+                return (count, false);
+            }
+
+            if (seen >= MaxCounted)
+            {
+                return (count, true);
+            }
+
+            query = query with { Before = page.NextCursor };
+        }
+    }
+
+    private static async Task<IResult> ReplayAsync(HttpContext context, ReplayDeadLettersCommand replay, CancellationToken cancellationToken)
+    {
+        var filters = Filters(context);
+        if (filters.Errors.Count > 0)
+        {
+            return ConsolePage.BadRequest(context, string.Join(" ", filters.Errors));
+        }
+
+        var result = await replay.ExecuteAsync(context.User, filters.ToQuery(50) with { DeliveryState = null, DeliveryHandler = null, Before = null }, filters.Handler, cancellationToken);
+        return result.Status switch
+        {
+            CommandStatus.Done => ConsolePage.SeeOther(context, $"/dead-letters{(filters with { DeliveryState = null }).QueryString()}{((filters with { DeliveryState = null }).QueryString().Length == 0 ? "?" : "&")}replayed={result.Value}"),
+            CommandStatus.Forbidden => ConsolePage.Forbidden(context, "Replaying dead letters needs the operator role."),
+            CommandStatus.NotFound => ConsolePage.NotFound(context, result.Detail ?? "No such handler."),
+            _ => ConsolePage.BadRequest(context, result.Detail ?? "The replay was refused."),
+        };
+    }
+}

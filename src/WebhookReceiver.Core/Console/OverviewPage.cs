@@ -1,0 +1,106 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Observability;
+using WebhookReceiver.Sweep;
+
+namespace WebhookReceiver.Console;
+
+/// <summary>What the overview shows; also its JSON (<c>{Console:Path}/overview.json</c>), which the page polls every few seconds.</summary>
+/// <param name="Received">Webhooks stored in the last hour (received or recovered by a sweep).</param>
+/// <param name="Pending">Deliveries waiting for their first attempt (or a replay).</param>
+/// <param name="Retrying">Deliveries that failed and wait for their next attempt.</param>
+/// <param name="Dead">Dead-lettered deliveries.</param>
+/// <param name="WaitingInterrupts">Threads waiting for a person.</param>
+/// <param name="DeliveredLastHour">Delivery attempts that succeeded in the last hour.</param>
+/// <param name="FailedLastHour">Delivery attempts that failed in the last hour.</param>
+/// <param name="LastSweep">The newest sweep of this process: deployment, status and when; "none yet" before the first.</param>
+/// <param name="Health">The readiness checks' status: Healthy, Degraded or Unhealthy.</param>
+internal sealed record OverviewData(
+    long Received, long Pending, long Retrying, long Dead, long WaitingInterrupts, long DeliveredLastHour, long FailedLastHour,
+    string LastSweep, string Health, DateTimeOffset At);
+
+/// <summary>Reads the overview at most every few seconds, whoever asks: the attempts of the last hour are counted without an index.</summary>
+internal sealed class ConsoleOverview(
+    IInboxQueries queries, IInboxInterrupts interrupts, IInboxActivity activity, RecentSweeps sweeps, HealthCheckService health, TimeProvider time)
+    : IDisposable
+{
+    private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(3);
+    private readonly SemaphoreSlim _reading = new(1, 1);
+    private OverviewData? _last;
+
+    public async Task<OverviewData> ReadAsync(CancellationToken cancellationToken)
+    {
+        await _reading.WaitAsync(cancellationToken);
+        try
+        {
+            var now = time.GetUtcNow();
+            if (_last is { } last && now - last.At < MaxAge)
+            {
+                return last;
+            }
+
+            var counts = await queries.CountDeliveriesAsync(cancellationToken);
+            long Count(string state) => counts.Where(c => c.State == state).Sum(c => c.Count);
+            var waiting = (await interrupts.CountWaitingInterruptsAsync(cancellationToken)).Sum(c => c.Count);
+            var hour = await activity.ReadActivityAsync(now - TimeSpan.FromHours(1), cancellationToken);
+            var report = await health.CheckHealthAsync(check => check.Tags.Contains(InboxHealthCheck.ReadyTag), cancellationToken);
+            var sweep = sweeps.Newest() is [var s, ..] ? $"{s.Status}: {s.Deployment}, {s.StartedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC, {s.Recovered} recovered" : "none yet";
+            _last = new OverviewData(hour.Received, Count(DeliveryState.Pending), Count(DeliveryState.Failed), Count(DeliveryState.Dead), waiting,
+                hour.AttemptsSucceeded, hour.AttemptsFailed, sweep, report.Status.ToString(), now);
+            return _last;
+        }
+        finally
+        {
+            _reading.Release();
+        }
+    }
+
+    public void Dispose() => _reading.Dispose();
+}
+
+internal static class OverviewPage
+{
+    public static void MapOverviewPage(this RouteGroupBuilder pages)
+    {
+        pages.MapGet("", RenderAsync);
+        pages.MapGet("/overview.json", async (ConsoleOverview overview, CancellationToken cancellationToken) =>
+            TypedResults.Json(await overview.ReadAsync(cancellationToken), ConsoleJson.Options));
+    }
+
+    private static async Task<IResult> RenderAsync(HttpContext context, ConsoleOverview overview, CancellationToken cancellationToken)
+    {
+        var data = await overview.ReadAsync(cancellationToken);
+        Html Card(string label, string live, object value, string? href = null) => Html.Of($"""
+            <div class="card"><div class="label">{label}</div><div class="value" data-live="{live}">{value}</div>{Html.When(href is not null, Html.Of($"<a href=\"{href}\">see</a>"))}</div>
+            """);
+        var body = Html.Of($"""
+            <div data-poll="{ConsolePage.Url(context, "/overview.json")}" data-poll-seconds="5">
+            <h2>Deliveries by state</h2>
+            <div class="cards">
+            {Card("Received (last hour)", "received", data.Received, ConsolePage.Url(context, "/webhooks"))}
+            {Card("Pending", "pending", data.Pending, ConsolePage.Url(context, "/webhooks?delivery_state=pending"))}
+            {Card("Retrying", "retrying", data.Retrying, ConsolePage.Url(context, "/webhooks?delivery_state=failed"))}
+            {Card("Dead", "dead", data.Dead, ConsolePage.Url(context, "/dead-letters"))}
+            {Card("Waiting interrupts", "waiting_interrupts", data.WaitingInterrupts, ConsolePage.Url(context, "/interrupts"))}
+            </div>
+            <h2>Last hour</h2>
+            <div class="cards">
+            {Card("Ingest per hour", "received", data.Received)}
+            {Card("Delivered per hour", "delivered_last_hour", data.DeliveredLastHour)}
+            {Card("Failed attempts per hour", "failed_last_hour", data.FailedLastHour)}
+            </div>
+            <h2>Operations</h2>
+            <dl class="facts">
+            <dt>Health</dt><dd data-live="health">{data.Health}</dd>
+            <dt>Last sweep</dt><dd data-live="last_sweep">{data.LastSweep}</dd>
+            <dt>Updated</dt><dd data-live-updated>{data.At}</dd>
+            </dl>
+            </div>
+            <section id="open-alerts" class="slot" aria-label="Open alerts"></section>
+            """);
+        return ConsolePage.Render(context, "Overview", ConsoleSection.Overview, body);
+    }
+}
