@@ -50,6 +50,7 @@ internal static class ConsoleEndpoints
         pages.MapSweepPage();
         pages.MapHandlersPage();
         pages.MapAuditPage();
+        pages.MapAlertPages();
         return pages;
     }
 
