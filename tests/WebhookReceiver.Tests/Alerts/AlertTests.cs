@@ -175,7 +175,7 @@ public sealed class AlertTests
         await interrupts.RecordInterruptAsync(Pause("thread-recent", DateTimeOffset.UtcNow), CancellationToken.None);
 
         var alerts = await Eventually.MatchAsync(() => app.GetAdminAsync<JsonObject>("/api/alerts?kind=interrupt_waiting&state=open"),
-            list => list["items"]!.AsArray().Count == 2, what: "Two interrupt_waiting alerts");
+            list => list["items"]!.AsArray().Count == 2, timeoutSeconds: 60, what: "Two interrupt_waiting alerts");
         Assert.Equal([expired.ToString(CultureInfo.InvariantCulture), resumed.ToString(CultureInfo.InvariantCulture)],
             alerts["items"]!.AsArray().Select(a => (string?)a!["subject"]));
         Assert.Contains("thread-a", (string?)alerts["items"]![1]!["summary"], StringComparison.Ordinal);
@@ -186,7 +186,7 @@ public sealed class AlertTests
         await interrupts.MarkInterruptExpiredAsync(expired, "the thread no longer waits here", DateTimeOffset.UtcNow, CancellationToken.None);
 
         var after = await Eventually.MatchAsync(() => app.GetAdminAsync<JsonObject>("/api/alerts?kind=interrupt_waiting&state=resolved"),
-            list => list["items"]!.AsArray().Count == 2, what: "Both interrupt_waiting alerts resolved");
+            list => list["items"]!.AsArray().Count == 2, timeoutSeconds: 60, what: "Both interrupt_waiting alerts resolved");
         Assert.All(after["items"]!.AsArray(), a => Assert.NotNull((string?)a!["resolved_at"]));
         await Eventually.MatchAsync(async () => new PrometheusText(await app.CreateClient().GetStringAsync("/metrics")),
             m => m.Value("webhookreceiver_alerts_open", ("kind", "interrupt_waiting")) == 0, what: "alerts_open{kind=interrupt_waiting} 0");
@@ -231,7 +231,7 @@ public sealed class AlertTests
     private static async Task<JsonObject> AlertAsync(TestApp app, string kind, Func<JsonObject, bool> done) =>
         (await Eventually.MatchAsync(
             async () => (await app.GetAdminAsync<JsonObject>($"/api/alerts?kind={kind}"))["items"]!.AsArray().Select(a => a!.AsObject()).FirstOrDefault(),
-            a => a is not null && done(a), what: $"The newest {kind} alert"))!;
+            a => a is not null && done(a), timeoutSeconds: 60, what: $"The newest {kind} alert"))!;
 
     private static async Task<JsonNode> SweepAsync(TestApp app)
     {
