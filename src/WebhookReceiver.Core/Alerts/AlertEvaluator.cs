@@ -14,11 +14,17 @@ namespace WebhookReceiver.Alerts;
 /// last error) and those of handlers with none left are resolved; each interrupt waiting longer than
 /// <c>Alerts:InterruptWaitingThreshold</c> has its <c>interrupt_waiting</c> alert, resolved once it is resumed or expired. Then the
 /// <c>alerts.open</c> gauge is set. Replicas evaluating at once are safe: the store keeps one unresolved alert per cause, and only
-/// the replica whose write opened or resolved an alert posts it.
+/// the replica whose write opened or resolved an alert posts it. At most once an hour, with retention on, alerts resolved longer
+/// than <c>Retention:DeadLetterMaxAge</c> ago are deleted.
 /// </summary>
 internal sealed partial class AlertEvaluator(IInboxAlerts store, IInboxMaintenance maintenance, AlertRecorder recorder, ReceiverMetrics metrics,
-    TimeProvider time, IOptions<AlertOptions> options, ILogger<AlertEvaluator> logger) : BackgroundService
+    TimeProvider time, IOptions<AlertOptions> options, IOptions<RetentionOptions> retention, ILogger<AlertEvaluator> logger) : BackgroundService
 {
+    /// <summary>How often, at most, resolved alerts past <c>Retention:DeadLetterMaxAge</c> are deleted.</summary>
+    internal static readonly TimeSpan PurgeInterval = TimeSpan.FromHours(1);
+
+    private DateTimeOffset _purgedAt = DateTimeOffset.MinValue;
+
     /// <summary>The most waiting interrupts looked at per round; past it, none of their alerts is resolved that round.</summary>
     internal const int MaxWaiting = 1000;
 
@@ -75,6 +81,20 @@ internal sealed partial class AlertEvaluator(IInboxAlerts store, IInboxMaintenan
         await EvaluateWaitingInterruptsAsync(cancellationToken);
         _lastUnresolved = await store.ListUnresolvedAlertsAsync(null, cancellationToken);
         PublishGauge(_lastUnresolved);
+        await PurgeResolvedAsync(cancellationToken);
+    }
+
+    // Resolved alerts are history: kept as long as dead letters are (Retention:DeadLetterMaxAge), then deleted with retention on.
+    private async Task PurgeResolvedAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        if (!retention.Value.Enabled || now - _purgedAt < PurgeInterval)
+        {
+            return;
+        }
+
+        await store.PurgeResolvedAlertsAsync(now - retention.Value.DeadLetterMaxAge, cancellationToken);
+        _purgedAt = now;
     }
 
     private async Task EvaluateDeadHandlersAsync(CancellationToken cancellationToken)

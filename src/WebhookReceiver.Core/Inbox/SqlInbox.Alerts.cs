@@ -118,6 +118,9 @@ internal interface IInboxAlerts
     /// <summary>Marks an open alert acknowledged by <paramref name="by"/> (an operator's name).</summary>
     Task<(AcknowledgeOutcome Outcome, StoredAlert? Alert)> AcknowledgeAlertAsync(long id, string by, DateTimeOffset now, CancellationToken cancellationToken);
 
+    /// <summary>Deletes the alerts resolved before <paramref name="resolvedBefore"/>; never an unresolved one. Returns how many.</summary>
+    Task<int> PurgeResolvedAlertsAsync(DateTimeOffset resolvedBefore, CancellationToken cancellationToken);
+
     /// <summary>Every handler with dead deliveries: their count and first and last error.</summary>
     Task<IReadOnlyList<DeadHandler>> ReadDeadHandlersAsync(CancellationToken cancellationToken);
 
@@ -259,6 +262,15 @@ internal abstract partial class SqlInbox : IInboxAlerts
         return (await ReadAlertsAsync(read, cancellationToken)).SingleOrDefault() is { } alert
             ? (alert.State == AlertState.Resolved ? AcknowledgeOutcome.Resolved : AcknowledgeOutcome.AlreadyAcknowledged, alert)
             : (AcknowledgeOutcome.NotFound, null);
+    }
+
+    public async Task<int> PurgeResolvedAlertsAsync(DateTimeOffset resolvedBefore, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        using var turn = await WaitWriteTurnAsync(cancellationToken);
+        await using var purge = Command(connection, null, $"DELETE FROM alerts WHERE state = '{AlertState.Resolved}' AND resolved_at < @before");
+        Add(purge, "before", DbType.Int64, resolvedBefore.ToUnixTimeMilliseconds());
+        return await purge.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<DeadHandler>> ReadDeadHandlersAsync(CancellationToken cancellationToken)

@@ -97,6 +97,20 @@ public abstract class AlertContractTests<TEngine> : EngineContract<TEngine>
     }
 
     [Fact]
+    public async Task Only_alerts_resolved_before_the_cutoff_are_purged()
+    {
+        var old = (await Alerts.RaiseAlertAsync(Dead("a", 1, "x"), T0, CancellationToken.None)).Alert;
+        var recent = (await Alerts.RaiseAlertAsync(Dead("b", 1, "x"), T0, CancellationToken.None)).Alert;
+        var unresolved = (await Alerts.RaiseAlertAsync(Dead("c", 1, "x"), T0, CancellationToken.None)).Alert;
+        await Alerts.ResolveAlertAsync(old.Cause, T0.AddDays(1), CancellationToken.None);
+        await Alerts.ResolveAlertAsync(recent.Cause, T0.AddDays(3), CancellationToken.None);
+
+        Assert.Equal(1, await Alerts.PurgeResolvedAlertsAsync(T0.AddDays(2), CancellationToken.None));
+
+        Assert.Equal([unresolved.Id, recent.Id], (await Alerts.ListAlertsAsync(new AlertQuery(), CancellationToken.None)).Items.Select(a => a.Id));
+    }
+
+    [Fact]
     public async Task Dead_deliveries_are_read_by_handler_with_the_first_and_last_error_and_waiting_interrupts_by_when_they_were_seen()
     {
         await Inbox.AppendAsync([Webhook("run-1"), Webhook("run-2"), Webhook("run-3")], CancellationToken.None);
