@@ -46,7 +46,8 @@ public static class WebhookReceiverOpenApiExtensions
                 document.Info.Title = "WebhookReceiver";
                 document.Info.Description =
                     "Receives the webhooks a LangGraph server sends when a run finishes, stores each one durably and hands it to handlers. " +
-                    "The query API under /api needs the admin key: press Authorize and enter it.";
+                    "The query API under /api needs an operator's key: press Authorize and enter it. Reads need the role viewer, resuming an " +
+                    "interrupt reviewer, replay, sweep and the audit trail operator; a role too low is answered 403.";
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes[QueryApiEndpoints.AdminKeyScheme] = new OpenApiSecurityScheme
@@ -54,7 +55,7 @@ public static class WebhookReceiverOpenApiExtensions
                     Type = SecuritySchemeType.ApiKey,
                     In = ParameterLocation.Header,
                     Name = AdminKeys.Header,
-                    Description = "An admin key (WebhookReceiver:AdminKeys); separate from the webhook tokens.",
+                    Description = "An operator's key (WebhookReceiver:Operators, or an admin key of WebhookReceiver:AdminKeys); separate from the webhook tokens.",
                 };
                 return Task.CompletedTask;
             });
