@@ -19,6 +19,9 @@ namespace WebhookReceiver.Console;
 /// has already checked the token) and calls a command from <c>Commands/</c>; a refused command renders
 /// <see cref="Forbidden"/>.
 /// </para>
+/// <para>
+/// The overview keeps an empty <c>&lt;section id="open-alerts"&gt;</c> (in <see cref="OverviewPage"/>) for the open alerts.
+/// </para>
 /// </summary>
 internal static class ConsolePage
 {

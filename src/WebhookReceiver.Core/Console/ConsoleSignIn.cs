@@ -45,7 +45,7 @@ internal static class ConsoleSignIn
     }
 
     private static async Task<IResult> SignInAsync(
-        HttpContext context, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, ConsoleSessions sessions, TimeProvider time,
+        HttpContext context, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, TimeProvider time,
         IOptionsMonitor<CookieAuthenticationOptions> cookies, CancellationToken cancellationToken)
     {
         var form = await context.Request.ReadFormAsync(cancellationToken);
@@ -92,10 +92,15 @@ internal static class ConsoleSignIn
     private static string LocalReturnUrl(HttpContext context, string? returnUrl)
     {
         var console = ConsolePage.Url(context);
-        return returnUrl is { Length: > 0 } url && url.StartsWith(console, StringComparison.Ordinal)
-            && (url.Length == console.Length || url[console.Length] is '/' or '?')
-            && !url.Contains("//", StringComparison.Ordinal) && !url.Contains('\\', StringComparison.Ordinal)
-            ? url
-            : console;
+        if (returnUrl is not { Length: > 0 } url || !url.StartsWith(console, StringComparison.Ordinal) || (url.Length > console.Length && url[console.Length] is not ('/' or '?')))
+        {
+            return console;
+        }
+
+        // The path as a browser resolves it: no "..", no "//" or "\\" that would leave the console or the host.
+        var path = Uri.UnescapeDataString(url.Split('?', 2)[0]);
+        return path.Contains("//", StringComparison.Ordinal) || path.Contains('\\', StringComparison.Ordinal) || path.Split('/').Any(s => s is "." or "..")
+            ? console
+            : url;
     }
 }

@@ -79,7 +79,7 @@ internal static class OverviewPage
             """);
         var body = Html.Of($"""
             <div data-poll="{ConsolePage.Url(context, "/overview.json")}" data-poll-seconds="5">
-            <h2>Deliveries by state</h2>
+            <h2>Now</h2>
             <div class="cards">
             {Card("Received (last hour)", "received", data.Received, ConsolePage.Url(context, "/webhooks"))}
             {Card("Pending", "pending", data.Pending, ConsolePage.Url(context, "/webhooks?delivery_state=pending"))}
