@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Handlers;
 using WebhookReceiver.LangGraphApi;
@@ -9,7 +10,7 @@ namespace WebhookReceiver;
 
 /// <summary>
 /// The secrets spread over the sections, gathered where the sections meet: webhook tokens (the root's and every
-/// LangGraph deployment's), admin keys, forward signing secrets and LangGraph API keys.
+/// LangGraph deployment's), admin keys, forward signing secrets, LangGraph API keys and the alert webhook's signing secret.
 /// </summary>
 internal static class ConfiguredSecrets
 {
@@ -26,7 +27,8 @@ internal static class ConfiguredSecrets
             .Concat(services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.AdminKeys)
             .Concat(services.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.Operators.Select(o => o.Key))
             .Concat(services.GetRequiredService<IOptions<BuiltInHandlerOptions>>().Value.Forward.SelectMany(f => f.SigningSecrets()))
-            .Concat(services.GetRequiredService<IOptions<LangGraphOptions>>().Value.Secrets());
+            .Concat(services.GetRequiredService<IOptions<LangGraphOptions>>().Value.Secrets())
+            .Concat([services.GetRequiredService<IOptions<AlertOptions>>().Value.Webhook.Secret]);
 }
 
 /// <summary>

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Access;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Ingress;
 using WebhookReceiver.QueryApi;
 using WebhookReceiver.Http;
@@ -21,7 +22,7 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
 
     /// <summary>
     /// Maps the webhook endpoint (<c>WebhookReceiver:Path</c>) and the query API under <c>/api</c> (with
-    /// <c>POST /api/langgraph/sweep</c>), all in the OpenAPI
+    /// <c>POST /api/langgraph/sweep</c> and <c>/api/alerts</c>), all in the OpenAPI
     /// group <see cref="WebhookReceiverOpenApiExtensions.DocumentName"/>. Health routes are the host's: the receiver
     /// registers its check (tag <see cref="InboxHealthCheck.ReadyTag"/>) with <c>AddHealthChecks()</c>.
     /// </summary>
@@ -29,7 +30,7 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     {
         var receiver = endpoints.MapGroup(string.Empty).WithGroupName(WebhookReceiverOpenApiExtensions.DocumentName);
         receiver.MapWebhookEndpoint();
-        receiver.MapQueryApi();
+        receiver.MapQueryApi().MapAlerts();
         return endpoints;
     }
 

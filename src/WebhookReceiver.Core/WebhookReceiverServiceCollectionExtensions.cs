@@ -8,6 +8,7 @@ using WebhookReceiver;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Commands;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Configuration;
 using WebhookReceiver.Console;
 using WebhookReceiver.Dispatch;
@@ -59,6 +60,8 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddSection<LangGraphOptions, LangGraphOptionsAnnotations>(configuration, LangGraphOptions.Section)
             .AddValidator<LangGraphOptions, LangGraphOptionsValidator>()
             .AddValidator<LangGraphOptions, SweepLookbackValidator>();
+        services.AddSection<AlertOptions, AlertOptionsAnnotations>(configuration, AlertOptions.Section)
+            .AddValidator<AlertOptions, AlertWebhookValidator>();
         // Raised so the dispatcher's grace fits in the host's shutdown; never lowered below what the host chose.
         services.AddOptions<HostOptions>().PostConfigure<IOptions<DispatchOptions>>((host, dispatch) =>
         {
@@ -138,6 +141,17 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.TryAddScoped<SweepCommand>();
         services.AddSection<ConsoleOptions, ConsoleOptionsAnnotations>(configuration, ConsoleOptions.Section);
         services.AddReceiverConsole();
+        services.TryAddScoped<AcknowledgeAlertCommand>();
+        // Alerts: raised from the sweep's outcome (an observer), the dead letters, waiting interrupts and the store (the evaluator).
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxAlerts
+            ?? throw new InvalidOperationException("Alerts need an inbox that stores them (the SQLite or PostgreSQL inbox)."));
+        services.TryAddSingleton<AlertNotifier>();
+        services.TryAddSingleton<AlertRecorder>();
+        services.TryAddSingleton<AlertEvaluator>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISweepObserver, SweepAlerts>());
+        services.AddHostedService(sp => sp.GetRequiredService<AlertNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<AlertEvaluator>());
+        services.AddHttpClient(AlertNotifier.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
         return builder;
     }
 

@@ -51,6 +51,7 @@ internal static class ConsoleEndpoints
         pages.MapHandlersPage();
         pages.MapAuditPage();
         pages.MapInterruptPages();
+        pages.MapAlertPages();
         return pages;
     }
 

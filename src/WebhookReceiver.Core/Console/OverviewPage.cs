@@ -70,9 +70,10 @@ internal static class OverviewPage
             TypedResults.Json(await overview.ReadAsync(cancellationToken), ConsoleJson.Options));
     }
 
-    private static async Task<IResult> RenderAsync(HttpContext context, ConsoleOverview overview, CancellationToken cancellationToken)
+    private static async Task<IResult> RenderAsync(HttpContext context, ConsoleOverview overview, IInboxAlerts alerts, CancellationToken cancellationToken)
     {
         var data = await overview.ReadAsync(cancellationToken);
+        var openAlerts = await AlertPages.OpenCountAsync(context, alerts, cancellationToken);
         Html Card(string label, string live, object value, string? href = null) => Html.Of($"""
             <div class="card"><div class="label">{label}</div><div class="value" data-live="{live}">{value}</div>{Html.When(href is not null, Html.Of($"<a href=\"{href}\">see</a>"))}</div>
             """);
@@ -99,7 +100,7 @@ internal static class OverviewPage
             <dt>Updated</dt><dd data-live-updated>{data.At}</dd>
             </dl>
             </div>
-            <section id="open-alerts" class="slot" aria-label="Open alerts"></section>
+            <section id="open-alerts" class="slot" aria-label="Open alerts">{openAlerts}</section>
             """);
         return ConsolePage.Render(context, "Overview", ConsoleSection.Overview, body);
     }

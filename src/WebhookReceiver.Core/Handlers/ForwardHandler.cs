@@ -41,7 +41,7 @@ internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFac
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.Add("webhook-id", id);
         request.Headers.Add("webhook-timestamp", timestamp);
-        request.Headers.Add("webhook-signature", string.Join(' ', Sign(id, timestamp, body).Select(signature => "v1," + signature)));
+        request.Headers.Add("webhook-signature", SignatureHeader(_keys, id, timestamp, body));
 
         using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
         if (!response.IsSuccessStatusCode)
@@ -52,13 +52,22 @@ internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFac
     }
 
     /// <summary>The base64 HMAC-SHA256 of <c>id.timestamp.body</c> under each secret, in configuration order.</summary>
-    internal IEnumerable<string> Sign(string id, string timestamp, byte[] body)
+    internal IEnumerable<string> Sign(string id, string timestamp, byte[] body) => Sign(_keys, id, timestamp, body);
+
+    /// <summary>
+    /// The <c>webhook-signature</c> header value of Standard Webhooks: <c>v1,</c> + the signature under each key, space-separated.
+    /// Also what the operational alert webhook sends, so that one verifier checks both.
+    /// </summary>
+    internal static string SignatureHeader(IReadOnlyList<byte[]> keys, string id, string timestamp, byte[] body) =>
+        string.Join(' ', Sign(keys, id, timestamp, body).Select(signature => "v1," + signature));
+
+    private static List<string> Sign(IReadOnlyList<byte[]> keys, string id, string timestamp, byte[] body)
     {
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
         var signed = new byte[prefix.Length + body.Length];
         prefix.CopyTo(signed, 0);
         body.CopyTo(signed, prefix.Length);
-        return _keys.Select(key => Convert.ToBase64String(HMACSHA256.HashData(key, signed))).ToList();
+        return keys.Select(key => Convert.ToBase64String(HMACSHA256.HashData(key, signed))).ToList();
     }
 
     /// <summary>

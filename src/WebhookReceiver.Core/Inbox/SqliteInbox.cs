@@ -203,6 +203,29 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         CREATE INDEX ix_audit_records_at ON audit_records (at);
         ALTER TABLE interrupts ADD COLUMN resumed_by TEXT;
         """,
+        // Alerts a person acknowledges (Alerts/): at most one unresolved alert per cause (the partial unique index), so that
+        // evaluators raising the same cause at once open one; the state index serves the list's filter.
+        """
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            kind TEXT NOT NULL,
+            cause TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            state TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            occurrences INTEGER NOT NULL,
+            first_error TEXT,
+            last_error TEXT,
+            run_ids TEXT,
+            opened_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL,
+            acknowledged_at INTEGER,
+            acknowledged_by TEXT,
+            resolved_at INTEGER
+        );
+        CREATE UNIQUE INDEX ux_alerts_unresolved_cause ON alerts (cause) WHERE resolved_at IS NULL;
+        CREATE INDEX ix_alerts_state ON alerts (state, id);
+        """,
     ];
 
     private readonly string _connectionString;

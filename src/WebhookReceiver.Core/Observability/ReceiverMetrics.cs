@@ -72,6 +72,8 @@ internal sealed class ReceiverMetrics
     private long _waitingCountedAt;
     private int _waitingRefreshing;
 
+    private Measurement<long>[] _alertsOpen = [];
+
     private OldestWaiting? _oldest;
     private long _oldestReadAt;
     private int _oldestRefreshing;
@@ -114,8 +116,22 @@ internal sealed class ReceiverMetrics
             "Threads waiting for a person (interrupts in state waiting), by deployment and graph; counted at most every PendingRefreshInterval.");
         meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", () => ObserveAge(o => o.DeliveryDueAt), "s",
             "Seconds since the longest-waiting unfinished delivery became due (a new one: since it was stored; a retry: since its backoff ended), 0 when none is due; its due time is read at most every PendingRefreshInterval.");
+        meter.CreateObservableGauge("webhookreceiver.alerts.open", () => Volatile.Read(ref _alertsOpen), "{alert}",
+            "Alerts not resolved yet, by kind (dead_handler, sweep_recovered, sweep_failed, interrupt_waiting, store_unavailable) and state (open: not acknowledged yet; acknowledged); set by the alert evaluator every Alerts:Interval (none before its first round).");
         meter.CreateObservableGauge("webhookreceiver.interrupts.oldest_waiting_age", () => ObserveAge(o => o.InterruptSeenAt), "s",
             "Seconds since the oldest interrupt still waiting for a person was found, 0 when none waits; read at most every PendingRefreshInterval.");
+    }
+
+    /// <summary>
+    /// Sets the <c>alerts.open</c> gauge: unresolved alerts by kind and state (<c>open</c>: nobody acknowledged it yet;
+    /// <c>acknowledged</c>), as the alert evaluator counted them in its last round (every replica counts the same stored
+    /// alerts: aggregate with max, not sum).
+    /// </summary>
+    public void AlertsOpen(IReadOnlyDictionary<(string Kind, string State), long> counts)
+    {
+        ArgumentNullException.ThrowIfNull(counts);
+        Volatile.Write(ref _alertsOpen, counts.Select(c => new Measurement<long>(c.Value,
+            new KeyValuePair<string, object?>("kind", c.Key.Kind), new KeyValuePair<string, object?>("state", c.Key.State))).ToArray());
     }
 
     /// <summary>An interrupt was resumed through the receiver, <paramref name="waited"/> after its pause was found.</summary>

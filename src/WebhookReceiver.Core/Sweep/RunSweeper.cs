@@ -151,6 +151,10 @@ internal sealed partial class RunSweeper
             }
 
             await _sweeps.ReleaseSweepAsync(deployment, owner, CancellationToken.None);
+            if (ended is not null)
+            {
+                await TellObserversAsync(report, ended);
+            }
         }
 
         if (report.Recovered > 0)
@@ -161,6 +165,21 @@ internal sealed partial class RunSweeper
         if (report.OutOfScope > 0 && report.Recovered + report.AlreadyHeld + report.TooRecent == 0)
         {
             LogAllOutOfScope(_logger, deployment, report.OutOfScope, report.WebhookUrl, string.Join(", ", report.OutOfScopeWebhooks));
+        }
+    }
+
+    private async Task TellObserversAsync(DeploymentSweepReport report, string ended)
+    {
+        foreach (var observer in _services.GetServices<ISweepObserver>())
+        {
+            try
+            {
+                await observer.SweepEndedAsync(report, ended, CancellationToken.None);
+            }
+            catch (Exception ex)
+            {
+                LogObserverFailed(_logger, ex, report.Deployment);
+            }
         }
     }
 
@@ -415,6 +434,9 @@ internal sealed partial class RunSweeper
     private static DateTimeOffset Max(DateTimeOffset? a, DateTimeOffset b) => a is { } value && value > b ? value : b;
 
     private static DateTimeOffset? Min(DateTimeOffset? a, DateTimeOffset b) => a is { } value && value < b ? value : b;
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "An observer of the sweep of LangGraph deployment {Deployment} failed; the sweep's outcome stands")]
+    private static partial void LogObserverFailed(ILogger logger, Exception exception, string deployment);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Recovered {Count} runs from LangGraph deployment {Deployment} whose webhook never arrived ({Threads} threads swept)")]
     private static partial void LogRecovered(ILogger logger, int count, string deployment, int threads);

@@ -1,0 +1,102 @@
+using System.Security.Claims;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.OpenApi;
+using WebhookReceiver.Access;
+using WebhookReceiver.Commands;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.QueryApi;
+
+namespace WebhookReceiver.Alerts;
+
+/// <summary>Alerts under <c>/api/alerts</c>: list them (role viewer, the <c>/api</c> group's), and acknowledge one (role operator, a command).</summary>
+internal static class AlertEndpoints
+{
+    public const string ListRoute = "ListAlerts";
+
+    /// <summary>Maps the alert endpoints into the query API's <c>/api</c> group (its authorization and parameter checks apply).</summary>
+    public static RouteGroupBuilder MapAlerts(this RouteGroupBuilder api)
+    {
+        api.MapGet("/alerts", ListAlertsAsync).WithTags("Alerts").WithName(ListRoute)
+            .WithSummary("Alerts, newest first")
+            .WithDescription("Records a person acknowledges, raised from what the receiver observes: `dead_handler` (a handler's deliveries went dead: " +
+                "count, first and last error), `sweep_recovered` (a sweep recovered runs whose webhook never arrived: the run ids), `sweep_failed`, " +
+                "`interrupt_waiting` (longer than `Alerts:InterruptWaitingThreshold`) and `store_unavailable` (stored once the store takes writes " +
+                "again). Each is `open`, then `acknowledged` by an operator, and `resolved` by itself when its cause goes; a cause that comes back " +
+                "opens a new alert. Filter by `state` and `kind`; page with `limit` (1-500) and the `next_cursor` of the previous page.")
+            .ProducesValidationProblem()
+            .AddOpenApiOperationTransformer((operation, _, _) =>
+            {
+                foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>())
+                {
+                    var values = parameter.Name switch { "state" => AlertState.All, "kind" => AlertKinds.All, _ => null };
+                    if (values is not null)
+                    {
+                        parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.String, Enum = values.Select(v => (JsonNode)v).ToList() };
+                    }
+                }
+
+                return Task.CompletedTask;
+            });
+        api.MapPost("/alerts/{id:long}/acknowledge", AcknowledgeAlertAsync).WithTags("Alerts").WithName("AcknowledgeAlert")
+            .RequireAuthorization(ReceiverPolicies.Operate)
+            .WithSummary("Acknowledge an open alert")
+            .WithDescription("Marks the alert seen by the caller (the operator's name is kept); it stays until its cause goes, then resolves by itself. " +
+                "Acknowledging one already acknowledged answers it unchanged. Role operator; audited as `acknowledge_alert`. " +
+                "404: no such alert. 409: it has resolved already.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+        return api;
+    }
+
+    public static async Task<Results<Ok<AlertList>, ValidationProblem>> ListAlertsAsync(
+        IInboxAlerts store,
+        [FromQuery(Name = "state")] string? state,
+        [FromQuery(Name = "kind")] string? kind,
+        [FromQuery(Name = "cursor")] string? cursor,
+        [FromQuery(Name = "limit")] string? limit,
+        CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var query = new AlertQuery
+        {
+            State = state,
+            Kind = kind,
+            Before = QueryParameters.ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
+            Limit = QueryParameters.ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
+        };
+        if (query.Limit is < 1 or > 500)
+        {
+            errors["limit"] = ["Between 1 and 500."];
+        }
+
+        if (state is not null && !AlertState.All.Contains(state))
+        {
+            errors["state"] = [$"One of: {string.Join(", ", AlertState.All)}."];
+        }
+
+        if (kind is not null && !AlertKinds.All.Contains(kind))
+        {
+            errors["kind"] = [$"One of: {string.Join(", ", AlertKinds.All)}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var page = await store.ListAlertsAsync(query, cancellationToken);
+        return TypedResults.Ok(new AlertList(page.Items.Select(AlertView.From).ToList(), page.NextCursor));
+    }
+
+    public static async Task<Results<Ok<AlertView>, ProblemHttpResult>> AcknowledgeAlertAsync(
+        long id, ClaimsPrincipal user, AcknowledgeAlertCommand command, CancellationToken cancellationToken)
+    {
+        var result = await command.ExecuteAsync(user, id, cancellationToken);
+        return result.Status == CommandStatus.Done ? TypedResults.Ok(AlertView.From(result.Value!)) : CommandProblems.From(result);
+    }
+}
