@@ -33,6 +33,8 @@ public sealed class RoleMatrixTests
         ["POST /api/interrupts/{id:long}/replay"] = Operator,
         ["POST /api/langgraph/sweep"] = Operator,
         ["GET /api/audit"] = Operator,
+        ["GET /api/alerts"] = Viewer,
+        ["POST /api/alerts/{id:long}/acknowledge"] = Operator,
         // The catch-alls that answer 404 under the API's own resources (any method).
         ["* /api/webhooks/{**rest}"] = Viewer,
         ["* /api/runs/{**rest}"] = Viewer,
