@@ -37,9 +37,10 @@ internal static class AuditActions
     public const string Sweep = "sweep";
     public const string SignIn = "sign_in";
     public const string SignInFailed = "sign_in_failed";
+    public const string SignOut = "sign_out";
     public const string AcknowledgeAlert = "acknowledge_alert";
 
-    public static readonly IReadOnlyList<string> All = [Replay, BulkReplay, Resume, Sweep, SignIn, SignInFailed, AcknowledgeAlert];
+    public static readonly IReadOnlyList<string> All = [Replay, BulkReplay, Resume, Sweep, SignIn, SignInFailed, SignOut, AcknowledgeAlert];
 }
 
 /// <summary>How an audited action ended.</summary>

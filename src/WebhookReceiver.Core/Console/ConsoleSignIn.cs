@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
+using WebhookReceiver.Commands;
 
 namespace WebhookReceiver.Console;
 
@@ -79,10 +80,12 @@ internal static class ConsoleSignIn
         return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
 
-    private static async Task<IResult> SignOutAsync(HttpContext context, ConsoleSessions sessions, TimeProvider time, IOptionsMonitor<CookieAuthenticationOptions> cookies)
+    private static async Task<IResult> SignOutAsync(
+        HttpContext context, ConsoleSessions sessions, TimeProvider time, IOptionsMonitor<CookieAuthenticationOptions> cookies, CancellationToken cancellationToken)
     {
         // Ended for as long as its cookie could still be valid: a sliding session is renewed up to its expiry from now.
-        sessions.End(context.User, time.GetUtcNow() + cookies.Get(ReceiverAuthentication.ConsoleCookieScheme).ExpireTimeSpan);
+        await sessions.EndAsync(context.User, CommandGate.ActorName(context.User),
+            time.GetUtcNow() + cookies.Get(ReceiverAuthentication.ConsoleCookieScheme).ExpireTimeSpan, cancellationToken);
 
         await context.SignOutAsync(ReceiverAuthentication.ConsoleCookieScheme);
         return ConsolePage.SeeOther(context, "/sign-in");

@@ -201,6 +201,7 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
             detail TEXT
         );
         CREATE INDEX ix_audit_records_at ON audit_records (at);
+        CREATE INDEX ix_audit_records_target ON audit_records (target, action);
         ALTER TABLE interrupts ADD COLUMN resumed_by TEXT;
         """,
         // Alerts a person acknowledges (Alerts/): at most one unresolved alert per cause (the partial unique index), so that

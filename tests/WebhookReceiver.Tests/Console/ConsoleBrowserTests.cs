@@ -145,6 +145,52 @@ public sealed class ConsoleBrowserTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_signed_out_session_stays_ended_after_a_restart_because_the_sign_out_is_stored()
+    {
+        using var data = new TempDirectory();
+        var service = await StartAsync(data, target: null);
+        try
+        {
+            await using var browser = await ConsoleBrowser.LaunchAsync();
+            var page = await browser.NewPageAsync();
+            await page.GotoAsync(Url(service, "/console/sign-in"));
+            await SignInAsync(page, OperatorKey);
+            var session = (await page.Context.CookiesAsync()).Single(c => c.Name == ".WebhookReceiver.Console");
+            async Task<HttpStatusCode> WithOldCookieAsync(string path)
+            {
+                using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+                using var client = new HttpClient(handler) { BaseAddress = service.BaseAddress };
+                using var request = new HttpRequestMessage(HttpMethod.Get, path);
+                request.Headers.Add("Cookie", $"{session.Name}={session.Value}");
+                using var response = await client.SendAsync(request);
+                return response.StatusCode;
+            }
+
+            // A restart alone keeps the session: what ends it below is the stored sign-out, not a process that forgot it.
+            await service.DisposeAsync();
+            service = await StartAsync(data, target: null);
+            Assert.Equal(HttpStatusCode.OK, await WithOldCookieAsync("/console/webhooks"));
+
+            await page.GotoAsync(Url(service, "/console"));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+            await Expect(page.GetByLabel("Operator key")).ToBeVisibleAsync(Visible);
+            await service.DisposeAsync();
+            service = await StartAsync(data, target: null);
+            Assert.Equal(HttpStatusCode.Redirect, await WithOldCookieAsync("/console/webhooks"));
+
+            await page.GotoAsync(Url(service, "/console/sign-in"));
+            await SignInAsync(page, OperatorKey);
+            await page.GotoAsync(Url(service, "/console/audit?action=sign_out"));
+            await Expect(page.Locator("tbody tr")).ToHaveCountAsync(1);
+            await Expect(page.Locator("tbody tr")).ToContainTextAsync("otto");
+        }
+        finally
+        {
+            await service.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task A_wrong_key_shows_an_error_and_repeated_failures_refuse_even_the_right_key_and_are_audited()
     {
         using var data = new TempDirectory();
