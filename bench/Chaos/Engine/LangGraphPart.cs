@@ -204,6 +204,7 @@ public sealed class LangGraphDriver : IAsyncDisposable
     private readonly Task _resuming;
     private readonly ConcurrentDictionary<string, string> _runs = new();
     private readonly ConcurrentDictionary<long, string> _resumed = new();
+    private readonly ConcurrentDictionary<long, string?> _unanswered = new();
     private readonly ConcurrentDictionary<string, bool> _pausedRunsResumed = new();
     private long _failedCalls;
 
@@ -299,7 +300,11 @@ public sealed class LangGraphDriver : IAsyncDisposable
         }
     }
 
-    /// <summary>Resumes every waiting pause through an up replica; returns how many were waiting.</summary>
+    /// <summary>
+    /// Resumes every waiting pause through an up replica, and again every pause whose resume got no answer (its replica was
+    /// killed mid-call: the store may say resumed, so the list no longer shows it, and only a retry's 409 tells); returns how many
+    /// were waiting.
+    /// </summary>
     private async Task<int> ResumeWaitingAsync()
     {
         var up = _replicas().Where(r => r.Up).ToList();
@@ -309,43 +314,57 @@ public sealed class LangGraphDriver : IAsyncDisposable
         }
 
         var replica = up[Random.Shared.Next(up.Count)];
+        JsonArray items;
         try
         {
             var list = await _receiver.GetFromJsonAsync<JsonObject>(new Uri(replica.BaseAddress, "/api/interrupts?state=waiting&limit=100"));
-            var items = list!["items"]!.AsArray();
-            foreach (var item in items)
+            items = list!["items"]!.AsArray();
+        }
+        catch (Exception ex) when (Unanswered(ex))
+        {
+            Interlocked.Increment(ref _failedCalls);
+            return -1;
+        }
+
+        var pauses = items.Select(item => ((long)item!["id"]!, (string?)item["run_id"])).Concat(_unanswered.Select(u => (u.Key, u.Value))).Distinct().ToList();
+        foreach (var (id, pausedRun) in pauses)
+        {
+            try
             {
-                var id = (long)item!["id"]!;
-                var pausedRun = (string?)item["run_id"];
                 using var resume = await _receiver.PostAsJsonAsync(new Uri(replica.BaseAddress, $"/api/interrupts/{id}/resume"), new JsonObject { ["resume"] = "yes" });
+                _unanswered.TryRemove(id, out _);
                 if ((int)resume.StatusCode == 202)
                 {
                     var runId = (string)(await resume.Content.ReadFromJsonAsync<JsonObject>())!["run_id"]!;
                     _resumed[id] = runId;
                     _runs[runId] = "resume";
-                    if (pausedRun is not null)
-                    {
-                        _pausedRunsResumed[pausedRun] = true;
-                    }
                 }
                 else if ((int)resume.StatusCode == 409)
                 {
                     _resumed.TryAdd(id, "");
-                    if (pausedRun is not null)
-                    {
-                        _pausedRunsResumed[pausedRun] = true;
-                    }
+                }
+                else
+                {
+                    continue;
+                }
+
+                if (pausedRun is not null)
+                {
+                    _pausedRunsResumed[pausedRun] = true;
                 }
             }
+            catch (Exception ex) when (Unanswered(ex))
+            {
+                Interlocked.Increment(ref _failedCalls);
+                _unanswered[id] = pausedRun;
+            }
+        }
 
-            return items.Count;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException or NullReferenceException)
-        {
-            Interlocked.Increment(ref _failedCalls);
-            return -1;
-        }
+        return items.Count;
     }
+
+    private static bool Unanswered(Exception ex) =>
+        ex is HttpRequestException or TaskCanceledException or IOException or System.Net.Sockets.SocketException or System.Text.Json.JsonException or NullReferenceException;
 
     public async ValueTask DisposeAsync()
     {
