@@ -302,7 +302,7 @@ public sealed class LangGraphDriver : IAsyncDisposable
 
     /// <summary>
     /// Resumes every waiting pause through an up replica, and again every pause whose resume got no answer (its replica was
-    /// killed mid-call: the store may say resumed, so the list no longer shows it, and only a retry's 409 tells); returns how many
+    /// killed mid-call, or a 5xx: the store may say resumed, so the list no longer shows it, and only a retry's 409 tells); returns how many
     /// were waiting.
     /// </summary>
     private async Task<int> ResumeWaitingAsync()
@@ -345,6 +345,12 @@ public sealed class LangGraphDriver : IAsyncDisposable
                 }
                 else
                 {
+                    // A 5xx may come after the resume was made (the audit record could not be written, say): asked again until a 202 or 409 says.
+                    if ((int)resume.StatusCode >= 500)
+                    {
+                        _unanswered[id] = pausedRun;
+                    }
+
                     continue;
                 }
 
