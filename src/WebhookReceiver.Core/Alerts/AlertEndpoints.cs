@@ -62,18 +62,14 @@ internal static class AlertEndpoints
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        var (before, size) = QueryParameters.Paging(cursor, limit, errors);
         var query = new AlertQuery
         {
             State = state,
             Kind = kind,
-            Before = QueryParameters.ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
-            Limit = QueryParameters.ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
+            Before = before,
+            Limit = size,
         };
-        if (query.Limit is < 1 or > 500)
-        {
-            errors["limit"] = ["Between 1 and 500."];
-        }
-
         if (state is not null && !AlertState.All.Contains(state))
         {
             errors["state"] = [$"One of: {string.Join(", ", AlertState.All)}."];

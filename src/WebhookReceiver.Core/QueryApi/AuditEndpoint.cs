@@ -36,6 +36,7 @@ internal static class AuditEndpoint
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        var (before, size) = QueryParameters.Paging(cursor, limit, errors);
         var query = new AuditQuery
         {
             Action = action,
@@ -43,14 +44,9 @@ internal static class AuditEndpoint
             Target = target,
             From = Time(from, "from", errors),
             To = Time(to, "to", errors),
-            Before = QueryParameters.ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
-            Limit = QueryParameters.ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
+            Before = before,
+            Limit = size,
         };
-        if (query.Limit is < 1 or > 500)
-        {
-            errors["limit"] = ["Between 1 and 500."];
-        }
-
         if (action is not null && !AuditActions.All.Contains(action))
         {
             errors["action"] = [$"One of: {string.Join(", ", AuditActions.All)}."];

@@ -88,11 +88,12 @@ internal static class QueryApiEndpoints
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
+        var (before, size) = QueryParameters.Paging(cursor, limit, errors);
         var query = filter.ToQuery(errors) with
         {
             DeliveryState = deliveryState,
-            Before = QueryParameters.ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors),
-            Limit = QueryParameters.ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50,
+            Before = before,
+            Limit = size,
         };
         if (QueryParameters.Validate(query, errors) is { } invalid)
         {

@@ -18,13 +18,24 @@ namespace WebhookReceiver.QueryApi;
 /// </summary>
 internal static class QueryParameters
 {
-    public static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
+    /// <summary>
+    /// A list's paging, as every list of the API takes it: <c>cursor</c> (the <c>next_cursor</c> of the previous page) and
+    /// <c>limit</c> (1-500, default 50); a bad value is an error named by its parameter.
+    /// </summary>
+    public static (long? Before, int Limit) Paging(string? cursor, string? limit, Dictionary<string, string[]> errors)
     {
-        if (query.Limit is < 1 or > 500)
+        var before = ParseOrNull<long>(cursor, "cursor", "The next_cursor of the previous page.", errors);
+        var size = ParseOrNull<int>(limit, "limit", "A whole number between 1 and 500.", errors) ?? 50;
+        if (size is < 1 or > 500)
         {
             errors["limit"] = ["Between 1 and 500."];
         }
 
+        return (before, size);
+    }
+
+    public static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
+    {
         if (query.DeliveryState is { } state && !DeliveryState.All.Contains(state))
         {
             errors["delivery_state"] = [$"One of: {string.Join(", ", DeliveryState.All)}."];
