@@ -37,7 +37,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null && break; sleep 0.1; done
 
-load() { wrk -t2 -c"$CONNS" -d"$1"s --timeout 30s --latency -s bench/webhook.lua "http://127.0.0.1:$port/webhooks/langgraph" -- "$SIZE" "$token" "$2"; }
+load() { wrk -t2 -c"$CONNS" -d"$1"s --timeout 30s --latency -s bench/webhook.lua "http://127.0.0.1:$port/webhooks/langgraph" -- "$SIZE" "$token" "$2" 0 "${RUN_IDS:-uuid7}"; }
 load "$WARMUP" warm >/dev/null
 load $((SECONDS_TRACED + 1)) perf >"$out/perf.wrk" &
 loader=$!
