@@ -66,49 +66,33 @@ internal abstract partial class SqlInbox : IInboxIngest
         }
     }
 
-    /// <summary>What ingest writes, prepared once on one connection; one batch at a time.</summary>
+    /// <summary>
+    /// What ingest writes, on one connection, one batch at a time, as multi-row statements: a batch of N webhooks is
+    /// stored by one <c>INSERT</c> of up to <see cref="MaxRowsPerStatement"/> rows per power of two in N (27 = 16 + 8 + 2 + 1),
+    /// and its deliveries likewise, so the engine runs a handful of statements per batch instead of one or more per webhook.
+    /// Each shape is prepared once, when first used, and kept with the connection.
+    /// </summary>
     private sealed class IngestStatements : IAsyncDisposable
     {
+        // 11 parameters a row: 2,816 in the largest statement, well under SQLite's 32,766 and PostgreSQL's 65,535.
+        private const int MaxRowsPerStatement = 256;
+
+        private const string WebhookColumns = "run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash, deployment, source, traceparent";
+
         private readonly DbConnection _connection;
-        private readonly DbCommand _insert, _findExisting, _addDelivery;
-        private readonly DbParameter _runId, _threadId, _assistantId, _graphId, _status, _receivedAt, _payload, _bodyHash, _deployment, _source,
-            _traceparent, _existingRunId, _existingHash, _deliveryWebhookId, _handler, _deliveryNow;
+        private readonly Dictionary<int, DbCommand> _insertWebhooks = [];
+        private readonly Dictionary<int, DbCommand> _insertDeliveries = [];
+        private readonly DbCommand _findExisting;
+        private readonly DbParameter _existingRunId, _existingHash;
+        private DbTransaction? _transaction;
 
         private IngestStatements(DbConnection connection)
         {
             _connection = connection;
-            // Parameter names carry their prefix: Microsoft.Data.Sqlite then finds each with one lookup instead of trying
-            // the prefixes one by one (a string built per parameter per row).
-            _insert = Command(connection, null, """
-                INSERT INTO webhooks (run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash, deployment, source, traceparent)
-                VALUES (@run_id, @thread_id, @assistant_id, @graph_id, @status, @received_at, @payload, @body_hash, @deployment, @source, @traceparent)
-                ON CONFLICT DO NOTHING
-                RETURNING id
-                """);
-            _runId = Add(_insert, "@run_id", DbType.String);
-            _threadId = Add(_insert, "@thread_id", DbType.String);
-            _assistantId = Add(_insert, "@assistant_id", DbType.String);
-            _graphId = Add(_insert, "@graph_id", DbType.String);
-            _status = Add(_insert, "@status", DbType.String);
-            _receivedAt = Add(_insert, "@received_at", DbType.Int64);
-            _payload = Add(_insert, "@payload", DbType.Binary);
-            _bodyHash = Add(_insert, "@body_hash", DbType.Binary);
-            _deployment = Add(_insert, "@deployment", DbType.String);
-            _source = Add(_insert, "@source", DbType.String);
-            _traceparent = Add(_insert, "@traceparent", DbType.String);
-
             // A body without a run_id is known by its bytes: LangGraph's retries resend them unchanged.
             _findExisting = Command(connection, null, "SELECT id FROM webhooks WHERE run_id = @run_id OR body_hash = @body_hash");
             _existingRunId = Add(_findExisting, "@run_id", DbType.String);
             _existingHash = Add(_findExisting, "@body_hash", DbType.Binary);
-
-            _addDelivery = Command(connection, null, """
-                INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at)
-                VALUES (@webhook_id, @handler, 'pending', @now, @now)
-                """);
-            _deliveryWebhookId = Add(_addDelivery, "@webhook_id", DbType.Int64);
-            _handler = Add(_addDelivery, "@handler", DbType.String);
-            _deliveryNow = Add(_addDelivery, "@now", DbType.Int64);
         }
 
         public static async Task<IngestStatements> OpenAsync(SqlInbox inbox, CancellationToken cancellationToken)
@@ -117,10 +101,7 @@ internal abstract partial class SqlInbox : IInboxIngest
             try
             {
                 var statements = new IngestStatements(connection);
-                // PostgreSQL then parses and plans each statement once per connection, not once per row.
-                await statements._insert.PrepareAsync(cancellationToken);
                 await statements._findExisting.PrepareAsync(cancellationToken);
-                await statements._addDelivery.PrepareAsync(cancellationToken);
                 return statements;
             }
             catch
@@ -133,59 +114,176 @@ internal abstract partial class SqlInbox : IInboxIngest
         public async Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewWebhook> batch, CancellationToken cancellationToken)
         {
             await using var transaction = await _connection.BeginTransactionAsync(cancellationToken);
-            _insert.Transaction = _findExisting.Transaction = _addDelivery.Transaction = transaction;
+            _transaction = transaction;
+            _findExisting.Transaction = transaction;
 
-            var results = new AppendResult[batch.Count];
+            // A body without a run_id is known by its bytes: LangGraph's retries resend them unchanged.
+            var keys = batch.Select(w => w.RunId is null ? (RunId: (string?)null, Hash: SHA256.HashData(w.Payload)) : (w.RunId, null)).ToArray();
+            string Key(int i) => keys[i].RunId ?? Convert.ToHexString(keys[i].Hash!);
+
             // Inserted in run_id order: two replicas storing overlapping batches then wait on each other's rows in the same
             // order and never deadlock (PostgreSQL would abort one batch and its senders would be answered 503).
-            var hashes = batch.Select(w => w.RunId is null ? SHA256.HashData(w.Payload) : null).ToArray();
-            foreach (var i in Enumerable.Range(0, batch.Count).OrderBy(i => batch[i].RunId ?? Convert.ToHexString(hashes[i]!), StringComparer.Ordinal))
+            var order = Enumerable.Range(0, batch.Count).OrderBy(Key, StringComparer.Ordinal).ToArray();
+            var inserted = new Dictionary<string, long>(StringComparer.Ordinal);
+            foreach (var (offset, count) in Chunks(order.Length))
             {
-                var webhook = batch[i];
-                _runId.Value = (object?)webhook.RunId ?? DBNull.Value;
-                _bodyHash.Value = (object?)hashes[i] ?? DBNull.Value;
-                _threadId.Value = (object?)webhook.ThreadId ?? DBNull.Value;
-                _assistantId.Value = (object?)webhook.AssistantId ?? DBNull.Value;
-                _graphId.Value = (object?)webhook.GraphId ?? DBNull.Value;
-                _status.Value = (object?)webhook.Status ?? DBNull.Value;
-                _receivedAt.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
-                _payload.Value = webhook.Payload;
-                _deployment.Value = (object?)webhook.Deployment ?? DBNull.Value;
-                _source.Value = WebhookSources.Name(webhook.Source);
-                _traceparent.Value = (object?)webhook.Traceparent ?? DBNull.Value;
+                var insert = await ShapeAsync(_insertWebhooks, count, InsertWebhooks, cancellationToken);
+                for (var row = 0; row < count; row++)
+                {
+                    var i = order[offset + row];
+                    BindWebhook(insert.Parameters, row, batch[i], keys[i].Hash);
+                }
 
-                if (await _insert.ExecuteScalarAsync(cancellationToken) is { } id and not DBNull)
+                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
                 {
-                    var webhookId = Convert.ToInt64(id, System.Globalization.CultureInfo.InvariantCulture);
-                    results[i] = new AppendResult(webhookId, Duplicate: false);
-                    foreach (var name in webhook.Handlers)
+                    // RETURNING names the rows stored, in no promised order: each is known by its key.
+                    var key = reader.IsDBNull(1) ? Convert.ToHexString((byte[])reader.GetValue(2)) : reader.GetString(1);
+                    inserted[key] = reader.GetInt64(0);
+                }
+            }
+
+            var results = new AppendResult[batch.Count];
+            var deliveries = new List<(long WebhookId, string Handler, long Now)>();
+            var answered = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var i in order)
+            {
+                var key = Key(i);
+                if (inserted.TryGetValue(key, out var id))
+                {
+                    // The same run twice in one batch: the first (in run_id order) is stored, the rest are its duplicates.
+                    var first = answered.Add(key);
+                    results[i] = new AppendResult(id, Duplicate: !first);
+                    if (first)
                     {
-                        _deliveryWebhookId.Value = webhookId;
-                        _handler.Value = name;
-                        _deliveryNow.Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
-                        await _addDelivery.ExecuteNonQueryAsync(cancellationToken);
+                        deliveries.AddRange(batch[i].Handlers.Select(h => (id, h, batch[i].ReceivedAt.ToUnixTimeMilliseconds())));
                     }
+
+                    continue;
                 }
-                else
+
+                _existingRunId.Value = (object?)keys[i].RunId ?? DBNull.Value;
+                _existingHash.Value = (object?)keys[i].Hash ?? DBNull.Value;
+                // Gone only if purged between the two statements: then it is not stored, and the sender must be told so.
+                var existing = await _findExisting.ExecuteScalarAsync(cancellationToken)
+                    ?? throw new InvalidOperationException("The stored webhook with this run_id (or body) was purged while a repeat arrived.");
+                results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
+            }
+
+            foreach (var (offset, count) in Chunks(deliveries.Count))
+            {
+                var insert = await ShapeAsync(_insertDeliveries, count, InsertDeliveries, cancellationToken);
+                for (var row = 0; row < count; row++)
                 {
-                    _existingRunId.Value = (object?)webhook.RunId ?? DBNull.Value;
-                    _existingHash.Value = (object?)hashes[i] ?? DBNull.Value;
-                    // Gone only if purged between the two statements: then it is not stored, and the sender must be told so.
-                    var existing = await _findExisting.ExecuteScalarAsync(cancellationToken)
-                        ?? throw new InvalidOperationException("The stored webhook with this run_id (or body) was purged while a repeat arrived.");
-                    results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
+                    var (webhookId, handler, now) = deliveries[offset + row];
+                    insert.Parameters[3 * row].Value = webhookId;
+                    insert.Parameters[(3 * row) + 1].Value = handler;
+                    insert.Parameters[(3 * row) + 2].Value = now;
                 }
+
+                await insert.ExecuteNonQueryAsync(cancellationToken);
             }
 
             await transaction.CommitAsync(cancellationToken);
             return results;
         }
 
+        private static void BindWebhook(DbParameterCollection parameters, int row, NewWebhook webhook, byte[]? hash)
+        {
+            var p = 11 * row;
+            parameters[p].Value = (object?)webhook.RunId ?? DBNull.Value;
+            parameters[p + 1].Value = (object?)webhook.ThreadId ?? DBNull.Value;
+            parameters[p + 2].Value = (object?)webhook.AssistantId ?? DBNull.Value;
+            parameters[p + 3].Value = (object?)webhook.GraphId ?? DBNull.Value;
+            parameters[p + 4].Value = (object?)webhook.Status ?? DBNull.Value;
+            parameters[p + 5].Value = webhook.ReceivedAt.ToUnixTimeMilliseconds();
+            parameters[p + 6].Value = webhook.Payload;
+            parameters[p + 7].Value = (object?)hash ?? DBNull.Value;
+            parameters[p + 8].Value = (object?)webhook.Deployment ?? DBNull.Value;
+            parameters[p + 9].Value = WebhookSources.Name(webhook.Source);
+            parameters[p + 10].Value = (object?)webhook.Traceparent ?? DBNull.Value;
+        }
+
+        private static DbCommand InsertWebhooks(DbConnection connection, int rows)
+        {
+            var values = string.Join(", ", Enumerable.Range(0, rows).Select(r =>
+                $"(@r{r}, @t{r}, @a{r}, @g{r}, @s{r}, @at{r}, @p{r}, @h{r}, @d{r}, @src{r}, @tp{r})"));
+            var insert = Command(connection, null, $"INSERT INTO webhooks ({WebhookColumns}) VALUES {values} ON CONFLICT DO NOTHING RETURNING id, run_id, body_hash");
+            for (var r = 0; r < rows; r++)
+            {
+                Add(insert, $"@r{r}", DbType.String);
+                Add(insert, $"@t{r}", DbType.String);
+                Add(insert, $"@a{r}", DbType.String);
+                Add(insert, $"@g{r}", DbType.String);
+                Add(insert, $"@s{r}", DbType.String);
+                Add(insert, $"@at{r}", DbType.Int64);
+                Add(insert, $"@p{r}", DbType.Binary);
+                Add(insert, $"@h{r}", DbType.Binary);
+                Add(insert, $"@d{r}", DbType.String);
+                Add(insert, $"@src{r}", DbType.String);
+                Add(insert, $"@tp{r}", DbType.String);
+            }
+
+            return insert;
+        }
+
+        private static DbCommand InsertDeliveries(DbConnection connection, int rows)
+        {
+            var values = string.Join(", ", Enumerable.Range(0, rows).Select(r => $"(@w{r}, @n{r}, 'pending', @at{r}, @at{r})"));
+            var insert = Command(connection, null, $"INSERT INTO deliveries (webhook_id, handler, state, next_attempt_at, updated_at) VALUES {values}");
+            for (var r = 0; r < rows; r++)
+            {
+                Add(insert, $"@w{r}", DbType.Int64);
+                Add(insert, $"@n{r}", DbType.String);
+                Add(insert, $"@at{r}", DbType.Int64);
+            }
+
+            return insert;
+        }
+
+        /// <summary>The statement of this many rows: prepared on first use, then kept.</summary>
+        private async Task<DbCommand> ShapeAsync(Dictionary<int, DbCommand> shapes, int rows, Func<DbConnection, int, DbCommand> create, CancellationToken cancellationToken)
+        {
+            if (!shapes.TryGetValue(rows, out var command))
+            {
+                command = create(_connection, rows);
+                try
+                {
+                    command.Transaction = _transaction;
+                    await command.PrepareAsync(cancellationToken);
+                }
+                catch
+                {
+                    await command.DisposeAsync();
+                    throw;
+                }
+
+                shapes[rows] = command;
+            }
+
+            command.Transaction = _transaction;
+            return command;
+        }
+
+        /// <summary>Splits <paramref name="count"/> rows into statements of powers of two, at most <see cref="MaxRowsPerStatement"/> each, in order.</summary>
+        private static IEnumerable<(int Offset, int Count)> Chunks(int count)
+        {
+            var offset = 0;
+            while (offset < count)
+            {
+                var rows = Math.Min(MaxRowsPerStatement, 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)(count - offset))));
+                yield return (offset, rows);
+                offset += rows;
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
-            await _insert.DisposeAsync();
-            await _findExisting.DisposeAsync();
-            await _addDelivery.DisposeAsync();
+            foreach (var command in _insertWebhooks.Values.Concat(_insertDeliveries.Values).Append(_findExisting))
+            {
+                await command.DisposeAsync();
+            }
+
             await _connection.DisposeAsync();
         }
     }
