@@ -77,6 +77,9 @@ internal abstract partial class SqlInbox : IInboxIngest
         // 11 parameters a row: 2,816 in the largest statement, well under SQLite's 32,766 and PostgreSQL's 65,535.
         private const int MaxRowsPerStatement = 256;
 
+        // Statements that bound more body bytes than this are not kept (1 MiB: a few 259 KB runs, or ~500 of 2 KB).
+        private const long KeepStatementMaxBytes = 1L << 20;
+
         private const string WebhookColumns = "run_id, thread_id, assistant_id, graph_id, status, received_at, payload, body_hash, deployment, source, traceparent";
 
         private readonly DbConnection _connection;
@@ -125,7 +128,7 @@ internal abstract partial class SqlInbox : IInboxIngest
             // order and never deadlock (PostgreSQL would abort one batch and its senders would be answered 503).
             var order = Enumerable.Range(0, batch.Count).OrderBy(Key, StringComparer.Ordinal).ToArray();
             var inserted = new Dictionary<string, long>(StringComparer.Ordinal);
-            foreach (var (offset, count) in Chunks(order.Length))
+            foreach (var (offset, count) in Chunks(order.Length, row => batch[order[row]].Payload.Length))
             {
                 var insert = await ShapeAsync(_insertWebhooks, count, InsertWebhooks, cancellationToken);
                 for (var row = 0; row < count; row++)
@@ -134,12 +137,22 @@ internal abstract partial class SqlInbox : IInboxIngest
                     BindWebhook(insert.Parameters, row, batch[i], keys[i].Hash);
                 }
 
-                await using var reader = await insert.ExecuteReaderAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
+                await using (var reader = await insert.ExecuteReaderAsync(cancellationToken))
                 {
-                    // RETURNING names the rows stored, in no promised order: each is known by its key.
-                    var key = reader.IsDBNull(1) ? Convert.ToHexString((byte[])reader.GetValue(2)) : reader.GetString(1);
-                    inserted[key] = reader.GetInt64(0);
+                    while (await reader.ReadAsync(cancellationToken))
+                    {
+                        // RETURNING names the rows stored, in no promised order: each is known by its key.
+                        var key = reader.IsDBNull(1) ? Convert.ToHexString((byte[])reader.GetValue(2)) : reader.GetString(1);
+                        inserted[key] = reader.GetInt64(0);
+                    }
+                }
+
+                // A kept statement holds its last bound values (SQLite keeps its own copy of each body) until it is bound
+                // again: one that carried large bodies is let go, so that the biggest batch's bodies are not held after it.
+                if (Enumerable.Range(offset, count).Sum(r => (long)batch[order[r]].Payload.Length) > KeepStatementMaxBytes)
+                {
+                    _insertWebhooks.Remove(count);
+                    await insert.DisposeAsync();
                 }
             }
 
@@ -170,7 +183,7 @@ internal abstract partial class SqlInbox : IInboxIngest
                 results[i] = new AppendResult(Convert.ToInt64(existing, System.Globalization.CultureInfo.InvariantCulture), Duplicate: true);
             }
 
-            foreach (var (offset, count) in Chunks(deliveries.Count))
+            foreach (var (offset, count) in Chunks(deliveries.Count, _ => 0))
             {
                 var insert = await ShapeAsync(_insertDeliveries, count, InsertDeliveries, cancellationToken);
                 for (var row = 0; row < count; row++)
@@ -265,13 +278,22 @@ internal abstract partial class SqlInbox : IInboxIngest
             return command;
         }
 
-        /// <summary>Splits <paramref name="count"/> rows into statements of powers of two, at most <see cref="MaxRowsPerStatement"/> each, in order.</summary>
-        private static IEnumerable<(int Offset, int Count)> Chunks(int count)
+        /// <summary>
+        /// Splits <paramref name="count"/> rows into statements of powers of two, in order: at most
+        /// <see cref="MaxRowsPerStatement"/> rows, and no more body bytes than <see cref="KeepStatementMaxBytes"/> unless
+        /// one row has more (SQLite copies every bound body: large runs go a few at a time, as they did one by one).
+        /// </summary>
+        private static IEnumerable<(int Offset, int Count)> Chunks(int count, Func<int, int> bytes)
         {
             var offset = 0;
             while (offset < count)
             {
                 var rows = Math.Min(MaxRowsPerStatement, 1 << (31 - System.Numerics.BitOperations.LeadingZeroCount((uint)(count - offset))));
+                while (rows > 1 && Enumerable.Range(offset, rows).Sum(r => (long)bytes(r)) > KeepStatementMaxBytes)
+                {
+                    rows /= 2;
+                }
+
                 yield return (offset, rows);
                 offset += rows;
             }
