@@ -8,11 +8,12 @@
 #   dotnet publish src/WebhookReceiver -c Release -o /tmp/before      (and /tmp/after from the change)
 #   bash bench/ab.sh /tmp/before WebhookReceiver__Handlers__Log__Enabled=false
 #
-# Settings: SIZE=small (or large), CONNS=64, WARMUP=20 (s), DURATION=5 (s). Stops only the process it started.
+# Settings: SIZE=small (or large), CONNS=64, WARMUP=20 (s), DURATION=5 (s), RUN_IDS=uuid7 (or counter: see bench/webhook.lua).
+# Stops only the process it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:?usage: bash bench/ab.sh PUBLISH_DIR [NAME=VALUE ...]}; shift
-SIZE=${SIZE:-small}; CONNS=${CONNS:-64}; WARMUP=${WARMUP:-20}; DURATION=${DURATION:-5}
+SIZE=${SIZE:-small}; CONNS=${CONNS:-64}; WARMUP=${WARMUP:-20}; DURATION=${DURATION:-5}; RUN_IDS=${RUN_IDS:-uuid7}
 command -v wrk >/dev/null || { echo "ab: wrk is missing (bash bench/run.sh installs it)" >&2; exit 2; }
 
 work=$(mktemp -d /tmp/webhook-ab.XXXXXX)
@@ -25,7 +26,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do curl -fsS -o /dev/null "$url/health/ready" 2>/dev/null && break; sleep 0.05; done
 
-load() { wrk -t2 -c"$CONNS" -d"$1"s --timeout 30s --latency -s bench/webhook.lua "$url/webhooks/langgraph" -- "$SIZE" "$token" "$2"; }
+load() { wrk -t2 -c"$CONNS" -d"$1"s --timeout 30s --latency -s bench/webhook.lua "$url/webhooks/langgraph" -- "$SIZE" "$token" "$2" 0 "$RUN_IDS"; }
 cpu() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }      # clock ticks
 written() { awk '/^wchar/ { print $2 }' "/proc/$pid/io"; }  # bytes
 load "$WARMUP" warm >/dev/null

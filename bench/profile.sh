@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Profiles the service under the bench load, once warm: perf (CPU samples), dotnet-trace (thread-time samples) and
-# dotnet-counters, each summed by bench/profile-summary.py. Installs dotnet-trace and dotnet-counters from NuGet (dotnet
+# dotnet-counters, each summed by bench/profile-summary.py, and dotnet-trace's allocation samples (gc-verbose), summed by
+# type by bench/AllocSummary. Installs dotnet-trace and dotnet-counters from NuGet (dotnet
 # tool install -g) and perf from Debian (linux-perf) when missing.
 #
 #   bash bench/profile.sh              defaults (the log handler on: the dispatcher runs)
 #   bash bench/profile.sh ingest       no handler: ingest alone
 #
 # Settings: SIZE=small, CONNS=64, WARMUP=20 (s of the same load first: the tiered JIT recompiles the hot path for ~15 s),
-# TRACE_SECONDS=5 (each profile). The profiled process runs with DOTNET_PerfMapEnabled=1 (perf names JIT-compiled code)
+# TRACE_SECONDS=5 (each profile), SERVICE_DIR (profile that published build instead of building this checkout). The
+# profiled process runs with DOTNET_PerfMapEnabled=1 (perf names JIT-compiled code)
 # and DOTNET_EnableWriteXorExecute=0 (else that code is mapped from a memfd perf cannot read): profiling only, never in
 # production. Output in a temporary folder it names; it stops only the processes it started.
 set -euo pipefail
@@ -26,7 +28,12 @@ if ! command -v perf >/dev/null; then
 fi
 
 out=$(mktemp -d /tmp/webhook-profile.XXXXXX)
-dotnet publish src/WebhookReceiver -c Release -o "$out/service" --nologo -v q >"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 2; }
+if [ -n "${SERVICE_DIR:-}" ]; then
+  ln -s "$(cd "$SERVICE_DIR" && pwd)" "$out/service" # a build published before (e.g. the commit before a change)
+else
+  dotnet publish src/WebhookReceiver -c Release -o "$out/service" --nologo -v q >"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 2; }
+fi
+dotnet build bench/AllocSummary -c Release -o "$out/allocsummary" --nologo -v q >>"$out/build.log" 2>&1 || { tail -20 "$out/build.log"; exit 2; }
 token=$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')
 port=$((20000 + RANDOM % 20000))
 extra=(); [ "${1:-}" = ingest ] && extra=(WebhookReceiver__Handlers__Log__Enabled=false)
@@ -37,7 +44,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 600); do curl -fsS -o /dev/null "http://127.0.0.1:$port/health/ready" 2>/dev/null && break; sleep 0.1; done
 
-load() { wrk -t2 -c"$CONNS" -d"$1"s --timeout 30s --latency -s bench/webhook.lua "http://127.0.0.1:$port/webhooks/langgraph" -- "$SIZE" "$token" "$2"; }
+load() { wrk -t2 -c"$CONNS" -d"$1"s --timeout 30s --latency -s bench/webhook.lua "http://127.0.0.1:$port/webhooks/langgraph" -- "$SIZE" "$token" "$2" 0 "${RUN_IDS:-uuid7}"; }
 load "$WARMUP" warm >/dev/null
 load $((SECONDS_TRACED + 1)) perf >"$out/perf.wrk" &
 loader=$!
@@ -55,10 +62,19 @@ sleep 0.5
 dotnet-counters collect -p "$pid" --duration "00:00:$SECONDS_TRACED" --format csv -o "$out/counters.csv" \
   --counters System.Runtime,Microsoft.AspNetCore.Hosting >/dev/null
 wait "$loader"
+# Allocations: the runtime's allocation samples (one per ~100 KB allocated, naming the type), summed by bench/AllocSummary.
+load $((SECONDS_TRACED + 1)) allocated >"$out/allocated.wrk" &
+loader=$!
+sleep 0.5
+dotnet-trace collect -p "$pid" --profile gc-verbose --duration "00:00:00:$SECONDS_TRACED" -o "$out/alloc.nettrace" >/dev/null
+wait "$loader"
 dotnet-trace convert "$out/trace.nettrace" --format Speedscope -o "$out/trace" >/dev/null
 echo "profile: files in $out"
-grep -h "Requests/sec" "$out/perf.wrk" "$out/traced.wrk" "$out/counted.wrk"
+grep -h "Requests/sec" "$out/perf.wrk" "$out/traced.wrk" "$out/counted.wrk" "$out/allocated.wrk"
 python3 bench/profile-summary.py "$out/perf.data"
 python3 bench/profile-summary.py "$out/trace.speedscope.json"
 awk -F, 'NR > 1 && $3 ~ /total_allocated|gc.collections|lock_contentions|work_item.count/ { sum[$3] += $5; n[$3]++ }
   END { for (k in sum) printf "%14.1f  %s (mean of the run)\n", sum[k] / n[k], k }' "$out/counters.csv" | sort -k2
+# The requests of the traced seconds: wrk's count over its SECONDS_TRACED + 1 s, scaled to the trace's SECONDS_TRACED.
+dotnet "$out/allocsummary/AllocSummary.dll" "$out/alloc.nettrace" \
+  "$(awk -v s="$SECONDS_TRACED" '/requests in/ { printf "%d", $1 * s / (s + 1) }' "$out/allocated.wrk")"

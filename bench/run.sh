@@ -13,7 +13,11 @@
 # runs for hours; each later case of the same process gets 2 s), ROUNDS=2 (each receiver's figure is the median of its
 # rounds), CASES="small:16 small:64 large:16 large:64 large:256" (payload:connections), KINDS="baseline service ingest
 # naive fastapi fastapi-parse" (ingest = the service with no handler, nothing to dispatch), BACKLOG=20000, RATE_SECONDS=20,
-# SERVICE_ENV="Name=value ..." (extra settings for every service started, e.g. WebhookReceiver__Handlers__Log__Enabled=false).
+# SERVICE_ENV="Name=value ..." (extra settings for every service started, e.g. WebhookReceiver__Handlers__Log__Enabled=false),
+# BEFORE=DIR (a published build of the service, e.g. of the commit before a change: the receiver "before" runs it with the
+# defaults, alternating with the others), IDLE_WAIT=120 (s: before each window, at most this long a wait until the machine
+# is idle, IDLE_BUSY=15 % of all cores busy or less over one second; 0 skips the wait), RUN_IDS=uuid7 (or counter: the
+# shape of the run ids sent, see bench/webhook.lua).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -23,7 +27,12 @@ WARMUP=${WARMUP:-20}
 ROUNDS=${ROUNDS:-2}
 CASES=${CASES:-"small:16 small:64 large:16 large:64 large:256"}
 KINDS=${KINDS:-"baseline service ingest naive fastapi fastapi-parse"}
+[[ " $KINDS " != *" before "* ]] || [ -f "${BEFORE:-}/WebhookReceiver.dll" ] || { echo "bench: KINDS has 'before': set BEFORE to a published service" >&2; exit 2; }
 BACKLOG=${BACKLOG:-20000}
+BEFORE=${BEFORE:-}
+IDLE_WAIT=${IDLE_WAIT:-120}
+IDLE_BUSY=${IDLE_BUSY:-15}
+RUN_IDS=${RUN_IDS:-uuid7}
 RATE_SECONDS=${RATE_SECONDS:-20}
 mode=${1:-all}
 
@@ -75,6 +84,29 @@ free_port() {
   done
 }
 
+# busy_pct: the share of all cores' time not idle over the next second (/proc/stat; iowait counts as idle).
+busy_pct() {
+  local a b
+  a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat); sleep 1
+  b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); busy = y[1] - x[1]; all = busy + y[2] - x[2]; printf "%.0f", (all > 0 ? 100 * busy / all : 0) }'
+}
+
+# wait_idle: waits, at most IDLE_WAIT seconds, until the machine is idle (a receiver that is still dispatching its backlog,
+# or anything else running, would slow the next window); sets idle_busy to the busy share the window starts at, and says
+# so when it starts on a busy machine.
+wait_idle() {
+  local waited=0
+  idle_busy=$(busy_pct)
+  while [ "$idle_busy" -gt "$IDLE_BUSY" ] && [ "$waited" -lt "$IDLE_WAIT" ]; do
+    waited=$((waited + 1))
+    idle_busy=$(busy_pct)
+  done
+  if [ "$idle_busy" -gt "$IDLE_BUSY" ] && [ "$IDLE_WAIT" -gt 0 ]; then
+    echo "bench: not idle after ${waited} s (${idle_busy}% busy, load $(cut -d' ' -f1-3 /proc/loadavg)): going on" >&2
+  fi
+}
+
 kb() { awk -v key="$2:" '$1 == key { print $2 }' "/proc/$1/status"; } # VmRSS / VmHWM of a PID, in kB
 now_ms() { date +%s%3N; }
 
@@ -95,13 +127,14 @@ start_app() {
       env BASELINE_TOKEN="$token" NAIVE_DB="$work/bench-$RANDOM.db" FASTAPI_MODE="${kind#fastapi-}" PYTHONPATH="$root/bench" \
         /usr/bin/python3 -m uvicorn fastapi_receiver:app --host 127.0.0.1 --port "$app_port" --loop uvloop --http httptools \
         --no-access-log --log-level warning >"$work/$kind.log" 2>&1 & ;;
-    service|ingest)
+    service|ingest|before)
       [ "$kind" = ingest ] && set -- WebhookReceiver__Handlers__Log__Enabled=false "$@"
+      local dir=$work/service; [ "$kind" = before ] && dir=$BEFORE
       env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="$app_url" \
         WebhookReceiver__Tokens__0="$token" WebhookReceiver__AdminKeys__0="$admin_key" \
         WebhookReceiver__Storage__ConnectionString="Data Source=${DB:-$work/bench-$RANDOM.db}" \
         WebhookReceiver__Limits__PermitsPerSecond=0 \
-        ${SERVICE_ENV:-} "$@" dotnet "$work/service/WebhookReceiver.dll" >"$work/$kind.log" 2>&1 & ;;
+        ${SERVICE_ENV:-} "$@" dotnet "$dir/WebhookReceiver.dll" >"$work/$kind.log" 2>&1 & ;;
     *) fail "unknown receiver $kind" ;;
   esac
   app_pid=$!
@@ -137,7 +170,7 @@ to_ms() { # wrk's "1.23ms" / "850.00us" / "1.20s" -> milliseconds
 # errors (non-2xx responses + socket errors)
 wrk_run() {
   local out
-  out=$(wrk -t2 -c"$2" -d"$3"s --timeout 30s --latency -s bench/webhook.lua "$app_url/webhooks/langgraph" -- "$1" "$token" "$4")
+  out=$(wrk -t2 -c"$2" -d"$3"s --timeout 30s --latency -s bench/webhook.lua "$app_url/webhooks/langgraph" -- "$1" "$token" "$4" 0 "$RUN_IDS")
   rps=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
   p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
@@ -154,10 +187,12 @@ ingest() {
   local case size conns kind round first n=0
   : >"$work/runs"
   : >"$work/cold"
+  : >"$work/startups"
   for round in $(seq 1 "$ROUNDS"); do
     for kind in $KINDS; do
+      wait_idle
       start_app "$kind"
-      [[ "$kind" = service || "$kind" = ingest ]] && echo "$ready_ms $idle_rss_kb" >>"$work/startups"
+      [[ "$kind" = service || "$kind" = ingest || "$kind" = before ]] && echo "$kind $ready_ms $idle_rss_kb" >>"$work/startups"
       first=1
       for case in $CASES; do
         size=${case%%:*}; conns=${case##*:}
@@ -171,8 +206,9 @@ ingest() {
         else
           wrk_run "$size" "$conns" 2 "warm$n" >/dev/null
         fi
+        wait_idle
         wrk_run "$size" "$conns" "$DURATION" "run$n"
-        echo "$case $kind $rps $ok_rps $p50 $p99 $errors $(($(kb "$app_pid" VmHWM) / 1024))" >>"$work/runs"
+        echo "$case $kind $rps $ok_rps $p50 $p99 $errors $(($(kb "$app_pid" VmHWM) / 1024)) $idle_busy" >>"$work/runs"
       done
       stop_app
     done
@@ -194,7 +230,7 @@ ingest() {
     done
     # Every ratio of the service (defaults) to the others, and of ingest with dispatch running to ingest with no handler.
     local ratios="" other
-    for other in baseline naive fastapi fastapi-parse ingest; do
+    for other in baseline before naive fastapi fastapi-parse ingest; do
       [[ " $KINDS " == *" $other "* && " $KINDS " == *" service "* ]] || continue
       ratios+=$(awk -v s="${ok_service:-0}" -v o="$(eval echo "\${ok_$(tr - _ <<<"$other"):-0}")" -v n="$other" \
         'BEGIN { if (o > 0) printf "  service/%s %.2f", n, s / o }')
@@ -208,20 +244,27 @@ ingest() {
     awk -v k="$kind" '$2 == k { print $3 }' "$work/cold" | median | xargs printf '%-14s %9.0f' "$kind"
     awk -v k="$kind" '$2 == k { print $4 }' "$work/cold" | median | xargs printf ' %8s\n'
   done
-  sort -n "$work/startups" | awk '{ ms[NR] = $1; rss[NR] = $2 } END {
-    if (NR) printf "\nservice start-up to /health/ready: median %d ms (of %d starts); idle RSS after start-up: median %.0f MB\n", ms[int((NR + 1) / 2)], NR, rss[int((NR + 1) / 2)] / 1024 }'
+  echo
+  for kind in service ingest before; do
+    grep -q "^$kind " "$work/startups" || continue
+    printf '%s start-up to /health/ready: median %s ms (of %s starts); idle RSS after start-up: median %.0f MB\n' "$kind" \
+      "$(awk -v k="$kind" '$1 == k { print $2 }' "$work/startups" | median)" "$(grep -c "^$kind " "$work/startups")" \
+      "$(awk -v k="$kind" '$1 == k { print $3 / 1024 }' "$work/startups" | median)"
+  done
+  sort -n -k9 "$work/runs" | awk '{ b[NR] = $9 } END { if (NR) printf "measured windows started with the machine %d%% busy (median), %d%% at most (IDLE_BUSY %d)\n", b[int((NR + 1) / 2)], b[NR], '"$IDLE_BUSY"' }'
 }
 
 pending() { sqlite3 -readonly "$1" "SELECT COUNT(*) FROM deliveries WHERE state IN ('pending', 'failed')"; }
 
-dispatch() {
-  local db="$work/dispatch.db"
+dispatch() { # KIND: service, or before (the build in BEFORE)
+  local kind=${1:-service} db="$work/dispatch.db"
   echo
-  echo "dispatch: filling two backlogs of >= $BACKLOG webhooks each (their first handler dead-letters them at once)"
+  echo "dispatch ($kind): filling two backlogs of >= $BACKLOG webhooks each (their first handler dead-letters them at once)"
   # The fill runs a handler named "log" that fails (a forward to a closed port) with one attempt: every delivery is
   # dead-lettered. The measured service then runs the real log handler; replaying the first backlog's dead letters warms
   # it up (the cold figure), and replaying the second's, made due at one instant, is the measured drain.
-  DB=$db start_app service WebhookReceiver__Handlers__Log__Enabled=false \
+  wait_idle
+  DB=$db start_app "$kind" WebhookReceiver__Handlers__Log__Enabled=false \
     WebhookReceiver__Handlers__Forward__0__Name=log WebhookReceiver__Handlers__Forward__0__Url=http://127.0.0.1:9/ \
     WebhookReceiver__Handlers__Forward__0__Secret=bench-secret-0123456789 WebhookReceiver__Dispatch__MaxAttempts=1
   local stored=0 round=0 mark=""
@@ -234,7 +277,8 @@ dispatch() {
   while [ "$(pending "$db")" != 0 ]; do sleep 0.2; done
   stop_app_keep_db
 
-  DB=$db start_app service
+  wait_idle
+  DB=$db start_app "$kind"
   local phase filter t0 replayed left ms
   for phase in cold warm; do
     [ "$phase" = cold ] && filter="received_to=$mark" || filter="received_from=$mark"
@@ -242,26 +286,27 @@ dispatch() {
     replayed=$(curl -fsS -X POST -H "X-Api-Key: $admin_key" "$app_url/api/dead-letters/replay?$filter" | grep -o '"replayed":[0-9]*' | cut -d: -f2)
     while left=$(pending "$db") && [ "$left" != 0 ]; do sleep 0.05; done
     ms=$(($(now_ms) - t0))
-    awk -v p="$phase" -v n="$replayed" -v ms="$ms" 'BEGIN { printf "dispatch: %s, drained %d deliveries (log handler) in %.2f s: %.0f deliveries/s\n", p, n, ms / 1000, n * 1000 / ms }'
+    awk -v p="$phase" -v n="$replayed" -v ms="$ms" 'BEGIN { printf "dispatch ('"$kind"'): %s, drained %d deliveries (log handler) in %.2f s: %.0f deliveries/s\n", p, n, ms / 1000, n * 1000 / ms }'
   done
   stop_app_keep_db
   rm -f "$db"*
 
-  echo "dispatch: steady load of ~1,000 webhooks/s for ${RATE_SECONDS} s after ${WARMUP} s of it (32 connections, each pausing 30 ms before a request)"
-  DB=$db start_app service
-  wrk -t2 -c32 -d"$WARMUP"s --timeout 30s -s bench/webhook.lua "$app_url/webhooks/langgraph" -- small "$token" warm 30 >/dev/null
+  echo "dispatch ($kind): steady load of ~1,000 webhooks/s for ${RATE_SECONDS} s after ${WARMUP} s of it (32 connections, each pausing 30 ms before a request)"
+  wait_idle
+  DB=$db start_app "$kind"
+  wrk -t2 -c32 -d"$WARMUP"s --timeout 30s -s bench/webhook.lua "$app_url/webhooks/langgraph" -- small "$token" warm 30 "$RUN_IDS" >/dev/null
   local out since
   since=$(now_ms)
-  out=$(wrk -t2 -c32 -d"$RATE_SECONDS"s --timeout 30s -s bench/webhook.lua "$app_url/webhooks/langgraph" -- small "$token" steady 30)
+  out=$(wrk -t2 -c32 -d"$RATE_SECONDS"s --timeout 30s -s bench/webhook.lua "$app_url/webhooks/langgraph" -- small "$token" steady 30 "$RUN_IDS")
   sleep 2 # the last deliveries start
   stop_app_keep_db
-  awk '/^Requests\/sec:/ { printf "dispatch: sent %.0f webhooks/s\n", $2 }' <<<"$out"
+  awk '/^Requests\/sec:/ { printf "dispatch ('"$kind"'): sent %.0f webhooks/s\n", $2 }' <<<"$out"
   # Lag as the histogram webhookreceiver.dispatch.lag measures it: stored (received_at) to the first attempt's start.
   sqlite3 -readonly "$db" "
     WITH lag AS (SELECT a.started_at - w.received_at AS ms FROM attempts a JOIN deliveries d ON d.id = a.delivery_id
                  JOIN webhooks w ON w.id = d.webhook_id WHERE a.attempt = 1 AND w.received_at >= $since),
          ranked AS (SELECT ms, ROW_NUMBER() OVER (ORDER BY ms) AS k, COUNT(*) OVER () AS n FROM lag)
-    SELECT printf('dispatch: stored-to-handler lag over %d deliveries: p50 %d ms, p99 %d ms, max %d ms',
+    SELECT printf('dispatch ($kind): stored-to-handler lag over %d deliveries: p50 %d ms, p99 %d ms, max %d ms',
       MAX(n), MAX(CASE WHEN k = (n + 1) / 2 THEN ms END), MAX(CASE WHEN k = (n * 99 + 99) / 100 THEN ms END), MAX(ms)) FROM ranked"
   rm -f "$db"*
 }
@@ -274,9 +319,12 @@ stop_app_keep_db() {
   started=("${kept[@]}")
 }
 
+# Dispatch of the build in BEFORE too, when the ingest cases compare it.
+dispatch_all() { dispatch service; [[ -z "$BEFORE" || " $KINDS " != *" before "* ]] || dispatch before; }
+
 case "$mode" in
   ingest) ingest ;;
-  dispatch) dispatch ;;
-  all) ingest; dispatch ;;
+  dispatch) dispatch_all ;;
+  all) ingest; dispatch_all ;;
   *) fail "unknown mode $mode: ingest, dispatch or all" ;;
 esac

@@ -1,8 +1,11 @@
 -- wrk script: POSTs a LangGraph run webhook with a unique run_id per request, so that every request is a new run to store
 -- (a repeated run_id would be answered "duplicate" without a write).
 -- Arguments after "--": size ("small" ~2 KB, "large" ~259 KB of message history in values), token, run_id prefix
--- (unique per wrk invocation, so that runs against one database never collide), and optionally a pause in ms before each
--- request of a connection (connections x 1000 / pause caps the rate: the steady-rate dispatch run).
+-- (unique per wrk invocation, so that runs against one database never collide), optionally a pause in ms before each
+-- request of a connection (connections x 1000 / pause caps the rate: the steady-rate dispatch run; 0 for none), and
+-- optionally the shape of the run ids: "uuid7" (the default: time-ordered like the UUIDv7 run ids current LangGraph
+-- servers send, so each new id sorts after the last one of its wrk thread) or "counter" (prefix-thread-N in decimal, the
+-- bench's ids until issue #26: consecutive ones sort far apart, so each lands on its own page of the unique index).
 
 local counter = 0
 local next_thread = 0
@@ -53,14 +56,26 @@ local function body_around_run_id(size)
   return head, tail
 end
 
+local uuid7 = true
+local uuid7_head
+
 function init(args)
   local size, token, run_prefix = args[1] or "small", args[2] or "", args[3] or "bench"
   prefix, suffix = body_around_run_id(size)
-  prefix = prefix .. run_prefix .. "-" .. tostring(thread_index) .. "-"
+  uuid7 = (args[5] or "uuid7") == "uuid7"
+  if uuid7 then
+    -- The start second, the wrk thread and a hash of the run prefix, then a counter: unique per invocation and thread,
+    -- increasing within them, and later invocations sort after earlier ones, as time-ordered ids do.
+    local hash = 0
+    for i = 1, #run_prefix do hash = (hash * 31 + run_prefix:byte(i)) % 4096 end
+    uuid7_head = string.format("%08x-%04x-7%03x-8", os.time(), thread_index, hash)
+  else
+    prefix = prefix .. run_prefix .. "-" .. tostring(thread_index) .. "-"
+  end
   wrk.method = "POST"
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Authorization"] = "Bearer " .. token
-  if args[4] then
+  if args[4] and tonumber(args[4]) > 0 then
     local pause = tonumber(args[4])
     delay = function() return pause end
   end
@@ -68,5 +83,8 @@ end
 
 function request()
   counter = counter + 1
+  if uuid7 then
+    return wrk.format(nil, nil, nil, string.format("%s%s%03x-%012x%s", prefix, uuid7_head, 0, counter, suffix))
+  end
   return wrk.format(nil, nil, nil, prefix .. counter .. suffix)
 end

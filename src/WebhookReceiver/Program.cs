@@ -32,7 +32,7 @@ try
     // Every setting is checked before anything starts, so a bad one stops the start-up here, as one line naming it.
     app.Services.GetService<IStartupValidator>()?.Validate();
 
-    app.UseSerilogRequestLogging();
+    app.UseRequestLog();
     app.UseHttpProblems();
     app.UseTrustedProxies();
     app.UseWebhookReceiver();

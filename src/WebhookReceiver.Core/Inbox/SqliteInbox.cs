@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Inbox;
 
 /// <summary>The embedded inbox: one SQLite file in WAL mode, used by one process.</summary>
-internal sealed class SqliteInbox : SqlInbox, IDisposable
+internal sealed class SqliteInbox : SqlInbox, IAsyncDisposable, IDisposable
 {
     // Each entry upgrades the schema by one version (PRAGMA user_version); append, never edit.
     private static readonly string[] Migrations =
@@ -257,7 +257,13 @@ internal sealed class SqliteInbox : SqlInbox, IDisposable
         return new WriteTurn(_writeTurn);
     }
 
-    public void Dispose() => _writeTurn.Dispose();
+    public async ValueTask DisposeAsync()
+    {
+        await DisposeIngestAsync();
+        _writeTurn.Dispose();
+    }
+
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private sealed class WriteTurn(SemaphoreSlim turn) : IDisposable
     {

@@ -25,6 +25,9 @@ internal sealed record IngestResponse(long Id, string? RunId, bool Duplicate);
 /// <summary>The webhook LangGraph posts when a run finishes: authenticate, read, store durably, acknowledge.</summary>
 internal static class WebhookEndpoint
 {
+    /// <summary>The route's name (and OpenAPI operation id); the host's request log knows the route by it.</summary>
+    public const string Name = "ReceiveWebhook";
+
     public static RouteHandlerBuilder MapWebhookEndpoint(this IEndpointRouteBuilder endpoints)
     {
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value;
@@ -34,7 +37,7 @@ internal static class WebhookEndpoint
             .AllowAnonymous()
             .AddEndpointFilter(IngestOutcomeFilter.RecordAsync)
             .RequireRateLimiting(IngressLimits.RatePolicy)
-            .WithName("ReceiveWebhook")
+            .WithName(Name)
             .WithTags("Webhooks")
             .WithSummary("Receive a LangGraph run webhook")
             .WithDescription(
