@@ -2,10 +2,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Security;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver;
 

@@ -3,10 +3,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Access;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Ingress;
-using WebhookReceiver.QueryApi;
-using WebhookReceiver.Http;
-using WebhookReceiver.Observability;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Audit;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Console;
 
 namespace Microsoft.AspNetCore.Builder;
@@ -30,7 +31,12 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     {
         var receiver = endpoints.MapGroup(string.Empty).WithGroupName(WebhookReceiverOpenApiExtensions.DocumentName);
         receiver.MapWebhookEndpoint();
-        receiver.MapQueryApi().MapAlerts();
+        // Each module maps its endpoints on the one /api group, under its policies.
+        var api = receiver.MapQueryApi();
+        api.MapInterrupts();
+        api.MapSweepEndpoint();
+        api.MapAuditEndpoint();
+        api.MapAlerts();
         return endpoints;
     }
 

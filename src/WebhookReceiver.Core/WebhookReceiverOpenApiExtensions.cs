@@ -2,9 +2,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
-using WebhookReceiver.QueryApi;
-using WebhookReceiver.Security;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Access;
+using WebhookReceiver.Audit;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

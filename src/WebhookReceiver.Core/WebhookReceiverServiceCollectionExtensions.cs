@@ -7,19 +7,13 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Commands;
-using WebhookReceiver.Alerts;
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Console;
-using WebhookReceiver.Dispatch;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Security;
-using WebhookReceiver.Observability;
-using WebhookReceiver.Sweep;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Alerts;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Console;
+using WebhookReceiver.Inbox;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 using WebhookReceiver.Access;
-using WebhookReceiver.Commands;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.QueryApi;
+using WebhookReceiver.Audit;
 
 namespace WebhookReceiver.Alerts;
 

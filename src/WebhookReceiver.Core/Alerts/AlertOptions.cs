@@ -1,6 +1,8 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
+using WebhookReceiver.Webhooks;
+
 namespace WebhookReceiver.Alerts;
 
 /// <summary>
@@ -66,12 +68,12 @@ internal sealed class AlertWebhookValidator : IValidateOptions<AlertOptions>
             return ValidateOptionsResult.Success;
         }
 
-        if (webhook.Secret.Length < Handlers.ForwardTargetsValidator.MinSigningSecretLength)
+        if (webhook.Secret.Length < ForwardTargetsValidator.MinSigningSecretLength)
         {
-            return ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret must be set, at least {Handlers.ForwardTargetsValidator.MinSigningSecretLength} characters, when Webhook:Url is.");
+            return ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret must be set, at least {ForwardTargetsValidator.MinSigningSecretLength} characters, when Webhook:Url is.");
         }
 
-        return Handlers.ForwardHandler.SigningKey(webhook.Secret) is null
+        return ForwardHandler.SigningKey(webhook.Secret) is null
             ? ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret starts with whsec_ but is not base64 after it.")
             : ValidateOptionsResult.Success;
     }

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Sweep;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Console;
 

@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
+using WebhookReceiver.Interrupts;
+
 namespace WebhookReceiver.Console;
 
 /// <summary>

@@ -3,8 +3,8 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Observability;
-using WebhookReceiver.Sweep;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Console;
 

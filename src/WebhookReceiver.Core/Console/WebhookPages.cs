@@ -3,7 +3,11 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using WebhookReceiver.Commands;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Console;

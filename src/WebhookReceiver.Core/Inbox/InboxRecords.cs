@@ -1,4 +1,4 @@
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Inbox;
 

@@ -1,6 +1,6 @@
 using System.Data;
 using System.Data.Common;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Inbox;
 

@@ -1,10 +1,12 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Interrupts;
 

@@ -5,9 +5,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Observability;
-using WebhookReceiver.Security;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -211,7 +211,7 @@ internal sealed partial class InterruptResumer(
     };
 
     /// <summary>Why the body does not fit the pause; null when it does.</summary>
-    private static string? Check(JsonObject body, IReadOnlyList<Handlers.PendingInterrupt> pending)
+    private static string? Check(JsonObject body, IReadOnlyList<PendingInterrupt> pending)
     {
         if (body.Select(p => p.Key).FirstOrDefault(k => k != "resume") is { } unknown)
         {

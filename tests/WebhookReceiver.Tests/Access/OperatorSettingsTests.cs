@@ -79,7 +79,7 @@ public sealed class OperatorSettingsTests
         try
         {
             // The options are what start-up validates; reading them runs every validator of the section.
-            _ = host.Services.GetRequiredService<IOptions<WebhookReceiver.Configuration.WebhookReceiverOptions>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<WebhookReceiver.Webhooks.WebhookReceiverOptions>>().Value;
             return host;
         }
         catch

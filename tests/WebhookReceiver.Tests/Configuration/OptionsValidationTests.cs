@@ -52,7 +52,7 @@ public sealed class OptionsValidationTests
         builder.Services.AddWebhookReceiver(builder.Configuration);
         using var host = builder.Build();
 
-        var error = Record.Exception(() => host.Services.GetRequiredService<IOptions<WebhookReceiver.LangGraphApi.LangGraphOptions>>().Value);
+        var error = Record.Exception(() => host.Services.GetRequiredService<IOptions<WebhookReceiver.LangGraph.LangGraphOptions>>().Value);
 
         Assert.Equal(refused, error is OptionsValidationException { Message: var m } && m.Contains("Retention:MaxAge", StringComparison.Ordinal));
     }
@@ -102,7 +102,7 @@ public sealed class OptionsValidationTests
     [Fact]
     public void A_filter_asking_twice_for_one_metadata_key_is_refused_at_registration()
     {
-        var filter = new WebhookReceiver.Handlers.HandlerFilter().WithMetadata("tenant", "acme");
+        var filter = new WebhookReceiver.Webhooks.HandlerFilter().WithMetadata("tenant", "acme");
 
         Assert.Throws<ArgumentException>(() => filter.WithMetadata("tenant", "other"));
     }

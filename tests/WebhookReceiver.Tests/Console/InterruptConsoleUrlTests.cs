@@ -1,8 +1,10 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.Console;
 

@@ -3,7 +3,8 @@ using System.Reflection;
 using System.Text;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Security;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.FieldInputs;

@@ -1,6 +1,6 @@
 using System.Text;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Inbox;
 

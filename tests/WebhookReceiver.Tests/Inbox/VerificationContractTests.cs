@@ -1,7 +1,7 @@
 using System.Text;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Runs;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Inbox;
 

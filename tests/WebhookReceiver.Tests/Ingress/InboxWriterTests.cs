@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Ingress;
 

@@ -5,7 +5,8 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -210,9 +211,9 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
     {
         var threadId = await servers.CreateThreadAsync();
         var runId = await servers.StartRunAsync(threadId, "ask", Input("no webhook"), webhook: null);
-        var client = servers.Receiver.Services.GetRequiredService<WebhookReceiver.LangGraphApi.ILangGraphClients>().ForDeployment("local");
+        var client = servers.Receiver.Services.GetRequiredService<WebhookReceiver.LangGraph.ILangGraphClients>().ForDeployment("local");
         var thread = await Eventually.MatchAsync(
-            async () => (await client.SearchThreadsAsync(new WebhookReceiver.LangGraphApi.LangGraphThreadSearch { Status = "interrupted", Limit = 1000 }))
+            async () => (await client.SearchThreadsAsync(new WebhookReceiver.LangGraph.LangGraphThreadSearch { Status = "interrupted", Limit = 1000 }))
                 .SingleOrDefault(t => t.ThreadId == threadId),
             t => t is not null, 60);
         var recorder = servers.Receiver.Services.GetRequiredService<WebhookReceiver.Interrupts.InterruptRecorder>();
