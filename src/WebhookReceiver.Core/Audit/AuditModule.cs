@@ -1,0 +1,20 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Kernel;
+
+namespace WebhookReceiver.Audit;
+
+/// <summary>The append-only record of every state-changing command, and its retention.</summary>
+internal static class AuditModule
+{
+    internal static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSection<AuditOptions, AuditOptionsAnnotations>(configuration, AuditOptions.Section);
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IAuditLog
+            ?? throw new InvalidOperationException("The audit trail needs an inbox that stores it (the SQLite or PostgreSQL inbox)."));
+        services.AddHostedService<AuditRetentionService>();
+        return services;
+    }
+}

@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace WebhookReceiver.Kernel;
+
+/// <summary>What every module stands on: the clock and the receiver's meter and metrics.</summary>
+internal static class KernelModule
+{
+    internal static IServiceCollection AddKernel(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSection<MetricsOptions, MetricsOptionsAnnotations>(configuration, MetricsOptions.Section);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<ReceiverMetrics>();
+        return services;
+    }
+}

@@ -1,0 +1,32 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Inbox;
+using WebhookReceiver.Kernel;
+
+namespace WebhookReceiver.LangGraph;
+
+/// <summary>The call back to LangGraph: its API clients, run verification, and the sweep that recovers lost webhooks.</summary>
+internal static class LangGraphModule
+{
+    internal static IServiceCollection AddLangGraphCallback(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSection<LangGraphOptions, LangGraphOptionsAnnotations>(configuration, LangGraphOptions.Section)
+            .AddValidator<LangGraphOptions, LangGraphOptionsValidator>()
+            .AddValidator<LangGraphOptions, SweepLookbackValidator>();
+        services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<LangGraphOptions>>().Value.Deployments));
+        services.TryAddSingleton<RunVerifier>();
+        services.TryAddSingleton<PublicWebhookUrl>();
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxSweeps
+            ?? throw new InvalidOperationException("The LangGraph sweep needs an inbox that keeps sweep progress (the SQLite or PostgreSQL inbox)."));
+        services.TryAddSingleton<SweptWebhooks>();
+        services.TryAddSingleton<RunSweeper>();
+        services.TryAddSingleton<RecentSweeps>();
+        services.AddHostedService<SweepService>();
+        services.AddLangGraphClients();
+        services.TryAddScoped<SweepCommand>();
+        return services;
+    }
+}
