@@ -117,9 +117,11 @@ public sealed partial class LayeringTests
     private static HashSet<(string From, string To)> TableEdges()
     {
         var modules = Library.Value.Edges.Keys.ToHashSet(StringComparer.Ordinal);
-        return LayeringTable()
-            .Where(r => !r.Dissolving || modules.Contains(r.Module))
-            .SelectMany(r => r.Uses.Where(t => modules.Contains(t) || !LayeringTable().Single(u => u.Module == t).Dissolving).Select(t => (From: r.Module, To: t)))
+        var table = LayeringTable();
+        var gone = table.Where(r => r.Dissolving && !modules.Contains(r.Module)).Select(r => r.Module).ToHashSet(StringComparer.Ordinal);
+        return table
+            .Where(r => !gone.Contains(r.Module))
+            .SelectMany(r => r.Uses.Where(t => !gone.Contains(t)).Select(t => (From: r.Module, To: t)))
             .ToHashSet();
     }
 
