@@ -5,7 +5,8 @@ namespace WebhookReceiver.Tests.Infrastructure;
 
 /// <summary>
 /// One real LangGraph JS dev server (<see cref="LangGraphDevServer"/>, the pinned langgraphjs from tests/langgraph-e2e)
-/// shared by the tests of a class (<c>IClassFixture</c>): each test makes its own threads and runs on it.
+/// shared by the tests of a class (<c>IClassFixture</c>) or of several (<see cref="SharedLangGraphServer"/>): each test
+/// makes its own threads and runs on it.
 /// </summary>
 public class LangGraphServerFixture : IAsyncLifetime
 {
@@ -106,4 +107,14 @@ public abstract class LangGraphReceiverFixture : LangGraphServerFixture
             }
         }
     }
+}
+
+/// <summary>
+/// The classes that need only a LangGraph server, and start their own receivers, share one: a collection fixture, so they
+/// run one after another. Their tests tell their runs apart by thread, run id or webhook URL.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SharedLangGraphServer : ICollectionFixture<LangGraphServerFixture>
+{
+    public const string Name = "One LangGraph server";
 }

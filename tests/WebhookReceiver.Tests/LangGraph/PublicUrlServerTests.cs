@@ -17,7 +17,8 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// (a warning, examples in its report), and once it is fixed <c>sweep?since=</c> recovers what the earlier sweeps skipped.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class PublicUrlServerTests(LangGraphServerFixture server) : IClassFixture<LangGraphServerFixture>
+[Collection(SharedLangGraphServer.Name)]
+public sealed class PublicUrlServerTests(LangGraphServerFixture server)
 {
     private static readonly TimeSpan DriverTimeout = TimeSpan.FromSeconds(60);
 

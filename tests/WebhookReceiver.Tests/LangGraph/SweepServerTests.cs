@@ -21,7 +21,8 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// recovered and is reported as such; a real webhook and a sweep of the same run, in either order, store and handle it once.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class SweepServerTests(LangGraphServerFixture server, ITestOutputHelper output) : IClassFixture<LangGraphServerFixture>
+[Collection(SharedLangGraphServer.Name)]
+public sealed class SweepServerTests(LangGraphServerFixture server, ITestOutputHelper output)
 {
     private static readonly TimeSpan DriverTimeout = TimeSpan.FromSeconds(60);
 
@@ -144,7 +145,7 @@ public sealed class SweepServerTests(LangGraphServerFixture server, ITestOutputH
     }
 }
 
-/// <summary>The sweep tests share one LangGraph JS dev server (a class fixture); each test starts its own receiver with it as deployment <c>local</c>.</summary>
+/// <summary>The sweep tests share one LangGraph JS dev server (<see cref="SharedLangGraphServer"/>); each test starts its own receiver with it as deployment <c>local</c>.</summary>
 public static class SweepReceivers
 {
     /// <param name="server">The class's LangGraph server.</param>

@@ -12,7 +12,8 @@ namespace WebhookReceiver.Tests.LangGraphApi;
 /// reads back through every call, shows its interrupt, and resumes through the client.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class LangGraphClientDevServerTests(LangGraphServerFixture server) : IClassFixture<LangGraphServerFixture>, IDisposable
+[Collection(SharedLangGraphServer.Name)]
+public sealed class LangGraphClientDevServerTests(LangGraphServerFixture server) : IDisposable
 {
     private const int PatienceSeconds = 30;
     private readonly IHost _host = LangGraphClientHost.Build(server.LangGraph.BaseAddress);
