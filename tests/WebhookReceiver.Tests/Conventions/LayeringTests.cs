@@ -166,21 +166,22 @@ public sealed partial class LayeringTests
         }
 
         var edges = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
+        var byDocId = new Dictionary<string, string?>(StringComparer.Ordinal); // the console's crefs name core types too
         var source = Path.Combine(BuiltService.RepositoryRoot, "src");
-        Read(core, Path.Combine(source, CoreAssembly), resolver, edges);
+        Read(core, Path.Combine(source, CoreAssembly), resolver, byDocId, edges);
         var isPackage = File.Exists(console);
         if (isPackage)
         {
-            Read(console, Path.Combine(source, ConsoleAssembly), resolver, edges);
+            Read(console, Path.Combine(source, ConsoleAssembly), resolver, byDocId, edges);
         }
 
         return new Graph(edges, isPackage);
     }
 
-    private static void Read(string dll, string sourceFolder, IAssemblyResolver resolver, Dictionary<string, Dictionary<string, string>> edges)
+    private static void Read(
+        string dll, string sourceFolder, IAssemblyResolver resolver, Dictionary<string, string?> byDocId, Dictionary<string, Dictionary<string, string>> edges)
     {
         using var module = ModuleDefinition.ReadModule(dll, new ReaderParameters { AssemblyResolver = resolver });
-        var byDocId = new Dictionary<string, string?>(StringComparer.Ordinal);
         foreach (var type in module.GetTypes())
         {
             var from = FolderOf(type);
