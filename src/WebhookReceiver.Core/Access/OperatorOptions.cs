@@ -4,7 +4,7 @@ namespace WebhookReceiver.Access;
 /// One named operator (<c>WebhookReceiver:Operators:{i}</c>): a person or script that sends <see cref="Key"/> in
 /// <c>X-Api-Key</c> (or signs in to the console with it) and may do what <see cref="Role"/> allows.
 /// </summary>
-public sealed class OperatorOptions
+internal sealed class OperatorOptions
 {
     /// <summary>The name the audit trail records for this operator's actions; unique.</summary>
     public string Name { get; set; } = "";

@@ -9,7 +9,7 @@ namespace WebhookReceiver.Alerts;
 /// <c>WebhookReceiver:Alerts</c>: alerts a person acknowledges (<c>GET /api/alerts</c>), raised from what the dispatcher, the sweep
 /// and the store observe, and resolved by themselves when their cause goes; optionally posted to an operational webhook.
 /// </summary>
-public sealed class AlertOptions
+internal sealed class AlertOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Alerts";
@@ -35,7 +35,7 @@ public sealed class AlertOptions
 /// "alert": {...}}</c>, signed per Standard Webhooks (<c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c>) as the
 /// forward handler signs. Off while <see cref="Url"/> is empty.
 /// </summary>
-public sealed class AlertWebhookOptions
+internal sealed class AlertWebhookOptions
 {
     /// <summary>Where to post; empty, no webhook.</summary>
     [Url]

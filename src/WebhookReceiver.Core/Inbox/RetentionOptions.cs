@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Inbox;
 
 /// <summary><c>WebhookReceiver:Retention</c>: how long stored webhooks and interrupts are kept.</summary>
-public sealed class RetentionOptions
+internal sealed class RetentionOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Retention";

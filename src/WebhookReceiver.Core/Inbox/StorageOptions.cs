@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Inbox;
 
 /// <summary><c>WebhookReceiver:Storage</c>: where and how webhooks are stored.</summary>
-public sealed class StorageOptions
+internal sealed class StorageOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Storage";
@@ -23,7 +23,7 @@ public sealed class StorageOptions
 }
 
 /// <summary>Where webhooks are stored: <c>WebhookReceiver:Storage:Provider</c>.</summary>
-public enum StorageProvider
+internal enum StorageProvider
 {
     /// <summary>An embedded SQLite file: one process (the default).</summary>
     Sqlite,
@@ -36,7 +36,7 @@ public enum StorageProvider
 /// SQLite's <c>PRAGMA synchronous</c> levels in WAL mode, numbered as sqlite.org/pragma.html#pragma_synchronous numbers
 /// them. OFF is not offered: an OS crash or power loss could then corrupt the file and lose acknowledged webhooks.
 /// </summary>
-public enum SqliteSynchronous
+internal enum SqliteSynchronous
 {
     /// <summary>Survives a process crash; power loss may lose the last commits (the default).</summary>
     Normal = 1,

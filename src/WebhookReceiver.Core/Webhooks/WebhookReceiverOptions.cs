@@ -11,7 +11,7 @@ namespace WebhookReceiver.Webhooks;
 /// feature: <c>Storage</c> and <c>Retention</c> (Inbox), <c>Ingest</c> and <c>Limits</c> (Ingress), <c>Dispatch</c>,
 /// <c>Handlers</c>, <c>Metrics</c> (Observability) and <c>LangGraph</c> (LangGraphApi).
 /// </summary>
-public sealed class WebhookReceiverOptions
+internal sealed class WebhookReceiverOptions
 {
     /// <summary>The configuration section bound to these options; the other sections are under it.</summary>
     public const string Section = "WebhookReceiver";

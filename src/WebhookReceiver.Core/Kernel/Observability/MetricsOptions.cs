@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Kernel;
 
 /// <summary><c>WebhookReceiver:Metrics</c>: the Prometheus scrape endpoint and OTLP export of the receiver's metrics (meter <c>WebhookReceiver</c>).</summary>
-public sealed class MetricsOptions
+internal sealed class MetricsOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Metrics";

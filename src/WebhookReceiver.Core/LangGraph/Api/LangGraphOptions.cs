@@ -7,7 +7,7 @@ namespace WebhookReceiver.LangGraph;
 /// <c>WebhookReceiver:LangGraph</c>: the LangGraph deployments the receiver may call back (to verify runs, recover missed
 /// webhooks and read threads). No deployment configured: nothing here is used and the receiver never calls LangGraph.
 /// </summary>
-public sealed class LangGraphOptions
+internal sealed class LangGraphOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:LangGraph";
@@ -55,7 +55,7 @@ public sealed class LangGraphOptions
 }
 
 /// <summary>One LangGraph server (a LangSmith Deployment, a self-hosted Agent Server, or <c>langgraphjs dev</c>).</summary>
-public sealed class LangGraphDeploymentOptions
+internal sealed class LangGraphDeploymentOptions
 {
     /// <summary>Unique name: stored with each webhook attributed to this deployment, and the key of its client in <see cref="ILangGraphClients"/>.</summary>
     [RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "A LangGraph deployment's Name may hold letters, digits, '_', '.' and '-'.")]
@@ -75,7 +75,7 @@ public sealed class LangGraphDeploymentOptions
 }
 
 /// <summary><c>WebhookReceiver:LangGraph:Sweep</c>: the background search for runs whose webhook never arrived.</summary>
-public sealed class SweepOptions
+internal sealed class SweepOptions
 {
     /// <summary>Time between two sweeps of a deployment; <c>00:00:00</c> switches the sweep off.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
@@ -113,7 +113,7 @@ public sealed class SweepOptions
 }
 
 /// <summary>What the receiver does with the answer when it asks the server about a webhook's run.</summary>
-public enum VerifyMode
+internal enum VerifyMode
 {
     /// <summary>Never ask.</summary>
     Off,
@@ -126,7 +126,7 @@ public enum VerifyMode
 }
 
 /// <summary>Which runs a sweep recovers.</summary>
-public enum SweepScope
+internal enum SweepScope
 {
     /// <summary>Only runs whose <c>kwargs.webhook</c> points at this receiver (its path, or <see cref="LangGraphOptions.PublicUrl"/>).</summary>
     ThisReceiver,

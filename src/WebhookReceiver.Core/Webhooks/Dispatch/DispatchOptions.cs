@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Webhooks;
 
 /// <summary><c>WebhookReceiver:Dispatch</c>: how deliveries are attempted, retried and dead-lettered.</summary>
-public sealed class DispatchOptions
+internal sealed class DispatchOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Dispatch";

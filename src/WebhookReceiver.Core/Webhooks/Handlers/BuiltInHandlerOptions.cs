@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Webhooks;
 
 /// <summary><c>WebhookReceiver:Handlers</c>: the built-in handlers, switched on in configuration.</summary>
-public sealed class BuiltInHandlerOptions
+internal sealed class BuiltInHandlerOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Handlers";
@@ -16,13 +16,13 @@ public sealed class BuiltInHandlerOptions
     public List<ForwardTargetOptions> Forward { get; set; } = [];
 }
 
-public sealed class LogHandlerOptions
+internal sealed class LogHandlerOptions
 {
     public bool Enabled { get; set; } = true;
 }
 
 /// <summary>A URL that receives every matching webhook, signed per Standard Webhooks.</summary>
-public sealed class ForwardTargetOptions
+internal sealed class ForwardTargetOptions
 {
     [Required, RegularExpression("^[A-Za-z0-9_.-]+$", ErrorMessage = "A forward target's Name may hold letters, digits, '_', '.' and '-'.")]
     public string Name { get; set; } = "";
@@ -60,7 +60,7 @@ public sealed class ForwardTargetOptions
 }
 
 /// <summary>What a forward target receives: <c>WebhookReceiver:Handlers:Forward:N:Events</c>.</summary>
-public enum ForwardEvents
+internal enum ForwardEvents
 {
     /// <summary>Finished runs, as received.</summary>
     Runs,

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Webhooks;
 
 /// <summary><c>WebhookReceiver:Limits</c>: what one client, or everyone at once, may ask of the webhook route.</summary>
-public sealed class AbuseLimitOptions
+internal sealed class AbuseLimitOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Limits";

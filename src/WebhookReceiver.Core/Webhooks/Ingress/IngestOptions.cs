@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Webhooks;
 
 /// <summary><c>WebhookReceiver:Ingest</c>: the queue in front of the store and its group commit.</summary>
-public sealed class IngestOptions
+internal sealed class IngestOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Ingest";

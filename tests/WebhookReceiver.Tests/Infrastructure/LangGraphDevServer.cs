@@ -5,9 +5,8 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using WebhookReceiver.Tests.Infrastructure;
 
-namespace WebhookReceiver.Tests.LangGraph;
+namespace WebhookReceiver.Tests.Infrastructure;
 
 /// <summary>The ids of a run the driver made, as the LangGraph server announced them.</summary>
 public sealed record DrivenRun(string RunId, string? ThreadId);
@@ -28,12 +27,14 @@ public sealed class LangGraphDevServer : IAsyncDisposable
     private readonly Process _process;
     private readonly TempDirectory _directory;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly HttpClient _api;
 
     private LangGraphDevServer(Process process, TempDirectory directory, Uri baseAddress)
     {
         _process = process;
         _directory = directory;
         BaseAddress = baseAddress;
+        _api = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
 
     /// <summary>tests/langgraph-e2e: package.json, its lockfile, langgraph.json, the graphs and the driver.</summary>
@@ -50,12 +51,11 @@ public sealed class LangGraphDevServer : IAsyncDisposable
     /// </summary>
     public async Task<string> CreateThreadAsync()
     {
-        using var http = new HttpClient { BaseAddress = BaseAddress };
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                using var response = await http.PostAsJsonAsync("/threads", new JsonObject());
+                using var response = await _api.PostAsJsonAsync("/threads", new JsonObject());
                 response.EnsureSuccessStatusCode();
                 return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["thread_id"]!;
             }
@@ -65,6 +65,59 @@ public sealed class LangGraphDevServer : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>Starts a background run of <paramref name="graph"/> (<c>POST /threads/{id}/runs</c>), its webhook sent to <paramref name="webhook"/> (none when null); returns its run id.</summary>
+    public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input, string? webhook)
+    {
+        var run = new JsonObject { ["assistant_id"] = graph, ["input"] = input };
+        if (webhook is not null)
+        {
+            run["webhook"] = webhook;
+        }
+
+        using var response = await _api.PostAsJsonAsync($"/threads/{threadId}/runs", run);
+        response.EnsureSuccessStatusCode();
+        return (string)(await Json.ReadAsync(response))["run_id"]!;
+    }
+
+    /// <summary>A thread as the server has it (<c>GET /threads/{id}</c>): its status, values and interrupts.</summary>
+    public async Task<JsonNode> ThreadAsync(string threadId) => (await _api.GetFromJsonAsync<JsonNode>($"/threads/{threadId}"))!;
+
+    /// <summary>The runs of a thread, newest first (<c>GET /threads/{id}/runs</c>).</summary>
+    public async Task<JsonArray> RunsAsync(string threadId) => (await _api.GetFromJsonAsync<JsonArray>($"/threads/{threadId}/runs"))!;
+
+    /// <summary>A thread whose run stopped at <c>interrupt()</c> (graph <c>ask</c>), left waiting: its thread id and run id.</summary>
+    public async Task<(string ThreadId, string RunId)> RunUntilInterruptedAsync(string webhook)
+    {
+        var threadId = await CreateThreadAsync();
+        using var response = await _api.PostAsJsonAsync($"/threads/{threadId}/runs/wait", new JsonObject
+        {
+            ["assistant_id"] = "ask", ["input"] = Input("ship it"), ["webhook"] = webhook,
+        });
+        response.EnsureSuccessStatusCode();
+        var runId = response.Content.Headers.ContentLocation?.OriginalString.Split('/').Last()
+            ?? throw new InvalidOperationException("runs/wait named no run (Content-Location)");
+        Assert.Equal("interrupted", (await ThreadAsync(threadId))["status"]!.GetValue<string>());
+        return (threadId, runId);
+    }
+
+    /// <summary>A stateless run of graph <c>slow</c> (30 s) started in the background: its temporary thread id and run id.</summary>
+    public async Task<(string ThreadId, string RunId)> StartStatelessSlowRunAsync(string webhook)
+    {
+        using var response = await _api.PostAsJsonAsync("/runs", new JsonObject { ["assistant_id"] = "slow", ["input"] = Input("stateless, slow"), ["webhook"] = webhook });
+        var run = await Json.ReadAsync(response.EnsureSuccessStatusCode());
+        return (run["thread_id"]!.GetValue<string>(), run["run_id"]!.GetValue<string>());
+    }
+
+    /// <summary>Cancels a run and waits for it to stop (<c>action=interrupt</c>).</summary>
+    public async Task CancelAsync(string threadId, string runId)
+    {
+        using var response = await _api.PostAsync($"/threads/{threadId}/runs/{runId}/cancel?wait=true&action=interrupt", null);
+    }
+
+    /// <summary>A graph's input: one user message.</summary>
+    public static JsonObject Input(string text) =>
+        new() { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
 
     /// <summary>
     /// Starts a server on a free port. The port is chosen before the server binds it, seconds later under load, and meanwhile
@@ -195,6 +248,7 @@ public sealed class LangGraphDevServer : IAsyncDisposable
         }
         finally
         {
+            _api.Dispose();
             _process.Dispose();
             _directory.Dispose();
         }
