@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -18,6 +19,7 @@ internal static class InterruptsModule
         services.TryAddSingleton<InterruptResumer>();
         services.TryAddSingleton<InterruptDetector>();
         services.AddSingleton(InterruptDetector.Registration);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricSource, InterruptGauges>());
         services.TryAddScoped<ReplayInterruptCommand>();
         services.TryAddScoped<ResumeInterruptCommand>();
         return services;

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace WebhookReceiver.Kernel;
 
-/// <summary>What every module stands on: the clock and the receiver's meter and metrics.</summary>
+/// <summary>What every module stands on: the clock, the metrics settings and the meter factory.</summary>
 internal static class KernelModule
 {
     internal static IServiceCollection AddKernel(this IServiceCollection services, IConfiguration configuration)
@@ -12,7 +12,6 @@ internal static class KernelModule
         services.AddSection<MetricsOptions, MetricsOptionsAnnotations>(configuration, MetricsOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
-        services.TryAddSingleton<ReceiverMetrics>();
         return services;
     }
 }

@@ -32,6 +32,7 @@ internal static class WebhooksModule
             }
         });
 
+        services.TryAddSingleton<ReceiverMetrics>();
         services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<AdminKeys>();
         services.TryAddSingleton<HandlerCatalog>();

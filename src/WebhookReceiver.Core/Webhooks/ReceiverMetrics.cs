@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.Kernel;
 
-namespace WebhookReceiver.Kernel;
+namespace WebhookReceiver.Webhooks;
 
 /// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.webhooks.received</c>: these and no others.</summary>
 internal static class IngestOutcome
@@ -60,33 +59,32 @@ internal sealed class ReceiverMetrics
     private readonly Counter<long> _sweeps;
     private readonly Histogram<double> _pauseToResume;
 
-    private readonly IInboxQueries _inbox;
-    private readonly HandlerCatalog _catalog;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _pendingRefreshInterval;
-    private Measurement<long>[] _pending = [];
-    private long _pendingCountedAt;
-    private int _pendingRefreshing;
-
-    private readonly IInboxInterrupts _interrupts;
-    private Measurement<long>[] _waiting = [];
-    private long _waitingCountedAt;
-    private int _waitingRefreshing;
-
+    private readonly StoreReading<Measurement<long>[]> _pending;
+    private readonly StoreReading<OldestWaiting> _oldest;
     private Measurement<long>[] _alertsOpen = [];
 
-    private OldestWaiting? _oldest;
-    private long _oldestReadAt;
-    private int _oldestRefreshing;
-
+    /// <summary>
+    /// Creates the instruments on the meter <see cref="MeterName"/>, then those of every <see cref="IMetricSource"/> a module
+    /// above registered (its gauges over its own store), so that one scrape shows them all.
+    /// </summary>
     public ReceiverMetrics(IMeterFactory meters, IInboxQueries inbox, HandlerCatalog catalog, TimeProvider time, IOptions<MetricsOptions> options,
-        IInboxInterrupts interrupts)
+        IEnumerable<IMetricSource> sources)
     {
-        _inbox = inbox;
-        _interrupts = interrupts;
-        _catalog = catalog;
         _time = time;
-        _pendingRefreshInterval = options.Value.PendingRefreshInterval;
+        var interval = options.Value.PendingRefreshInterval;
+        _pending = new StoreReading<Measurement<long>[]>(async (_, cancellationToken) =>
+        {
+            var counts = await inbox.CountDeliveriesAsync(cancellationToken);
+            var pending = counts.Where(c => c.State is DeliveryState.Pending or DeliveryState.Failed)
+                .GroupBy(c => c.Handler)
+                .ToDictionary(g => g.Key, g => g.Sum(c => c.Count), StringComparer.Ordinal);
+            // Every registered handler appears, at 0 when it has nothing waiting, so a drained queue reads 0 rather than
+            // vanishing; handlers no longer registered appear while they still have deliveries waiting.
+            return [.. catalog.Handlers.Select(h => h.Name).Union(pending.Keys)
+                .Select(name => new Measurement<long>(pending.GetValueOrDefault(name), new KeyValuePair<string, object?>("handler", name)))];
+        }, time, interval);
+        _oldest = new StoreReading<OldestWaiting>((_, cancellationToken) => inbox.ReadOldestWaitingAsync(cancellationToken), time, interval);
 
         var meter = meters.Create(MeterName);
         _received = meter.CreateCounter<long>("webhookreceiver.webhooks.received", "{webhook}",
@@ -113,14 +111,14 @@ internal sealed class ReceiverMetrics
         _pauseToResume = meter.CreateHistogram("webhookreceiver.interrupts.resume_delay", "s",
             "From a thread's pause being found to its resume through the receiver, by deployment and graph.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600] });
-        meter.CreateObservableGauge("webhookreceiver.interrupts.waiting", ObserveWaiting, "{interrupt}",
-            "Threads waiting for a person (interrupts in state waiting), by deployment and graph; counted at most every PendingRefreshInterval.");
-        meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", () => ObserveAge(o => o.DeliveryDueAt), "s",
+        meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", ObserveOldestDue, "s",
             "Seconds since the longest-waiting unfinished delivery became due (a new one: since it was stored; a retry: since its backoff ended), 0 when none is due; its due time is read at most every PendingRefreshInterval.");
         meter.CreateObservableGauge("webhookreceiver.alerts.open", () => Volatile.Read(ref _alertsOpen), "{alert}",
             "Alerts not resolved yet, by kind (dead_handler, sweep_recovered, sweep_failed, interrupt_waiting, store_unavailable) and state (open: not acknowledged yet; acknowledged); set by the alert evaluator every Alerts:Interval (none before its first round).");
-        meter.CreateObservableGauge("webhookreceiver.interrupts.oldest_waiting_age", () => ObserveAge(o => o.InterruptSeenAt), "s",
-            "Seconds since the oldest interrupt still waiting for a person was found, 0 when none waits; read at most every PendingRefreshInterval.");
+        foreach (var source in sources)
+        {
+            source.CreateInstruments(meter);
+        }
     }
 
     /// <summary>
@@ -207,112 +205,19 @@ internal sealed class ReceiverMetrics
         }
     }
 
-    // Gauges are read synchronously at every collection; the store is asked in the background, at most once per interval,
-    // so a scrape never waits on the store and a busy scraper cannot turn into a load on it. A scrape may see the count
-    // of the previous refresh (nothing at all at the very first one).
-    private IEnumerable<Measurement<long>> ObservePending()
-    {
-        var stale = _time.GetElapsedTime(Interlocked.Read(ref _pendingCountedAt)) >= _pendingRefreshInterval;
-        if (stale && Interlocked.CompareExchange(ref _pendingRefreshing, 1, 0) == 0)
-        {
-            _ = RefreshPendingAsync();
-        }
+    private IEnumerable<Measurement<long>> ObservePending() => _pending.Current ?? [];
 
-        return Volatile.Read(ref _pending);
-    }
+    // The age grows between two reads of the store (it is now minus a stored time); nothing is reported before the first read.
+    private IEnumerable<Measurement<double>> ObserveOldestDue() =>
+        _oldest.Current is not { } oldest ? []
+            : [new Measurement<double>(oldest.DeliveryDueAt is { } at ? Math.Max(0, (_time.GetUtcNow() - at).TotalSeconds) : 0)];
+}
 
-    private IEnumerable<Measurement<long>> ObserveWaiting()
-    {
-        var stale = _time.GetElapsedTime(Interlocked.Read(ref _waitingCountedAt)) >= _pendingRefreshInterval;
-        if (stale && Interlocked.CompareExchange(ref _waitingRefreshing, 1, 0) == 0)
-        {
-            _ = RefreshWaitingAsync();
-        }
-
-        return Volatile.Read(ref _waiting);
-    }
-
-    // The ages grow between two reads of the store (they are now minus a stored time); nothing is reported before the first read.
-    private IEnumerable<Measurement<double>> ObserveAge(Func<OldestWaiting, DateTimeOffset?> since)
-    {
-        var stale = _time.GetElapsedTime(Interlocked.Read(ref _oldestReadAt)) >= _pendingRefreshInterval;
-        if (stale && Interlocked.CompareExchange(ref _oldestRefreshing, 1, 0) == 0)
-        {
-            _ = RefreshOldestAsync();
-        }
-
-        if (Volatile.Read(ref _oldest) is not { } oldest)
-        {
-            return [];
-        }
-
-        var age = since(oldest) is { } at ? Math.Max(0, (_time.GetUtcNow() - at).TotalSeconds) : 0;
-        return [new Measurement<double>(age)];
-    }
-
-    private async Task RefreshOldestAsync()
-    {
-        try
-        {
-            Volatile.Write(ref _oldest, await _inbox.ReadOldestWaitingAsync(CancellationToken.None));
-        }
-        catch (Exception)
-        {
-            // The store is unreachable: the ages go on from the last times read, and /health/ready says why.
-        }
-        finally
-        {
-            Interlocked.Exchange(ref _oldestReadAt, _time.GetTimestamp());
-            Volatile.Write(ref _oldestRefreshing, 0);
-        }
-    }
-
-    private async Task RefreshWaitingAsync()
-    {
-        try
-        {
-            var counts = await _interrupts.CountWaitingInterruptsAsync(CancellationToken.None);
-            // A series that drained reads 0 until the next refresh shows it no more: kept for every pair seen before.
-            var previous = Volatile.Read(ref _waiting).Select(m => (Deployment: (string)m.Tags[0].Value!, Graph: (string)m.Tags[1].Value!));
-            var now = counts.ToDictionary(c => (c.Deployment, Graph: c.GraphId ?? ""), c => c.Count);
-            Volatile.Write(ref _waiting, now.Keys.Union(previous)
-                .Select(key => new Measurement<long>(now.GetValueOrDefault(key), new KeyValuePair<string, object?>("deployment", key.Deployment),
-                    new KeyValuePair<string, object?>("graph", key.Graph)))
-                .ToArray());
-        }
-        catch (Exception)
-        {
-            // The store is unreachable: the gauge keeps its last value, and /health/ready says why.
-        }
-        finally
-        {
-            Interlocked.Exchange(ref _waitingCountedAt, _time.GetTimestamp());
-            Volatile.Write(ref _waitingRefreshing, 0);
-        }
-    }
-
-    private async Task RefreshPendingAsync()
-    {
-        try
-        {
-            var counts = await _inbox.CountDeliveriesAsync(CancellationToken.None);
-            var pending = counts.Where(c => c.State is DeliveryState.Pending or DeliveryState.Failed)
-                .GroupBy(c => c.Handler)
-                .ToDictionary(g => g.Key, g => g.Sum(c => c.Count), StringComparer.Ordinal);
-            // Every registered handler appears, at 0 when it has nothing waiting, so a drained queue reads 0 rather than
-            // vanishing; handlers no longer registered appear while they still have deliveries waiting.
-            Volatile.Write(ref _pending, _catalog.Handlers.Select(h => h.Name).Union(pending.Keys)
-                .Select(name => new Measurement<long>(pending.GetValueOrDefault(name), new KeyValuePair<string, object?>("handler", name)))
-                .ToArray());
-        }
-        catch (Exception)
-        {
-            // The store is unreachable: the gauge keeps its last value, and /health/ready says why.
-        }
-        finally
-        {
-            Interlocked.Exchange(ref _pendingCountedAt, _time.GetTimestamp());
-            Volatile.Write(ref _pendingRefreshing, 0);
-        }
-    }
+/// <summary>
+/// Instruments a module above the webhooks creates on the receiver's meter (for example gauges over its own store), created
+/// with <see cref="ReceiverMetrics"/> so they exist from start-up. Register with <c>TryAddEnumerable</c>.
+/// </summary>
+internal interface IMetricSource
+{
+    void CreateInstruments(Meter meter);
 }
