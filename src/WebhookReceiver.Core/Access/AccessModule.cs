@@ -13,7 +13,6 @@ internal static class AccessModule
         services.AddSection<AccessOptions, AccessOptionsAnnotations>(configuration, AccessOptions.Section);
         services.AddReceiverAccess();
         services.TryAddScoped<PayloadVisibility>();
-        services.TryAddScoped<CommandGate>();
         return services;
     }
 }

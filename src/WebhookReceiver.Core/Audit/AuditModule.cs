@@ -15,6 +15,7 @@ internal static class AuditModule
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IAuditLog
             ?? throw new InvalidOperationException("The audit trail needs an inbox that stores it (the SQLite or PostgreSQL inbox)."));
         services.AddHostedService<AuditRetentionService>();
+        services.TryAddScoped<CommandGate>();
         return services;
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Alerts;
+using WebhookReceiver.Audit;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;

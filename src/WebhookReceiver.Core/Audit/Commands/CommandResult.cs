@@ -1,4 +1,4 @@
-namespace WebhookReceiver.Access;
+namespace WebhookReceiver.Audit;
 
 /// <summary>How a command ended; the <c>/api</c> endpoint maps it to an HTTP answer, the console to a page.</summary>
 internal enum CommandStatus

@@ -1,13 +1,13 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
-using WebhookReceiver.Audit;
+using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 
-namespace WebhookReceiver.Access;
+namespace WebhookReceiver.Audit;
 
 /// <summary>
-/// What every command does around its work: checks the caller against a policy of <see cref="Access.ReceiverPolicies"/>
+/// What every command does around its work: checks the caller against a policy of <see cref="ReceiverPolicies"/>
 /// (through <see cref="IAuthorizationService"/>, so a host's own policies of those names apply), and writes the audit record,
 /// its detail with every configured secret redacted.
 /// </summary>

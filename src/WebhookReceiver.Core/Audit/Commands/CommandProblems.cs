@@ -7,7 +7,7 @@ using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
 using WebhookReceiver.Kernel;
 
-namespace WebhookReceiver.Access;
+namespace WebhookReceiver.Audit;
 
 /// <summary>A command that did not run to the end, as the problem details its endpoint answers.</summary>
 internal static class CommandProblems
