@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -15,6 +16,7 @@ internal static class InterruptsModule
         // A success run's thread is checked for a pause: a delivery of its own, on while a deployment is configured.
         services.TryAddSingleton<InterruptLinks>();
         services.TryAddSingleton<InterruptRecorder>();
+        services.TryAddSingleton<IPauseRecorder>(sp => sp.GetRequiredService<InterruptRecorder>()); // The sweep records the pauses it finds.
         services.TryAddSingleton<InterruptResumer>();
         services.TryAddSingleton<InterruptDetector>();
         services.AddSingleton(InterruptDetector.Registration);

@@ -17,6 +17,8 @@ internal static class LangGraphModule
             .AddValidator<LangGraphOptions, LangGraphOptionsValidator>()
             .AddValidator<LangGraphOptions, SweepLookbackValidator>();
         services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<LangGraphOptions>>().Value.Deployments));
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IRunVerificationStore
+            ?? throw new InvalidOperationException("LangGraph verification needs an inbox that stores verifications (the SQLite or PostgreSQL inbox)."));
         services.TryAddSingleton<RunVerifier>();
         services.TryAddSingleton<PublicWebhookUrl>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxSweeps

@@ -33,7 +33,6 @@ internal static class WebhooksModule
         });
 
         services.TryAddSingleton<MissingRunIdWarning>();
-        services.TryAddSingleton<AdminKeys>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<HandlerInvoker>();
         services.TryAddSingleton<OutcomeRecorder>();

@@ -35,7 +35,8 @@ internal sealed class RunVerificationException(string message, Exception? inner 
 /// </summary>
 internal sealed partial class RunVerifier
 {
-    private readonly IServiceProvider _services;
+    private readonly ILangGraphClients _clients;
+    private readonly IRunVerificationStore _store;
     private readonly LangGraphOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RunVerifier> _logger;
@@ -44,11 +45,12 @@ internal sealed partial class RunVerifier
     // The deliveries of one webhook (one per handler) usually start together: they share one question to the server.
     private readonly ConcurrentDictionary<long, Lazy<Task<RunVerification>>> _asking = new();
 
-    public RunVerifier(IServiceProvider services, IOptions<LangGraphOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
+    public RunVerifier(ILangGraphClients clients, IRunVerificationStore store, IOptions<LangGraphOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meters);
-        _services = services;
+        _clients = clients;
+        _store = store;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -73,14 +75,12 @@ internal sealed partial class RunVerifier
             return Verdict(delivery, filter, null, null); // No deployment: as before this feature, but VerifiedOnly still holds.
         }
 
-        var store = _services.GetRequiredService<IWebhookInbox>() as IRunVerificationStore
-            ?? throw new InvalidOperationException("LangGraph verification needs an inbox that stores verifications (the SQLite or PostgreSQL inbox).");
-        var state = await store.ReadVerificationAsync(delivery.WebhookId, cancellationToken)
+        var state = await _store.ReadVerificationAsync(delivery.WebhookId, cancellationToken)
             ?? throw new InvalidOperationException($"Webhook {delivery.WebhookId} is not in the inbox any more.");
         var verification = state.Verification;
         if (Verifying && verification is null or { Result: VerificationResult.Error })
         {
-            var asking = _asking.GetOrAdd(delivery.WebhookId, id => new(() => VerifyAsync(id, state.Deployment, run, store)));
+            var asking = _asking.GetOrAdd(delivery.WebhookId, id => new(() => VerifyAsync(id, state.Deployment, run)));
             try
             {
                 verification = await asking.Value.WaitAsync(cancellationToken);
@@ -116,11 +116,11 @@ internal sealed partial class RunVerifier
     }
 
     /// <summary>Asks and records; bounded by the client's own timeout and retries, not by one attempt's token (others may share it).</summary>
-    private async Task<RunVerification> VerifyAsync(long webhookId, string? deployment, LangGraphRun run, IRunVerificationStore store)
+    private async Task<RunVerification> VerifyAsync(long webhookId, string? deployment, LangGraphRun run)
     {
         var cancellationToken = CancellationToken.None;
         var verification = await AskAsync(deployment, run, cancellationToken);
-        var (stored, recorded) = await store.RecordVerificationAsync(webhookId, verification, cancellationToken);
+        var (stored, recorded) = await _store.RecordVerificationAsync(webhookId, verification, cancellationToken);
         var tags = new TagList { { "deployment", deployment ?? "" }, { "result", verification.Result } };
         if (verification.Result == VerificationResult.Error)
         {
@@ -162,7 +162,7 @@ internal sealed partial class RunVerifier
         LangGraphClient client;
         try
         {
-            client = _services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
+            client = _clients.ForDeployment(deployment);
         }
         catch (KeyNotFoundException)
         {
