@@ -14,8 +14,7 @@ internal static class WebhooksModule
     internal static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSection<WebhookReceiverOptions, WebhookReceiverOptionsAnnotations>(configuration, WebhookReceiverOptions.Section)
-            .AddValidator<WebhookReceiverOptions, WebhookReceiverOptionsValidator>()
-            .AddValidator<WebhookReceiverOptions, OperatorsValidator>();
+            .AddValidator<WebhookReceiverOptions, WebhookReceiverOptionsValidator>();
         services.AddSection<IngestOptions, IngestOptionsAnnotations>(configuration, IngestOptions.Section);
         services.AddSection<AbuseLimitOptions, AbuseLimitOptionsAnnotations>(configuration, AbuseLimitOptions.Section)
             .AddValidator<AbuseLimitOptions, TrustedProxiesValidator>();

@@ -1,22 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.LangGraph;
-
-/// <summary>What the dispatcher does with one delivery, given its webhook's verification.</summary>
-/// <param name="Deployment">The webhook's LangGraph deployment; null without one.</param>
-/// <param name="Verification">The run's verification; null when verification is off.</param>
-/// <param name="HoldReason">Why the handler must not get this delivery (it is held as <c>rejected</c>); null to deliver it.</param>
-internal sealed record DeliveryVerdict(string? Deployment, RunVerification? Verification, string? HoldReason);
 
 /// <summary>
 /// The LangGraph server could not be asked about a webhook's run (<see cref="VerificationResult.Error"/>): the attempt fails
@@ -33,7 +24,7 @@ internal sealed class RunVerificationException(string message, Exception? inner 
 /// registered with <see cref="HandlerFilter.VerifiedOnly"/> gets verified runs only. A replayed delivery is an admin's
 /// decision to deliver it: it is never held. With no deployment configured nothing is read or asked.
 /// </summary>
-internal sealed partial class RunVerifier
+internal sealed partial class RunVerifier : IDeliveryGate
 {
     private readonly ILangGraphClients _clients;
     private readonly IRunVerificationStore _store;
