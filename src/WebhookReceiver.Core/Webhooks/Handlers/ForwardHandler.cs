@@ -14,7 +14,7 @@ namespace WebhookReceiver.Webhooks;
 /// <remarks>
 /// With <c>Events</c> interrupts (or both) it also posts each pause found: <c>{"event": "interrupt", "interrupt": {id, deployment,
 /// thread_id, run_id, assistant_id, graph_id, pending: [{id, value, response_schema}], next, checkpoint_id, is_breakpoint,
-/// seen_at, resume_url, console_url}}</c> (<c>console_url</c> null without a public URL or a mapped console), signed the same way.
+/// seen_at, resume_url, console_url}}</c> (<c>console_url</c> null without a public URL or without the console), signed the same way.
 /// </remarks>
 internal sealed class ForwardHandler(ForwardTargetOptions target, IHttpClientFactory httpClients, TimeProvider time) : IWebhookHandler, IInterruptHandler
 {
