@@ -57,7 +57,7 @@ public static class WebhookReceiverOpenApiExtensions
                 {
                     Type = SecuritySchemeType.ApiKey,
                     In = ParameterLocation.Header,
-                    Name = AdminKeys.Header,
+                    Name = ApiKeyAuthenticationHandler.Header,
                     Description = "An operator's key (WebhookReceiver:Operators, or an admin key of WebhookReceiver:AdminKeys); separate from the webhook tokens.",
                 };
                 return Task.CompletedTask;

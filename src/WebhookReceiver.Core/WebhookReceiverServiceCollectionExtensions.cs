@@ -48,7 +48,9 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddSection<ConsoleOptions, ConsoleOptionsAnnotations>(configuration, ConsoleOptions.Section);
         services.AddReceiverConsole();
 
-        // Where the sections meet: every section's secrets and every accepted token.
+        // Where the sections meet: every section's secrets and every accepted token; the operators' keys, read by access.
+        services.AddOptions<OperatorKeyOptions>().Configure<IOptions<WebhookReceiverOptions>>((keys, root) =>
+            (keys.AdminKeys, keys.Operators) = (root.Value.AdminKeys, root.Value.Operators));
         services.AddValidator<WebhookReceiverOptions, ProductionSecretsValidator>();
         services.TryAddSingleton(sp => new SecretRedactor(ConfiguredSecrets.All(sp)));
         services.TryAddSingleton(sp => new WebhookTokens(ConfiguredSecrets.WebhookTokens(sp), sp.GetRequiredService<IOptions<WebhookReceiverOptions>>().Value.TokenHeader));

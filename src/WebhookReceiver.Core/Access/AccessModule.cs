@@ -11,6 +11,9 @@ internal static class AccessModule
     internal static IServiceCollection AddAccess(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSection<AccessOptions, AccessOptionsAnnotations>(configuration, AccessOptions.Section);
+        // Filled by whoever composes the receiver (AddWebhookReceiver: from WebhookReceiver:Operators and :AdminKeys).
+        services.AddOptions<OperatorKeyOptions>().ValidateOnStart();
+        services.AddValidator<OperatorKeyOptions, OperatorsValidator>();
         services.AddReceiverAccess();
         services.TryAddScoped<PayloadVisibility>();
         return services;

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Access;
 

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
 using WebhookReceiver.Webhooks;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Alerts;
 
@@ -73,7 +74,7 @@ internal sealed class AlertWebhookValidator : IValidateOptions<AlertOptions>
             return ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret must be set, at least {ForwardTargetsValidator.MinSigningSecretLength} characters, when Webhook:Url is.");
         }
 
-        return ForwardHandler.SigningKey(webhook.Secret) is null
+        return StandardWebhookSigner.Key(webhook.Secret) is null
             ? ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret starts with whsec_ but is not base64 after it.")
             : ValidateOptionsResult.Success;
     }

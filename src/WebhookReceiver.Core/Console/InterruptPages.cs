@@ -31,10 +31,6 @@ internal static class InterruptPages
 
     public static void MapInterruptPages(this RouteGroupBuilder pages)
     {
-        // Interrupt handlers link to these pages from now on (Interrupt.ConsoleUrl).
-        var services = ((IEndpointRouteBuilder)pages).ServiceProvider;
-        services.GetRequiredService<InterruptLinks>().ConsolePath = services.GetRequiredService<IOptions<ConsoleOptions>>().Value.Path;
-
         pages.MapGet("/interrupts", ListAsync);
         pages.MapGet("/interrupts/{id:long}", DetailAsync);
         pages.MapPost("/interrupts/{id:long}/resume", ResumeAsync);

@@ -12,7 +12,6 @@ using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Inbox;
 
@@ -52,7 +51,14 @@ internal static class InterruptEndpoints
             .WithSummary("One interrupt: what the graph asked, the run that paused, and how it ended")
             .WithDescription("`pending` holds each interrupt's `id` and the exact `value` the graph passed to `interrupt()` (and `response_schema` when " +
                 "the server sends one); empty at a static breakpoint, where `next` names the nodes that run next. Once resumed, `resumed_run_id` is " +
-                "the new run, and `resumed_webhook_id` its stored webhook when it has arrived.");
+                "the new run, and `resumed_webhook_id` its stored webhook when it has arrived. Each pending interrupt's `question` says what its " +
+                "`value` asks, so a client can answer without parsing it: `kind` `agent_inbox` (an Agent Inbox `HumanInterrupt` list: resume with " +
+                "one `{type, args}` per action, in order), `hitl` (LangChain's `HITLRequest`: resume with `{\"decisions\": [...]}`, one per action, " +
+                "in order) or `free_form` (anything else); `actions` lists each action's `name`, `args`, `description` and `allowed_decisions` " +
+                "(`accept`/`edit`/`response`/`ignore` or `approve`/`edit`/`reject`); `fields` (`name`, `type`, `label`, `required`) come from " +
+                "`response_schema` (free form) or an action's `args_schema` (hitl) when it is an object of string, number, integer or boolean " +
+                "properties. `question` is left out with `value` for a viewer when payloads are hidden. `console_url` is the interrupt's page in " +
+                "the operator console (absolute, from `LangGraph:PublicUrl`), null without a public URL or a console.");
         api.MapPost("/interrupts/{id:long}/resume", ResumeInterruptAsync).WithTags("Human in the loop").WithName("ResumeInterrupt").RequireAuthorization(ReceiverPolicies.Review)
             .WithSummary("Resume a waiting thread")
             .WithDescription("Creates the resumed run on the deployment (`POST /threads/{thread_id}/runs` with the paused run's assistant, " +

@@ -165,18 +165,28 @@ internal sealed record FreeFormQuestion(JsonElement Value, JsonElement? Response
     /// named <c>""</c> for a schema of one of those types. Null when the schema is absent or has any other shape (the JSON
     /// editor then).
     /// </summary>
-    public IReadOnlyList<SchemaField>? SchemaFields { get; } = ReadSchema(ResponseSchema);
+    public IReadOnlyList<SchemaField>? SchemaFields { get; } = SchemaField.Read(ResponseSchema);
+}
 
-    private static List<SchemaField>? ReadSchema(JsonElement? schema)
+/// <summary>One field of a form generated from a response schema: <see cref="Name"/> <c>""</c> stands for the whole value.</summary>
+internal sealed record SchemaField(string Name, string Type, string? Label, bool Required)
+{
+    public static readonly IReadOnlyList<string> Types = ["string", "number", "integer", "boolean"];
+
+    /// <summary>
+    /// The fields of <paramref name="schema"/> a form can be generated for: an object schema's properties of type string,
+    /// number, integer or boolean, or one field named <c>""</c> for a schema of one of those types; null for any other shape.
+    /// </summary>
+    internal static List<SchemaField>? Read(JsonElement? schema)
     {
-        if (schema is not { ValueKind: JsonValueKind.Object } s || Text(s, "type") is not { } type)
+        if (schema is not { ValueKind: JsonValueKind.Object } s || InterruptQuestion.Text(s, "type") is not { } type)
         {
             return null;
         }
 
-        if (SchemaField.Types.Contains(type))
+        if (Types.Contains(type))
         {
-            return [new("", type, Text(s, "title") ?? Text(s, "description"), true)];
+            return [new("", type, InterruptQuestion.Text(s, "title") ?? InterruptQuestion.Text(s, "description"), true)];
         }
 
         if (type != "object" || !s.TryGetProperty("properties", out var properties) || properties.ValueKind != JsonValueKind.Object)
@@ -190,20 +200,14 @@ internal sealed record FreeFormQuestion(JsonElement Value, JsonElement? Response
         var fields = new List<SchemaField>();
         foreach (var property in properties.EnumerateObject())
         {
-            if (Text(property.Value, "type") is not { } propertyType || !SchemaField.Types.Contains(propertyType))
+            if (InterruptQuestion.Text(property.Value, "type") is not { } propertyType || !Types.Contains(propertyType))
             {
                 return null;
             }
 
-            fields.Add(new SchemaField(property.Name, propertyType, Text(property.Value, "title") ?? Text(property.Value, "description"), required.Contains(property.Name)));
+            fields.Add(new SchemaField(property.Name, propertyType, InterruptQuestion.Text(property.Value, "title") ?? InterruptQuestion.Text(property.Value, "description"), required.Contains(property.Name)));
         }
 
         return fields.Count == 0 ? null : fields;
     }
-}
-
-/// <summary>One field of a form generated from a response schema: <see cref="Name"/> <c>""</c> stands for the whole value.</summary>
-internal sealed record SchemaField(string Name, string Type, string? Label, bool Required)
-{
-    public static readonly IReadOnlyList<string> Types = ["string", "number", "integer", "boolean"];
 }

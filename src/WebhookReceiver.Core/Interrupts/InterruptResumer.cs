@@ -42,7 +42,7 @@ internal enum ResumeOutcome
 /// the resumes of one thread take turns (the second then finds the first's outcome); other threads' go on meanwhile.
 /// </summary>
 internal sealed partial class InterruptResumer(
-    IServiceProvider services,
+    ILangGraphClients clients,
     IInboxInterrupts inbox,
     InterruptLinks links,
     ReceiverMetrics metrics,
@@ -127,7 +127,7 @@ internal sealed partial class InterruptResumer(
         LangGraphClient client;
         try
         {
-            client = services.GetRequiredService<ILangGraphClients>().ForDeployment(interrupt.Deployment);
+            client = clients.ForDeployment(interrupt.Deployment);
         }
         catch (KeyNotFoundException)
         {

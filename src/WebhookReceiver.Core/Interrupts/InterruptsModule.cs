@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using WebhookReceiver.Inbox;
+using WebhookReceiver.LangGraph;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;
@@ -13,10 +14,12 @@ internal static class InterruptsModule
     {
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxInterrupts
             ?? throw new InvalidOperationException("Human in the loop needs an inbox that stores interrupts (the SQLite or PostgreSQL inbox)."));
-        // A success run's thread is checked for a pause: a delivery of its own, on while a deployment is configured.
         services.TryAddSingleton<InterruptLinks>();
+        services.TryAddSingleton<IInterruptSource, StoredInterrupts>(); // Dispatch reads the interrupt of an interrupt delivery.
         services.TryAddSingleton<InterruptRecorder>();
+        services.TryAddSingleton<IPauseRecorder>(sp => sp.GetRequiredService<InterruptRecorder>()); // The sweep records the pauses it finds.
         services.TryAddSingleton<InterruptResumer>();
+        // A success run's thread is checked for a pause: a delivery of its own, on while a deployment is configured.
         services.TryAddSingleton<InterruptDetector>();
         services.AddSingleton(InterruptDetector.Registration);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IMetricSource, InterruptGauges>());

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.LangGraph;
 
@@ -17,7 +18,11 @@ internal static class LangGraphModule
             .AddValidator<LangGraphOptions, LangGraphOptionsValidator>()
             .AddValidator<LangGraphOptions, SweepLookbackValidator>();
         services.TryAddSingleton(sp => new DeploymentAttribution(sp.GetRequiredService<IOptions<LangGraphOptions>>().Value.Deployments));
+        services.TryAddSingleton<IWebhookAttribution>(sp => sp.GetRequiredService<DeploymentAttribution>()); // Ingest attributes webhooks with it.
+        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IRunVerificationStore
+            ?? throw new InvalidOperationException("LangGraph verification needs an inbox that stores verifications (the SQLite or PostgreSQL inbox)."));
         services.TryAddSingleton<RunVerifier>();
+        services.TryAddSingleton<IDeliveryGate>(sp => sp.GetRequiredService<RunVerifier>()); // Dispatch asks it before each run delivery.
         services.TryAddSingleton<PublicWebhookUrl>();
         services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxSweeps
             ?? throw new InvalidOperationException("The LangGraph sweep needs an inbox that keeps sweep progress (the SQLite or PostgreSQL inbox)."));

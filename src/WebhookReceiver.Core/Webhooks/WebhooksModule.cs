@@ -14,8 +14,7 @@ internal static class WebhooksModule
     internal static IServiceCollection AddWebhooks(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSection<WebhookReceiverOptions, WebhookReceiverOptionsAnnotations>(configuration, WebhookReceiverOptions.Section)
-            .AddValidator<WebhookReceiverOptions, WebhookReceiverOptionsValidator>()
-            .AddValidator<WebhookReceiverOptions, OperatorsValidator>();
+            .AddValidator<WebhookReceiverOptions, WebhookReceiverOptionsValidator>();
         services.AddSection<IngestOptions, IngestOptionsAnnotations>(configuration, IngestOptions.Section);
         services.AddSection<AbuseLimitOptions, AbuseLimitOptionsAnnotations>(configuration, AbuseLimitOptions.Section)
             .AddValidator<AbuseLimitOptions, TrustedProxiesValidator>();
@@ -34,7 +33,6 @@ internal static class WebhooksModule
 
         services.TryAddSingleton<ReceiverMetrics>();
         services.TryAddSingleton<MissingRunIdWarning>();
-        services.TryAddSingleton<AdminKeys>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<HandlerInvoker>();
         services.TryAddSingleton<OutcomeRecorder>();

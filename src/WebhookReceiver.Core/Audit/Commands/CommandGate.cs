@@ -2,7 +2,6 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Authorization;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Audit;
 

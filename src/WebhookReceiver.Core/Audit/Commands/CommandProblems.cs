@@ -1,10 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
 using WebhookReceiver.Access;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Audit;

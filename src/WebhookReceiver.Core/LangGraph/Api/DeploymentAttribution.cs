@@ -8,7 +8,7 @@ namespace WebhookReceiver.LangGraph;
 /// token the webhook carried, else the only deployment when there is just one; otherwise none. Tokens are compared in
 /// constant time, and every deployment's set is checked whatever matched, so the time taken says nothing about them.
 /// </summary>
-internal sealed class DeploymentAttribution
+internal sealed class DeploymentAttribution : IWebhookAttribution
 {
     private readonly (string Name, SecretSet Tokens)[] _deployments;
 

@@ -8,7 +8,6 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraph;
 
@@ -30,7 +29,8 @@ internal sealed partial class RunSweeper
     /// <summary>How far below the watermark a sweep looks again: threads updated in the same instant as the last one swept.</summary>
     internal static readonly TimeSpan Overlap = TimeSpan.FromMinutes(1);
 
-    private readonly IServiceProvider _services;
+    private readonly ILangGraphClients _clients;
+    private readonly RecentSweeps _recent;
     private readonly IInboxSweeps _sweeps;
     private readonly IInboxIngest _ingest;
     private readonly DispatchSignal _dispatch;
@@ -39,14 +39,16 @@ internal sealed partial class RunSweeper
     private readonly TimeProvider _time;
     private readonly LangGraphOptions _options;
     private readonly PublicWebhookUrl _publicUrl;
-    private readonly InterruptRecorder _interrupts;
+    private readonly IPauseRecorder? _pauses;
+    private readonly IEnumerable<ISweepObserver> _observers;
     private readonly ILogger<RunSweeper> _logger;
 
-    public RunSweeper(IServiceProvider services, IInboxSweeps sweeps, IInboxIngest ingest, SweptWebhooks swept, DispatchSignal dispatch,
+    public RunSweeper(ILangGraphClients clients, RecentSweeps recent, IInboxSweeps sweeps, IInboxIngest ingest, SweptWebhooks swept, DispatchSignal dispatch,
         ReceiverMetrics metrics, TimeProvider time, IOptions<LangGraphOptions> langGraph, PublicWebhookUrl publicUrl,
-        InterruptRecorder interrupts, ILogger<RunSweeper> logger)
+        IEnumerable<ISweepObserver> observers, ILogger<RunSweeper> logger, IPauseRecorder? pauses = null)
     {
-        _services = services;
+        _clients = clients;
+        _recent = recent;
         _sweeps = sweeps;
         _ingest = ingest;
         _dispatch = dispatch;
@@ -55,7 +57,8 @@ internal sealed partial class RunSweeper
         _time = time;
         _options = langGraph.Value;
         _publicUrl = publicUrl;
-        _interrupts = interrupts;
+        _pauses = pauses;
+        _observers = observers;
         _logger = logger;
     }
 
@@ -97,7 +100,7 @@ internal sealed partial class RunSweeper
         finally
         {
             TagSweep(span, report);
-            _services.GetService<RecentSweeps>()?.Add(report);
+            _recent.Add(report);
         }
 
         return report;
@@ -123,7 +126,7 @@ internal sealed partial class RunSweeper
         try
         {
             report.Watermark = progress.Watermark;
-            var client = _services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
+            var client = _clients.ForDeployment(deployment);
             // From a given time, the watermark and an unfinished sweep's covered range are set aside (and kept).
             await SweepThreadsAsync(client, owner, since is null ? progress : progress with { CoveredFrom = null, CoveredTo = null }, report, cancellationToken);
             ended = report.Status;
@@ -168,7 +171,7 @@ internal sealed partial class RunSweeper
 
     private async Task TellObserversAsync(DeploymentSweepReport report, string ended)
     {
-        foreach (var observer in _services.GetServices<ISweepObserver>())
+        foreach (var observer in _observers)
         {
             try
             {
@@ -351,8 +354,8 @@ internal sealed partial class RunSweeper
         }
 
         // A pause is a state of the thread now, not a finished run: no grace, and the pause key keeps it recorded once.
-        if (thread.Status == "interrupted" && _options.DetectInterrupts && latest is not null && InScope(latest)
-            && await _interrupts.RecordFromThreadAsync(report.Deployment, thread, latest, cancellationToken: cancellationToken) is not null)
+        if (thread.Status == "interrupted" && _options.DetectInterrupts && _pauses is not null && latest is not null && InScope(latest)
+            && await _pauses.RecordPauseAsync(report.Deployment, thread, latest, cancellationToken))
         {
             report.ThreadsInterrupted++;
         }

@@ -8,9 +8,7 @@ using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.LangGraph;

@@ -1,22 +1,13 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.LangGraph;
-
-/// <summary>What the dispatcher does with one delivery, given its webhook's verification.</summary>
-/// <param name="Deployment">The webhook's LangGraph deployment; null without one.</param>
-/// <param name="Verification">The run's verification; null when verification is off.</param>
-/// <param name="HoldReason">Why the handler must not get this delivery (it is held as <c>rejected</c>); null to deliver it.</param>
-internal sealed record DeliveryVerdict(string? Deployment, RunVerification? Verification, string? HoldReason);
 
 /// <summary>
 /// The LangGraph server could not be asked about a webhook's run (<see cref="VerificationResult.Error"/>): the attempt fails
@@ -33,9 +24,10 @@ internal sealed class RunVerificationException(string message, Exception? inner 
 /// registered with <see cref="HandlerFilter.VerifiedOnly"/> gets verified runs only. A replayed delivery is an admin's
 /// decision to deliver it: it is never held. With no deployment configured nothing is read or asked.
 /// </summary>
-internal sealed partial class RunVerifier
+internal sealed partial class RunVerifier : IDeliveryGate
 {
-    private readonly IServiceProvider _services;
+    private readonly ILangGraphClients _clients;
+    private readonly IRunVerificationStore _store;
     private readonly LangGraphOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<RunVerifier> _logger;
@@ -44,11 +36,12 @@ internal sealed partial class RunVerifier
     // The deliveries of one webhook (one per handler) usually start together: they share one question to the server.
     private readonly ConcurrentDictionary<long, Lazy<Task<RunVerification>>> _asking = new();
 
-    public RunVerifier(IServiceProvider services, IOptions<LangGraphOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
+    public RunVerifier(ILangGraphClients clients, IRunVerificationStore store, IOptions<LangGraphOptions> options, TimeProvider time, IMeterFactory meters, ILogger<RunVerifier> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(meters);
-        _services = services;
+        _clients = clients;
+        _store = store;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -73,14 +66,12 @@ internal sealed partial class RunVerifier
             return Verdict(delivery, filter, null, null); // No deployment: as before this feature, but VerifiedOnly still holds.
         }
 
-        var store = _services.GetRequiredService<IWebhookInbox>() as IRunVerificationStore
-            ?? throw new InvalidOperationException("LangGraph verification needs an inbox that stores verifications (the SQLite or PostgreSQL inbox).");
-        var state = await store.ReadVerificationAsync(delivery.WebhookId, cancellationToken)
+        var state = await _store.ReadVerificationAsync(delivery.WebhookId, cancellationToken)
             ?? throw new InvalidOperationException($"Webhook {delivery.WebhookId} is not in the inbox any more.");
         var verification = state.Verification;
         if (Verifying && verification is null or { Result: VerificationResult.Error })
         {
-            var asking = _asking.GetOrAdd(delivery.WebhookId, id => new(() => VerifyAsync(id, state.Deployment, run, store)));
+            var asking = _asking.GetOrAdd(delivery.WebhookId, id => new(() => VerifyAsync(id, state.Deployment, run)));
             try
             {
                 verification = await asking.Value.WaitAsync(cancellationToken);
@@ -116,11 +107,11 @@ internal sealed partial class RunVerifier
     }
 
     /// <summary>Asks and records; bounded by the client's own timeout and retries, not by one attempt's token (others may share it).</summary>
-    private async Task<RunVerification> VerifyAsync(long webhookId, string? deployment, LangGraphRun run, IRunVerificationStore store)
+    private async Task<RunVerification> VerifyAsync(long webhookId, string? deployment, LangGraphRun run)
     {
         var cancellationToken = CancellationToken.None;
         var verification = await AskAsync(deployment, run, cancellationToken);
-        var (stored, recorded) = await store.RecordVerificationAsync(webhookId, verification, cancellationToken);
+        var (stored, recorded) = await _store.RecordVerificationAsync(webhookId, verification, cancellationToken);
         var tags = new TagList { { "deployment", deployment ?? "" }, { "result", verification.Result } };
         if (verification.Result == VerificationResult.Error)
         {
@@ -162,7 +153,7 @@ internal sealed partial class RunVerifier
         LangGraphClient client;
         try
         {
-            client = _services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
+            client = _clients.ForDeployment(deployment);
         }
         catch (KeyNotFoundException)
         {

@@ -1,24 +1,20 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Webhooks;
 
 /// <summary>
 /// Makes one attempt at a claimed delivery: in its own DI scope, with the attempt timeout, after the run is verified
-/// with its LangGraph deployment; reports how it ended instead of throwing.
+/// by the <see cref="IDeliveryGate"/> (the run's verification with its LangGraph deployment); reports how it ended instead of throwing.
 /// </summary>
 internal sealed class HandlerInvoker(
     IServiceScopeFactory scopes,
     HandlerCatalog catalog,
-    RunVerifier verifier,
-    IInboxInterrupts interrupts,
-    InterruptLinks interruptLinks,
+    IDeliveryGate gate,
     TimeProvider time,
-    IOptions<DispatchOptions> options)
+    IOptions<DispatchOptions> options,
+    IInterruptSource? interrupts = null)
 {
     private readonly DispatchOptions _options = options.Value;
 
@@ -45,7 +41,7 @@ internal sealed class HandlerInvoker(
             var run = LangGraphRun.Parse(System.Text.Encoding.UTF8.GetString(delivery.Payload), delivery.Source)
                 ?? throw new InvalidOperationException("The stored payload is not a JSON object.");
             // The run is checked with its LangGraph deployment (once per webhook) before any handler sees it.
-            var verdict = await verifier.CheckAsync(delivery, run, registration.Filter, attempt.Token);
+            var verdict = await gate.CheckAsync(delivery, run, registration.Filter, attempt.Token);
             if (verdict.HoldReason is { } hold)
             {
                 return (true, hold, true);
@@ -78,10 +74,11 @@ internal sealed class HandlerInvoker(
     {
         var registration = catalog.FindInterruptHandler(delivery.Handler)
             ?? throw new InvalidOperationException($"No interrupt handler is registered as '{delivery.Handler}' any more.");
-        var stored = await interrupts.GetInterruptAsync(interruptId, cancellationToken)
-            ?? throw new InvalidOperationException($"Interrupt {interruptId} is not in the inbox any more.");
+        var interrupt = await (interrupts ?? throw new InvalidOperationException("Human in the loop is not added: no interrupt can be read."))
+                            .FindAsync(interruptId, cancellationToken)
+                        ?? throw new InvalidOperationException($"Interrupt {interruptId} is not in the inbox any more.");
         var handler = registration.Create(services);
-        var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt, stored.Deployment);
-        await handler.HandleAsync(interruptLinks.ToInterrupt(stored), context, cancellationToken).WaitAsync(cancellationToken);
+        var context = new DeliveryContext(delivery.DeliveryId, delivery.WebhookId, delivery.Handler, delivery.Attempt, delivery.ReceivedAt, interrupt.Deployment);
+        await handler.HandleAsync(interrupt, context, cancellationToken).WaitAsync(cancellationToken);
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Webhooks;
 
@@ -97,7 +98,7 @@ internal sealed class ForwardTargetsValidator : IValidateOptions<BuiltInHandlerO
                 failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret shorter than {MinSigningSecretLength} characters.");
             }
 
-            if (secrets.Any(s => ForwardHandler.SigningKey(s) is null))
+            if (secrets.Any(s => StandardWebhookSigner.Key(s) is null))
             {
                 failures.Add($"WebhookReceiver:Handlers:Forward target '{target.Name}' has a Secret that starts with whsec_ but is not base64 after it.");
             }

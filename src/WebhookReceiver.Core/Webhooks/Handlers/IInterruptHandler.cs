@@ -64,7 +64,7 @@ public sealed class Interrupt
     /// The interrupt's page in the operator console, where a reviewer signs in and answers it: the link to put in a chat
     /// message or an email. Absolute (<c>https://host/console/interrupts/42</c>: the origin and path base of
     /// <c>WebhookReceiver:LangGraph:PublicUrl</c>, then <c>WebhookReceiver:Console:Path</c>); null when no public URL is set or
-    /// the host does not map the console.
+    /// the console is not added.
     /// </summary>
     public string? ConsoleUrl { get; init; }
 }

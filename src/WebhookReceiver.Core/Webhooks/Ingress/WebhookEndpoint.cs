@@ -9,9 +9,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Webhooks;
 
@@ -57,7 +55,7 @@ internal static class WebhookEndpoint
     public static async Task<Results<Accepted<IngestResponse>, Ok<IngestResponse>, ProblemHttpResult>> ReceiveAsync(
         HttpContext context,
         WebhookTokens tokens,
-        DeploymentAttribution deployments,
+        IWebhookAttribution deployments,
         SecretRedactor redactor,
         MissingRunIdWarning missingRunId,
         HandlerCatalog handlers,

@@ -1,8 +1,5 @@
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Webhooks;
 
@@ -67,17 +64,4 @@ internal sealed class WebhookTokens(IEnumerable<string> accepted, string header)
 
         return null;
     }
-}
-
-/// <summary>Admin keys for the query API, sent in <c>X-Api-Key</c>.</summary>
-internal sealed class AdminKeys(IOptions<WebhookReceiverOptions> options)
-{
-    public const string Header = "X-Api-Key";
-    private readonly SecretSet _accepted = new(options.Value.AdminKeys);
-
-    /// <summary>No admin key is configured: every query API call is answered 401.</summary>
-    public bool IsEmpty => _accepted.IsEmpty;
-
-    public bool Authenticate(HttpRequest request) =>
-        request.Headers.TryGetValue(Header, out var key) && key.Count == 1 && _accepted.Contains(key[0]);
 }

@@ -8,9 +8,6 @@ using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 

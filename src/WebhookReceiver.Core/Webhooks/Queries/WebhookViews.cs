@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Webhooks;
@@ -97,64 +96,3 @@ internal sealed record VerificationView(string Result, string? Detail, DateTimeO
     public static VerificationView? From(RunVerification? verification) =>
         verification is null ? null : new(verification.Result, verification.Detail, verification.CheckedAt);
 }
-
-/// <summary>A thread that stopped for a person, as recorded by the receiver.</summary>
-/// <param name="State"><c>waiting</c>, <c>resumed</c> (through this receiver) or <c>expired</c> (the thread no longer waits here).</param>
-/// <param name="RunId">The run that paused; <c>webhook_id</c> is its stored webhook (null when the sweep found the pause).</param>
-/// <param name="Pending">The interrupts the graph waits at: <c>id</c>, the exact <c>value</c> it passed to <c>interrupt()</c>, <c>response_schema</c> when sent. Empty at a static breakpoint.</param>
-/// <param name="Next">The nodes that run next.</param>
-/// <param name="IsBreakpoint">A static breakpoint (no interrupt pending, a node next): resume with <c>{}</c>.</param>
-/// <param name="SeenAt">When the receiver found the pause.</param>
-/// <param name="ResumedRunId">The run the resume created; <c>resumed_webhook_id</c> is its stored webhook once it arrived.</param>
-/// <param name="ExpiredAt">When the receiver found the thread no longer waiting here; <c>expired_reason</c> says how.</param>
-/// <param name="ResumeUrl">Where to resume it (absolute with <c>LangGraph:PublicUrl</c>).</param>
-/// <param name="Deliveries">Its deliveries to interrupt handlers.</param>
-/// <param name="ResumedBy">Who resumed it through the receiver: an operator's name or the host user's name; null until then.</param>
-internal sealed record InterruptView(
-    long Id,
-    string State,
-    string Deployment,
-    string ThreadId,
-    string? RunId,
-    long? WebhookId,
-    string? AssistantId,
-    string? GraphId,
-    IReadOnlyList<PendingInterruptView> Pending,
-    IReadOnlyList<string> Next,
-    string? CheckpointId,
-    bool IsBreakpoint,
-    DateTimeOffset SeenAt,
-    DateTimeOffset? ResumedAt,
-    string? ResumedRunId,
-    long? ResumedWebhookId,
-    DateTimeOffset? ExpiredAt,
-    string? ExpiredReason,
-    string ResumeUrl,
-    IReadOnlyList<DeliveryView> Deliveries,
-    string? ResumedBy)
-{
-    /// <param name="hideValues">Leave out what the graph asked (each pending <c>value</c> and <c>response_schema</c>): a viewer's view
-    /// when <c>Access:HidePayloadsFromViewers</c> is on.</param>
-    internal static InterruptView From(StoredInterrupt stored, Interrupts.InterruptLinks links, bool hideValues = false)
-    {
-        var pending = Interrupts.InterruptLinks.ReadPending(stored.Pending);
-        return new(stored.Id, stored.State, stored.Deployment, stored.ThreadId, stored.RunId, stored.WebhookId, stored.AssistantId, stored.GraphId,
-            pending.Select(p => hideValues ? new PendingInterruptView(p.Id, null) : new PendingInterruptView(p.Id, p.Value, p.ResponseSchema)).ToList(),
-            JsonSerializer.Deserialize<List<string>>(stored.Next) ?? [], stored.CheckpointId, pending.Count == 0, stored.SeenAt,
-            stored.ResumedAt, stored.ResumedRunId, stored.ResumedWebhookId, stored.EndedAt, stored.Detail, links.ResumeUrl(stored.Id),
-            stored.Deliveries.Select(d => DeliveryView.From(d)).ToList(), stored.ResumedBy);
-    }
-}
-
-/// <param name="Value">Exactly what the graph passed to <c>interrupt()</c>; left out for a viewer when <c>Access:HidePayloadsFromViewers</c> is on.</param>
-/// <param name="ResponseSchema">The schema of the expected answer, when the server sends one; left out otherwise.</param>
-internal sealed record PendingInterruptView(
-    string? Id,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? Value,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] JsonElement? ResponseSchema = null);
-
-/// <param name="NextCursor">Pass as <c>cursor</c> for the next (older) page; null on the last page.</param>
-internal sealed record InterruptList(IReadOnlyList<InterruptView> Items, long? NextCursor);
-
-/// <summary>A resume the deployment accepted: <c>run_id</c> is the new run (same thread), whose webhook arrives when it finishes.</summary>
-internal sealed record ResumeAccepted(long InterruptId, string ThreadId, string RunId, string State);
