@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Console;
@@ -18,8 +18,6 @@ internal static class ConsoleRegistration
         services.TryAddSingleton<ConsoleSessions>();
         services.TryAddSingleton<ConsoleOverview>();
         services.TryAddSingleton<RecentSweeps>();
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxActivity
-            ?? throw new InvalidOperationException("The console's overview needs an inbox that reads its activity (the SQLite or PostgreSQL inbox)."));
         // Access registered the cookie with secure defaults; the console adds where it signs in and what ends a session.
         services.AddOptions<CookieAuthenticationOptions>(ReceiverAuthentication.ConsoleCookieScheme)
             .PostConfigure<IOptions<ConsoleOptions>, ConsoleSessions>((cookie, console, sessions) =>

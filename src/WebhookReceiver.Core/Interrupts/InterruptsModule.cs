@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -10,8 +10,8 @@ internal static class InterruptsModule
 {
     internal static IServiceCollection AddInterrupts(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxInterrupts
-            ?? throw new InvalidOperationException("Human in the loop needs an inbox that stores interrupts (the SQLite or PostgreSQL inbox)."));
+        services.AddStoreSchema(InterruptStore.Schema);
+        services.TryAddSingleton<IInboxInterrupts, InterruptStore>();
         // A success run's thread is checked for a pause: a delivery of its own, on while a deployment is configured.
         services.TryAddSingleton<InterruptLinks>();
         services.TryAddSingleton<InterruptRecorder>();

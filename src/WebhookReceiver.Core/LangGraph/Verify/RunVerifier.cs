@@ -6,7 +6,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
 
@@ -73,8 +72,7 @@ internal sealed partial class RunVerifier
             return Verdict(delivery, filter, null, null); // No deployment: as before this feature, but VerifiedOnly still holds.
         }
 
-        var store = _services.GetRequiredService<IWebhookInbox>() as IRunVerificationStore
-            ?? throw new InvalidOperationException("LangGraph verification needs an inbox that stores verifications (the SQLite or PostgreSQL inbox).");
+        var store = _services.GetRequiredService<IRunVerificationStore>();
         var state = await store.ReadVerificationAsync(delivery.WebhookId, cancellationToken)
             ?? throw new InvalidOperationException($"Webhook {delivery.WebhookId} is not in the inbox any more.");
         var verification = state.Verification;

@@ -10,7 +10,6 @@ using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Webhooks;
