@@ -163,6 +163,8 @@ internal sealed class AlertStore(StorageKernel storage) : IInboxAlerts
             CREATE UNIQUE INDEX ux_alerts_unresolved_cause ON alerts (cause) WHERE resolved_at IS NULL;
             CREATE INDEX ix_alerts_state ON alerts (state, id);
             """,
+        // Every filter of the list served by an index (issue 31): the kind, newest first within it.
+        _ => "CREATE INDEX ix_alerts_kind ON alerts (kind, id);",
     ]);
 
     private const string AlertColumns = "id, kind, cause, subject, state, summary, occurrences, first_error, last_error, run_ids, " +
@@ -235,28 +237,42 @@ internal sealed class AlertStore(StorageKernel storage) : IInboxAlerts
     public async Task<IReadOnlyList<StoredAlert>> ListUnresolvedAlertsAsync(string? kind, CancellationToken cancellationToken)
     {
         await using var connection = await storage.OpenAsync(cancellationToken);
-        await using var list = Command(connection, null,
-            $"SELECT {AlertColumns} FROM alerts WHERE resolved_at IS NULL AND (@kind IS NULL OR kind = @kind) ORDER BY id");
-        Add(list, "kind", DbType.String, kind);
+        await using var list = UnresolvedCommand(connection, storage.Dialect, kind);
         return await ReadAlertsAsync(list, cancellationToken);
+    }
+
+    /// <summary>The unresolved alerts' statement: the partial unique index holds exactly them, the kind index serves a kind.</summary>
+    internal static DbCommand UnresolvedCommand(DbConnection connection, StorageDialect dialect, string? kind)
+    {
+        var list = connection.CreateCommand();
+        var filter = new Filter(list).Always("resolved_at IS NULL").Term("kind = @kind", "kind", DbType.String, kind);
+        list.CommandText = $"SELECT {AlertColumns} FROM alerts WHERE {filter} ORDER BY {dialect.SortedKey("id")}";
+        return list;
+    }
+
+    /// <summary>The list's statement: only the filters given become terms, each served by an index (see <see cref="Sql.Filter"/>).</summary>
+    internal static DbCommand ListCommand(DbConnection connection, AlertQuery query)
+    {
+        var list = connection.CreateCommand();
+        var filter = new Filter(list)
+            .Term("state = @state", "state", DbType.String, query.State)
+            .Term("kind = @kind", "kind", DbType.String, query.Kind)
+            .Term("id < @before", "before", DbType.Int64, query.Before);
+        list.CommandText = $"""
+            SELECT {AlertColumns} FROM alerts
+            WHERE {filter}
+            ORDER BY id DESC
+            LIMIT @limit
+            """;
+        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        return list;
     }
 
     public async Task<AlertPage> ListAlertsAsync(AlertQuery query, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await storage.OpenAsync(cancellationToken);
-        await using var list = Command(connection, null, $"""
-            SELECT {AlertColumns} FROM alerts
-            WHERE (@state IS NULL OR state = @state)
-              AND (@kind IS NULL OR kind = @kind)
-              AND (@before IS NULL OR id < @before)
-            ORDER BY id DESC
-            LIMIT @limit
-            """);
-        Add(list, "state", DbType.String, query.State);
-        Add(list, "kind", DbType.String, query.Kind);
-        Add(list, "before", DbType.Int64, query.Before);
-        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        await using var list = ListCommand(connection, query);
         var rows = await ReadAlertsAsync(list, cancellationToken);
         var hasMore = rows.Count > query.Limit;
         if (hasMore)

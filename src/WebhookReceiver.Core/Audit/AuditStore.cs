@@ -1,4 +1,5 @@
 using System.Data;
+using System.Data.Common;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 using static WebhookReceiver.Kernel.Sql;
@@ -27,6 +28,11 @@ internal sealed class AuditStore(StorageKernel storage) : IAuditLog
             CREATE INDEX ix_audit_records_at ON audit_records (at);
             CREATE INDEX ix_audit_records_target ON audit_records (target, action);
             """,
+        // Every filter of the list served by an index (issue 31): the action and the actor; the target and time have theirs.
+        _ => """
+            CREATE INDEX ix_audit_records_action ON audit_records (action);
+            CREATE INDEX ix_audit_records_actor ON audit_records (actor);
+            """,
     ]);
 
     async Task<long> IAuditLog.AppendAsync(AuditEntry entry, CancellationToken cancellationToken)
@@ -52,24 +58,7 @@ internal sealed class AuditStore(StorageKernel storage) : IAuditLog
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await storage.OpenAsync(cancellationToken);
-        await using var list = Command(connection, null, """
-            SELECT id, at, actor, action, target, outcome, detail FROM audit_records
-            WHERE (@action IS NULL OR action = @action)
-              AND (@actor IS NULL OR actor = @actor)
-              AND (@target IS NULL OR target = @target)
-              AND (@from IS NULL OR at >= @from)
-              AND (@to IS NULL OR at < @to)
-              AND (@before IS NULL OR id < @before)
-            ORDER BY id DESC
-            LIMIT @limit
-            """);
-        Add(list, "action", DbType.String, query.Action);
-        Add(list, "actor", DbType.String, query.Actor);
-        Add(list, "target", DbType.String, query.Target);
-        Add(list, "from", DbType.Int64, query.From?.ToUnixTimeMilliseconds());
-        Add(list, "to", DbType.Int64, query.To?.ToUnixTimeMilliseconds());
-        Add(list, "before", DbType.Int64, query.Before);
-        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        await using var list = ListCommand(connection, storage.Dialect, query);
         var rows = new List<AuditRecord>();
         await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
         {
@@ -87,6 +76,44 @@ internal sealed class AuditStore(StorageKernel storage) : IAuditLog
         }
 
         return new AuditPage(rows, hasMore ? rows[^1].Id : null);
+    }
+
+    /// <summary>The list's statement: only the filters given become terms, each served by an index (see <see cref="Sql.Filter"/>).</summary>
+    internal static DbCommand ListCommand(DbConnection connection, StorageDialect dialect, AuditQuery query)
+    {
+        var list = connection.CreateCommand();
+        var filter = new Filter(list)
+            .Term("action = @action", "action", DbType.String, query.Action)
+            .Term("actor = @actor", "actor", DbType.String, query.Actor)
+            .Term("target = @target", "target", DbType.String, query.Target)
+            .Term("at >= @from", "from", DbType.Int64, query.From?.ToUnixTimeMilliseconds())
+            .Term("at < @to", "to", DbType.Int64, query.To?.ToUnixTimeMilliseconds())
+            .Term("id < @before", "before", DbType.Int64, query.Before);
+        var order = query.From is null && query.To is null ? "id" : dialect.SortedKey("id");
+        list.CommandText = $"""
+            SELECT id, at, actor, action, target, outcome, detail FROM audit_records
+            WHERE {filter}
+            ORDER BY {order} DESC
+            LIMIT @limit
+            """;
+        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        return list;
+    }
+
+    async Task<bool> IAuditLog.ExistsAsync(string action, string target, CancellationToken cancellationToken)
+    {
+        await using var connection = await storage.OpenAsync(cancellationToken);
+        await using var find = ExistsCommand(connection, action, target);
+        return await find.ExecuteScalarAsync(cancellationToken) is not null;
+    }
+
+    /// <summary>One lookup in the (target, action) index.</summary>
+    internal static DbCommand ExistsCommand(DbConnection connection, string action, string target)
+    {
+        var find = Command(connection, null, "SELECT 1 FROM audit_records WHERE target = @target AND action = @action LIMIT 1");
+        Add(find, "target", DbType.String, target);
+        Add(find, "action", DbType.String, action);
+        return find;
     }
 
     async Task<int> IAuditLog.PurgeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken)

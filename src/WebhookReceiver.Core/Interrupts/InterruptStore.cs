@@ -157,6 +157,8 @@ internal sealed class InterruptStore(StorageKernel storage) : IInboxInterrupts
             CREATE INDEX ix_interrupts_thread_id ON interrupts (thread_id);
             CREATE INDEX ix_interrupts_resumed_run_id ON interrupts (resumed_run_id);
             """,
+        // Every filter of the list served by an index (issue 31): the graph; the state, thread and deployment have theirs.
+        _ => "CREATE INDEX ix_interrupts_graph_id ON interrupts (graph_id);",
     ]);
 
     // The resumed run's webhook is found by its run_id (unique, indexed) when read: it links itself whenever it arrives.
@@ -231,22 +233,7 @@ internal sealed class InterruptStore(StorageKernel storage) : IInboxInterrupts
     {
         ArgumentNullException.ThrowIfNull(query);
         await using var connection = await storage.OpenAsync(cancellationToken);
-        await using var list = Command(connection, null, $"""
-            SELECT {InterruptColumns} FROM interrupts i
-            WHERE (@state IS NULL OR i.state = @state)
-              AND (@deployment IS NULL OR i.deployment = @deployment)
-              AND (@graph_id IS NULL OR i.graph_id = @graph_id)
-              AND (@thread_id IS NULL OR i.thread_id = @thread_id)
-              AND (@before IS NULL OR i.id < @before)
-            ORDER BY i.id DESC
-            LIMIT @limit
-            """);
-        Add(list, "state", DbType.String, query.State);
-        Add(list, "deployment", DbType.String, query.Deployment);
-        Add(list, "graph_id", DbType.String, query.GraphId);
-        Add(list, "thread_id", DbType.String, query.ThreadId);
-        Add(list, "before", DbType.Int64, query.Before);
-        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        await using var list = ListCommand(connection, query);
         var rows = await ReadInterruptsAsync(list, cancellationToken);
         var hasMore = rows.Count > query.Limit;
         if (hasMore)
@@ -257,6 +244,26 @@ internal sealed class InterruptStore(StorageKernel storage) : IInboxInterrupts
         var deliveries = await DeliverySubject.Interrupts.ReadDeliveriesAsync(connection, rows.Select(r => r.Id).ToList(), cancellationToken);
         var items = rows.Select(r => r with { Deliveries = deliveries[r.Id].ToList() }).ToList();
         return new InterruptPage(items, hasMore ? items[^1].Id : null);
+    }
+
+    /// <summary>The list's statement: only the filters given become terms, each served by an index (see <see cref="Sql.Filter"/>).</summary>
+    internal static DbCommand ListCommand(DbConnection connection, InterruptQuery query)
+    {
+        var list = connection.CreateCommand();
+        var filter = new Filter(list)
+            .Term("i.state = @state", "state", DbType.String, query.State)
+            .Term("i.deployment = @deployment", "deployment", DbType.String, query.Deployment)
+            .Term("i.graph_id = @graph_id", "graph_id", DbType.String, query.GraphId)
+            .Term("i.thread_id = @thread_id", "thread_id", DbType.String, query.ThreadId)
+            .Term("i.id < @before", "before", DbType.Int64, query.Before);
+        list.CommandText = $"""
+            SELECT {InterruptColumns} FROM interrupts i
+            WHERE {filter}
+            ORDER BY i.id DESC
+            LIMIT @limit
+            """;
+        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        return list;
     }
 
     public async Task<StoredInterrupt?> GetInterruptAsync(long id, CancellationToken cancellationToken)

@@ -217,6 +217,13 @@ internal sealed record StoreSchema(string Module, int Layer, int LegacyBaseline,
 /// take turns (their statements pick the same expired rows, and two interleaved would deadlock); null where one process writes.</param>
 internal sealed record StorageDialect(StorageProvider Provider, string IdColumn, string BlobType, Func<string, string> DueIndexHint, string? PurgeTurnSql)
 {
+    /// <summary>
+    /// An ORDER BY key the engine is to sort by, not read in the table's order: without statistics SQLite walks a table
+    /// in id order until the page is full whenever a list is ordered by id, and so reads every row when a range filter
+    /// (a time window) matches few; written <c>+id</c> it searches the range's index instead and sorts what it found.
+    /// </summary>
+    public string SortedKey(string column) => Provider == StorageProvider.Sqlite ? "+" + column : column;
+
     /// <summary>Only this process writes to the store (SQLite): a lease left in it was left by a previous run of this process.</summary>
     public bool OneProcess => Provider == StorageProvider.Sqlite;
 

@@ -11,15 +11,7 @@ internal sealed partial class WebhookStore : IInboxQueries
     public async Task<WebhookPage> ListAsync(WebhookQuery query, CancellationToken cancellationToken)
     {
         await using var connection = await storage.OpenAsync(cancellationToken);
-        await using var list = connection.CreateCommand();
-        list.CommandText = $"""
-            SELECT {WebhookColumns} FROM webhooks w
-            WHERE {AddFilter(list, query, DeliverySubject.Webhooks)}
-            ORDER BY w.id DESC
-            LIMIT @limit
-            """;
-        Add(list, "limit", DbType.Int32, query.Limit + 1);
-
+        await using var list = ListCommand(connection, storage.Dialect, query);
         var rows = await ReadWebhooksAsync(list, withPayload: false, cancellationToken);
         var hasMore = rows.Count > query.Limit;
         if (hasMore)
@@ -30,6 +22,21 @@ internal sealed partial class WebhookStore : IInboxQueries
         var deliveries = await DeliverySubject.Webhooks.ReadDeliveriesAsync(connection, rows.Select(r => r.Id).ToList(), cancellationToken);
         var items = rows.Select(r => r with { Deliveries = deliveries[r.Id].ToList() }).ToList();
         return new WebhookPage(items, hasMore ? items[^1].Id : null);
+    }
+
+    /// <summary>The list's statement: only the filters given become terms, each served by an index.</summary>
+    internal static DbCommand ListCommand(DbConnection connection, StorageDialect dialect, WebhookQuery query)
+    {
+        var list = connection.CreateCommand();
+        var order = query.ReceivedFrom is null && query.ReceivedTo is null ? "w.id" : dialect.SortedKey("w.id");
+        list.CommandText = $"""
+            SELECT {WebhookColumns} FROM webhooks w
+            WHERE {AddFilter(list, query, DeliverySubject.Webhooks)}
+            ORDER BY {order} DESC
+            LIMIT @limit
+            """;
+        Add(list, "limit", DbType.Int32, query.Limit + 1);
+        return list;
     }
 
     public Task<StoredWebhook?> GetAsync(long id, CancellationToken cancellationToken) =>
@@ -140,14 +147,15 @@ internal sealed partial class WebhookStore : IInboxQueries
         Term($"{a}.deployment = @deployment", "deployment", DbType.String, query.Deployment);
         Term($"{a}.verification = @verification", "verification", DbType.String, query.Verification);
         Term($"{a}.source = @source", "source", DbType.String, query.Source is { } source ? WebhookSources.Name(source) : null);
+        // By delivery: the ids the deliveries' state or handler index gives (IN, not EXISTS per row, which read every row).
         if (query.DeliveryHandler is null)
         {
-            Term($"EXISTS (SELECT 1 FROM deliveries d WHERE d.{subject.Owner} = {a}.id AND d.state = @delivery_state)", "delivery_state", DbType.String, query.DeliveryState);
+            Term($"{a}.id IN (SELECT d.{subject.Owner} FROM deliveries d WHERE d.state = @delivery_state)", "delivery_state", DbType.String, query.DeliveryState);
         }
         else
         {
             // One handler's delivery (in the state asked for, if any): "dead for forward-crm", not "dead for someone, and has forward-crm".
-            Term($"EXISTS (SELECT 1 FROM deliveries d WHERE d.{subject.Owner} = {a}.id AND d.handler = @delivery_handler"
+            Term($"{a}.id IN (SELECT d.{subject.Owner} FROM deliveries d WHERE d.handler = @delivery_handler"
                 + (query.DeliveryState is null ? ")" : " AND d.state = @delivery_state)"), "delivery_handler", DbType.String, query.DeliveryHandler);
             if (query.DeliveryState is not null)
             {

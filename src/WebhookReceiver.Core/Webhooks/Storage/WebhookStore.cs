@@ -76,6 +76,15 @@ internal sealed partial class WebhookStore(StorageKernel storage) : IWebhookInbo
             );
             CREATE TABLE pending_jobs (name TEXT PRIMARY KEY);
             """,
+        // Every filter of the list served by an index (issue 31): the status, graph and source, and a handler's deliveries
+        // (in a state). Each costs ingest an index entry per webhook; thread, assistant, time, deployment and verification
+        // had theirs, the deliveries' state its own.
+        _ => """
+            CREATE INDEX ix_webhooks_status ON webhooks (status);
+            CREATE INDEX ix_webhooks_graph_id ON webhooks (graph_id);
+            CREATE INDEX ix_webhooks_source ON webhooks (source);
+            CREATE INDEX ix_deliveries_handler ON deliveries (handler, state);
+            """,
     ]);
 
     /// <summary>
