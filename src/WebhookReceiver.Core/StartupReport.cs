@@ -4,7 +4,6 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver;

@@ -13,7 +13,6 @@ using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
 using WebhookReceiver.Console;
-using WebhookReceiver.Inbox;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -38,7 +37,7 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddSingleton<WebhookReceiverMarker>();
         // One call per module, lowest first (docs/architecture.md): each binds its own section, checked at start-up.
         services.AddKernel(configuration);
-        services.AddInbox(configuration);
+        services.AddStorage(configuration);
         services.AddAccess(configuration);
         services.AddAudit(configuration);
         services.AddWebhooks(configuration);

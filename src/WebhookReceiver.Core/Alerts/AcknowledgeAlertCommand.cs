@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Claims;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Alerts;
 

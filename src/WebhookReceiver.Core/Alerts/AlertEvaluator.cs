@@ -2,7 +2,6 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Kernel;
 

@@ -9,6 +9,8 @@ using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.Timeout;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Alerts;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 

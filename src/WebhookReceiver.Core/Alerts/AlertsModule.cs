@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.LangGraph;
 
@@ -14,8 +13,8 @@ internal static class AlertsModule
     {
         services.AddSection<AlertOptions, AlertOptionsAnnotations>(configuration, AlertOptions.Section)
             .AddValidator<AlertOptions, AlertWebhookValidator>();
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxAlerts
-            ?? throw new InvalidOperationException("Alerts need an inbox that stores them (the SQLite or PostgreSQL inbox)."));
+        services.AddStoreSchema(AlertStore.Schema);
+        services.TryAddSingleton<IInboxAlerts, AlertStore>();
         services.TryAddSingleton<AlertNotifier>();
         services.TryAddSingleton<AlertRecorder>();
         services.TryAddSingleton<AlertEvaluator>();

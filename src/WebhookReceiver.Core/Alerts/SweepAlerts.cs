@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Alerts;

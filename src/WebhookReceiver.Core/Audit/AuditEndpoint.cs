@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Inbox;
 
 using WebhookReceiver.Webhooks;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Audit;
@@ -12,8 +11,8 @@ internal static class AuditModule
     internal static IServiceCollection AddAudit(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSection<AuditOptions, AuditOptionsAnnotations>(configuration, AuditOptions.Section);
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IAuditLog
-            ?? throw new InvalidOperationException("The audit trail needs an inbox that stores it (the SQLite or PostgreSQL inbox)."));
+        services.AddStoreSchema(AuditStore.Schema);
+        services.TryAddSingleton<IAuditLog, AuditStore>();
         services.AddHostedService<AuditRetentionService>();
         services.TryAddScoped<CommandGate>();
         return services;

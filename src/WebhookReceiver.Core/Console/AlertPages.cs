@@ -8,7 +8,6 @@ using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Console;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Console;
 
@@ -33,9 +33,9 @@ internal sealed record ConsoleFilters(
         }
 
         var state = Text("delivery_state");
-        if (state is not null && !Inbox.DeliveryState.All.Contains(state))
+        if (state is not null && !Webhooks.DeliveryState.All.Contains(state))
         {
-            errors.Add($"delivery_state: one of {string.Join(", ", Inbox.DeliveryState.All)}.");
+            errors.Add($"delivery_state: one of {string.Join(", ", Webhooks.DeliveryState.All)}.");
             state = null;
         }
 
@@ -86,7 +86,7 @@ internal sealed record ConsoleFilters(
     {
         static Html Field(string label, string name, string? value, string type = "text") =>
             Html.Of($"<label>{label}<input type=\"{type}\" name=\"{name}\" value=\"{value}\"></label>");
-        var states = Html.Join(Inbox.DeliveryState.All.Prepend("").Select(s =>
+        var states = Html.Join(Webhooks.DeliveryState.All.Prepend("").Select(s =>
             Html.Of($"<option value=\"{s}\"{Html.Raw(s == (DeliveryState ?? "") ? " selected" : "")}>{(s.Length == 0 ? "any" : s)}</option>")));
         return Html.Of($"""
             <form class="filters" method="get" action="{action}">

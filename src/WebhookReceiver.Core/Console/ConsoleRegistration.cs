@@ -3,8 +3,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Console;
@@ -21,8 +21,6 @@ internal static class ConsoleRegistration
         services.TryAddSingleton<RecentSweeps>();
         // Interrupts link to the console's pages (Interrupt.ConsoleUrl, console_url in the API).
         services.AddOptions<InterruptLinkOptions>().Configure<IOptions<ConsoleOptions>>((links, console) => links.ConsolePath = console.Value.Path);
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxActivity
-            ?? throw new InvalidOperationException("The console's overview needs an inbox that reads its activity (the SQLite or PostgreSQL inbox)."));
         // Access registered the cookie with secure defaults; the console adds where it signs in and what ends a session.
         services.AddOptions<CookieAuthenticationOptions>(ReceiverAuthentication.ConsoleCookieScheme)
             .PostConfigure<IOptions<ConsoleOptions>, ConsoleSessions>((cookie, console, sessions) =>

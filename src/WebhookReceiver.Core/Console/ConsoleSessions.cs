@@ -49,8 +49,7 @@ internal sealed class ConsoleSessions(IAuditLog audit, TimeProvider time)
             return true;
         }
 
-        var signOut = await audit.ListAsync(new AuditQuery { Action = AuditActions.SignOut, Target = Target(id), Limit = 1 }, context.HttpContext.RequestAborted);
-        if (signOut.Items.Count == 0)
+        if (!await audit.ExistsAsync(AuditActions.SignOut, Target(id), context.HttpContext.RequestAborted))
         {
             return false;
         }

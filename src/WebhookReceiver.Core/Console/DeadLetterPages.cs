@@ -7,7 +7,6 @@ using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Console;
 

@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Console;
 

@@ -2,9 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.LangGraph;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.Alerts;
 
 namespace WebhookReceiver.Console;
 

@@ -13,7 +13,6 @@ using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Interrupts;
 

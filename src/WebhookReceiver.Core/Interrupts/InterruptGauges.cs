@@ -1,6 +1,5 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 

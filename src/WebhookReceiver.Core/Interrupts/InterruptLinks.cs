@@ -5,7 +5,6 @@ using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Interrupts;

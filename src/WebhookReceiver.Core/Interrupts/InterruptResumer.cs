@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;

@@ -1,9 +1,9 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Webhooks;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -12,8 +12,8 @@ internal static class InterruptsModule
 {
     internal static IServiceCollection AddInterrupts(this IServiceCollection services)
     {
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxInterrupts
-            ?? throw new InvalidOperationException("Human in the loop needs an inbox that stores interrupts (the SQLite or PostgreSQL inbox)."));
+        services.AddStoreSchema(InterruptStore.Schema);
+        services.TryAddSingleton<IInboxInterrupts, InterruptStore>();
         services.TryAddSingleton<InterruptLinks>();
         services.TryAddSingleton<IInterruptSource, StoredInterrupts>(); // Dispatch reads the interrupt of an interrupt delivery.
         services.TryAddSingleton<InterruptRecorder>();

@@ -4,7 +4,6 @@ using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Interrupts;
 

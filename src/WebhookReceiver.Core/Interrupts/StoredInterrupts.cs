@@ -1,4 +1,3 @@
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 
@@ -24,8 +23,8 @@ internal static class LangGraphModule
         services.TryAddSingleton<RunVerifier>();
         services.TryAddSingleton<IDeliveryGate>(sp => sp.GetRequiredService<RunVerifier>()); // Dispatch asks it before each run delivery.
         services.TryAddSingleton<PublicWebhookUrl>();
-        services.TryAddSingleton(sp => sp.GetRequiredService<IWebhookInbox>() as IInboxSweeps
-            ?? throw new InvalidOperationException("The LangGraph sweep needs an inbox that keeps sweep progress (the SQLite or PostgreSQL inbox)."));
+        services.AddStoreSchema(SweepStore.Schema);
+        services.TryAddSingleton<IInboxSweeps, SweepStore>();
         services.TryAddSingleton<SweptWebhooks>();
         services.TryAddSingleton<RunSweeper>();
         services.TryAddSingleton<RecentSweeps>();

@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Webhooks;
 

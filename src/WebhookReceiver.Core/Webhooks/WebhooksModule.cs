@@ -32,6 +32,20 @@ internal static class WebhooksModule
         });
 
         services.TryAddSingleton<ReceiverMetrics>();
+        services.AddSection<RetentionOptions, RetentionOptionsAnnotations>(configuration, RetentionOptions.Section);
+        services.AddStoreSchema(WebhookStore.Schema);
+        services.TryAddSingleton<WebhookStore>();
+        // Each consumer depends on the part of the store it uses; all are the one store above.
+        services.TryAddSingleton<IWebhookInbox>(sp => sp.GetRequiredService<WebhookStore>());
+        services.TryAddSingleton<IInboxIngest>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxDeliveries>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxQueries>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IInboxMaintenance>(sp => sp.GetRequiredService<IWebhookInbox>());
+        services.TryAddSingleton<IRunVerificationStore>(sp => sp.GetRequiredService<WebhookStore>());
+        services.TryAddSingleton<IInboxActivity>(sp => sp.GetRequiredService<WebhookStore>());
+        services.AddSingleton<IStoreStartupJob, StoredPayloadRedaction>();
+        services.AddHostedService<RetentionService>();
+        services.TryAddSingleton<DispatchSignal>();
         services.TryAddSingleton<MissingRunIdWarning>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<HandlerInvoker>();

@@ -11,7 +11,6 @@ using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Access;

@@ -1,8 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Access;
 

@@ -5,7 +5,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Tests.Access;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Tests.Configuration;
 

@@ -2,7 +2,6 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 

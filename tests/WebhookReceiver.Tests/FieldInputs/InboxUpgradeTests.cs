@@ -1,11 +1,10 @@
 using System.Data.Common;
 using System.Reflection;
 using System.Text;
-using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Tests.Storage;
 
 namespace WebhookReceiver.Tests.FieldInputs;
 
@@ -25,8 +24,8 @@ public abstract class InboxUpgradeTests
 
     protected abstract Dictionary<string, string?> StoreSettings { get; }
 
-    /// <summary>The engine's inbox on this store.</summary>
-    private protected abstract IWebhookInbox CreateInbox();
+    /// <summary>The engine's stores on this store.</summary>
+    private protected abstract TestStores CreateStores();
 
     /// <summary>Moves the engine's id sequences past ids inserted explicitly, as real inserts would have.</summary>
     protected virtual string AfterExplicitIdsSql => "SELECT 1";
@@ -39,8 +38,7 @@ public abstract class InboxUpgradeTests
     {
         await using (var connection = await OpenAsync())
         {
-            var migrations = (string[])CreateInbox().GetType()
-                .GetField("Migrations", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+            var migrations = LegacySteps(CreateStores().Kernel);
             foreach (var sql in migrations.Take(PreviousReleaseVersion).Select((sql, i) => sql + ";\n" + RecordVersionSql(i + 1)))
             {
                 await ExecuteAsync(connection, sql);
@@ -79,16 +77,29 @@ public abstract class InboxUpgradeTests
         }
 
         // Once: the job finds its marker gone and does nothing, whatever it would redact.
-        var inbox = CreateInbox();
-        try
-        {
-            Assert.Equal(0, await inbox.RedactStoredPayloadsAsync(_ => [1, 2, 3], CancellationToken.None));
-        }
-        finally
-        {
-            (inbox as IDisposable)?.Dispose();
-        }
+        await using var stores = CreateStores();
+        Assert.Equal(0, await stores.Webhooks.RedactStoredPayloadsAsync(_ => [1, 2, 3], CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_store_of_a_single_schema_version_newer_than_the_build_is_refused_with_a_message_naming_both_versions()
+    {
+        await using var stores = CreateStores();
+        var known = LegacySteps(stores.Kernel).Length;
+        await using (var connection = await OpenAsync())
+        {
+            await ExecuteAsync(connection, RecordVersionSql(known + 1));
+        }
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => stores.MigrateAsync());
+
+        Assert.Equal($"The inbox schema is version {known + 1}, newer than this build's {known}: run a newer release, or restore a backup.",
+            failure.Message);
+    }
+
+    /// <summary>The frozen single-version history the engine keeps for stores made before the modules had their own.</summary>
+    private static string[] LegacySteps(StorageKernel kernel) =>
+        (string[])kernel.GetType().GetField("LegacySteps", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
 
     private static async Task ExecuteAsync(DbConnection connection, string sql, byte[]? payload = null)
     {
@@ -125,8 +136,7 @@ public sealed class SqliteInboxUpgradeTests : InboxUpgradeTests, IDisposable
 
     protected override Dictionary<string, string?> StoreSettings => new() { ["WebhookReceiver:Storage:ConnectionString"] = ConnectionString };
 
-    private protected override IWebhookInbox CreateInbox() =>
-        new SqliteInbox(Options.Create(new StorageOptions { ConnectionString = ConnectionString }));
+    private protected override TestStores CreateStores() => TestStores.Sqlite(ConnectionString);
 
     public void Dispose()
     {
@@ -164,7 +174,7 @@ public sealed class PostgresInboxUpgradeTests : InboxUpgradeTests, IAsyncLifetim
         ["WebhookReceiver:Storage:ConnectionString"] = _database.ConnectionString,
     };
 
-    private protected override IWebhookInbox CreateInbox() => Inbox.PostgresInboxContractTests.Create(_database.ConnectionString);
+    private protected override TestStores CreateStores() => TestStores.Postgres(_database.ConnectionString);
 
     protected override string AfterExplicitIdsSql => """
         SELECT setval(pg_get_serial_sequence('webhooks', 'id'), 42);

@@ -15,7 +15,6 @@ using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
 using WebhookReceiver.Tests.Sweep;

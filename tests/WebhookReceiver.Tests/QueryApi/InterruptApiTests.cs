@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;

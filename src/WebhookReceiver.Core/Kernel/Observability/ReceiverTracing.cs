@@ -71,7 +71,7 @@ internal static class ReceiverTracing
         }
 
         activity.SetTag("webhookreceiver.delivery.outcome", outcome);
-        if (error is not null && outcome != Inbox.DeliveryState.Rejected)
+        if (error is not null && outcome != Webhooks.DeliveryState.Rejected)
         {
             activity.SetTag("error.type", ErrorType(error));
             activity.SetStatus(ActivityStatusCode.Error, error);
@@ -103,7 +103,7 @@ internal static class ReceiverTracing
     }
 
     /// <summary>The run a webhook reports, on the span that received (or swept) it: its ids, graph, status and deployment.</summary>
-    public static void Describe(Activity? span, Inbox.NewWebhook webhook)
+    public static void Describe(Activity? span, Webhooks.NewWebhook webhook)
     {
         if (span is not { IsAllDataRequested: true } || !Enabled)
         {

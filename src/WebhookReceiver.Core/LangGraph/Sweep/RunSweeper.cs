@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.LangGraph;

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.LangGraph;

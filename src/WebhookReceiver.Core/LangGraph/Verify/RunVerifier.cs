@@ -4,7 +4,8 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.LangGraph;

@@ -1,4 +1,3 @@
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Webhooks;
 

@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Webhooks;
 

@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Webhooks;
 

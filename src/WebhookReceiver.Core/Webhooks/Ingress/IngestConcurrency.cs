@@ -1,6 +1,5 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 
 namespace WebhookReceiver.Webhooks;
 

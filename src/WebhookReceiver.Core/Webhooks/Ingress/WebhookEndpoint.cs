@@ -9,7 +9,8 @@ using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Webhooks;
 

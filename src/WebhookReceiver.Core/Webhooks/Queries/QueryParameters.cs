@@ -6,7 +6,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Webhooks;

@@ -4,7 +4,7 @@ using System.Text;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Webhooks;
 

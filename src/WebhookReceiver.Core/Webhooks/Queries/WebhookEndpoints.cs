@@ -8,7 +8,9 @@ using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Webhooks;

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Webhooks;
 
