@@ -1,3 +1,4 @@
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Kernel;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace WebhookReceiver.Kernel;
+namespace WebhookReceiver.Webhooks;
 
 /// <summary>
 /// The receiver's spans, on the one <see cref="ActivitySource"/> named <see cref="SourceName"/> (as the meter). The library
@@ -103,7 +103,7 @@ internal static class ReceiverTracing
     }
 
     /// <summary>The run a webhook reports, on the span that received (or swept) it: its ids, graph, status and deployment.</summary>
-    public static void Describe(Activity? span, Webhooks.NewWebhook webhook)
+    public static void Describe(Activity? span, NewWebhook webhook)
     {
         if (span is not { IsAllDataRequested: true } || !Enabled)
         {
