@@ -76,6 +76,21 @@ public abstract class InboxUpgradeTests
             Assert.Equal("succeeded", reader.GetString(3));
         }
 
+        // Its tables became each module's baseline, and every module then went on to this build's version.
+        await using (var connection = await OpenAsync())
+        {
+            await using var read = connection.CreateCommand();
+            read.CommandText = "SELECT module, MAX(version) FROM storage_migrations GROUP BY module";
+            var versions = new Dictionary<string, int>();
+            await using var reader = await read.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                versions[reader.GetString(0)] = Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            Assert.Equal(TestStores.Schemas.ToDictionary(s => s.Module, s => s.Steps.Count), versions);
+        }
+
         // Once: the job finds its marker gone and does nothing, whatever it would redact.
         await using var stores = CreateStores();
         Assert.Equal(0, await stores.Webhooks.RedactStoredPayloadsAsync(_ => [1, 2, 3], CancellationToken.None));

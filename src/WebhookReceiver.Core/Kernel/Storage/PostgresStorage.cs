@@ -16,7 +16,7 @@ internal sealed class PostgresStorage : StorageKernel
     private const long PurgeLockKey = 0x5745_4248_4F4F_4B32; // "WEBHOOK2"
 
     // The single history of the releases before the modules had their own (recorded in webhook_receiver_schema): frozen, never edited.
-    // Times are BIGINT Unix milliseconds and flags INTEGER 0/1, as the portable SQL in SqlInbox reads and writes them.
+    // Times are BIGINT Unix milliseconds and flags INTEGER 0/1, as the stores' portable SQL reads and writes them.
     private static readonly string[] LegacySteps =
     [
         """

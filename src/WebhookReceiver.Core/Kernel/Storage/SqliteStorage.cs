@@ -299,10 +299,6 @@ internal sealed class SqliteStorage : StorageKernel
     }
 
     /// <summary>
-    /// Copies the write-ahead log's committed pages into the database file: a passive checkpoint, which waits for no
-    /// reader and does not hold the write turn, so ingest goes on meanwhile (sqlite.org/wal.html#ckpt).
-    /// </summary>
-    /// <summary>
     /// How long the log may grow before a checkpoint makes it start over (64 MiB). A passive checkpoint copies pages but
     /// never waits for readers, and the log only starts again from its beginning at a moment when no reader uses it: under
     /// a steady load, with the dispatcher's and the queries' short reads always overlapping, that moment never came, and
@@ -310,6 +306,10 @@ internal sealed class SqliteStorage : StorageKernel
     /// </summary>
     internal long WalRestartBytes { get; init; } = 64L << 20;
 
+    /// <summary>
+    /// Copies the write-ahead log's committed pages into the database file: a passive checkpoint, which waits for no
+    /// reader and does not hold the write turn, so ingest goes on meanwhile (sqlite.org/wal.html#ckpt).
+    /// </summary>
     public async Task CheckpointAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
