@@ -1,5 +1,6 @@
-using System.Text;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -7,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Console;
 
 /// <summary>
-/// The console's layout: every page is one call of <see cref="Render"/> with its title, its navigation entry and its body
-/// (built with <see cref="Html.Of"/>, which encodes every value). Links and form actions come from <see cref="Url"/>, so they
+/// The console's layout (<see cref="Components.ConsoleLayout"/>): a page is a Razor component rendered on the server
+/// (<see cref="Component{TPage, TModel}"/>) in that layout, or one call of <see cref="Render"/> with its title, its navigation entry
+/// and its body (built with <see cref="Html.Of"/>, which encodes every value). Links and form actions come from <see cref="Url"/>, so they
 /// hold under the host's path base and the configured <c>Console:Path</c>; every form carries <see cref="Antiforgery"/>.
 /// <para>
 /// To add a page (Interrupts, Alerts): map it in your own static class with an extension on the console's route group
@@ -33,46 +35,64 @@ internal static class ConsolePage
     public static string ConsolePath(HttpContext context) =>
         context.RequestServices.GetRequiredService<IOptions<ConsoleOptions>>().Value.Path;
 
-    /// <summary>The hidden antiforgery field every console form carries.</summary>
+    /// <summary>The antiforgery tokens of this request's forms (stored in the antiforgery cookie when new).</summary>
+    public static AntiforgeryTokenSet AntiforgeryTokens(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+
+    /// <summary>The hidden antiforgery field every console form carries (<see cref="Components.ConsoleAntiforgery"/> in a component).</summary>
     public static Html Antiforgery(HttpContext context)
     {
-        var tokens = context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
+        var tokens = AntiforgeryTokens(context);
         return Html.Of($"<input type=\"hidden\" name=\"{tokens.FormFieldName}\" value=\"{tokens.RequestToken}\">");
     }
 
+    /// <summary>
+    /// Page component <typeparamref name="TPage"/> in the layout, reading <paramref name="model"/> as a cascading parameter
+    /// (<c>[CascadingParameter] private TModel Model</c>: the page's data, loaded by its endpoint).
+    /// </summary>
+    public static IResult Component<TPage, TModel>(string title, ConsoleSection section, TModel model, int statusCode = StatusCodes.Status200OK)
+        where TPage : IComponent =>
+        InLayout(title, section, Cascade(model, builder =>
+        {
+            builder.OpenComponent<TPage>(0);
+            builder.CloseComponent();
+        }), statusCode);
+
     /// <summary>A whole page in the layout: navigation (with the signed-in name and Sign out), then <paramref name="body"/>.</summary>
-    public static IResult Render(HttpContext context, string title, ConsoleSection section, Html body, int statusCode = StatusCodes.Status200OK)
+    public static IResult Render(HttpContext context, string title, ConsoleSection section, Html body, int statusCode = StatusCodes.Status200OK) =>
+        InLayout(title, section, builder => builder.AddMarkupContent(0, body.Value), statusCode);
+
+    // Rendered on the server, whole (no streaming, no circuit, no Blazor script), with the layout's frame as a cascading value.
+    private static RazorComponentResult<CascadingValue<ConsoleFrame>> InLayout(string title, ConsoleSection section, RenderFragment content, int statusCode) =>
+        new RazorComponentResult<CascadingValue<ConsoleFrame>>(CascadeParameters(new ConsoleFrame(title, section), builder =>
+        {
+            builder.OpenComponent<Components.ConsoleLayout>(0);
+            builder.AddComponentParameter(1, nameof(Components.ConsoleLayout.ChildContent), content);
+            builder.CloseComponent();
+        }))
+        {
+            StatusCode = statusCode,
+            ContentType = "text/html; charset=utf-8",
+            PreventStreamingRendering = true,
+        };
+
+    private static RenderFragment Cascade<TValue>(TValue value, RenderFragment content) => builder =>
     {
-        var user = context.User.Identity is { IsAuthenticated: true, Name: var name } ? name : null;
-        var nav = Html.Join(ConsoleSections.Navigation.Select(entry => Html.Of(
-            $"<li><a href=\"{Url(context, entry.Path)}\"{Html.Raw(entry.Section == section ? " aria-current=\"page\"" : "")}>{entry.Label}</a></li>")));
-        var header = user is null
-            ? Html.Empty
-            : Html.Of($"""
-                <nav aria-label="Console"><ul>{nav}</ul></nav>
-                <form class="signout" method="post" action="{Url(context, "/sign-out")}">{Antiforgery(context)}<span class="who">{user}</span> <button type="submit">Sign out</button></form>
-                """);
-        var page = Html.Of($"""
-            <!DOCTYPE html>
-            <html lang="en">
-            <head>
-            <meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{title} · WebhookReceiver</title>
-            <link rel="stylesheet" href="{ConsoleAssets.Url(context, ConsoleAssets.Css)}">
-            <script src="{ConsoleAssets.Url(context, ConsoleAssets.Script)}" defer></script>
-            </head>
-            <body data-console="{Url(context)}">
-            <header><a class="brand" href="{Url(context)}">WebhookReceiver</a>{header}</header>
-            <main>
-            <h1>{title}</h1>
-            {body}
-            </main>
-            </body>
-            </html>
-            """);
-        return Results.Content(page.Value, "text/html; charset=utf-8", Encoding.UTF8, statusCode);
-    }
+        builder.OpenComponent<CascadingValue<TValue>>(0);
+        foreach (var (name, parameter) in CascadeParameters(value, content))
+        {
+            builder.AddComponentParameter(1, name, parameter);
+        }
+
+        builder.CloseComponent();
+    };
+
+    private static Dictionary<string, object?> CascadeParameters<TValue>(TValue value, RenderFragment content) => new()
+    {
+        [nameof(CascadingValue<TValue>.Value)] = value,
+        [nameof(CascadingValue<TValue>.IsFixed)] = true,
+        [nameof(CascadingValue<TValue>.ChildContent)] = content,
+    };
 
     /// <summary>The page a refused action or page shows: 403, what the role allows, nothing changed.</summary>
     public static IResult Forbidden(HttpContext context, string detail) =>
@@ -93,6 +113,9 @@ internal static class ConsolePage
         return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
 }
+
+/// <summary>What the layout shows of a page: its title and its navigation entry.</summary>
+internal sealed record ConsoleFrame(string Title, ConsoleSection Section);
 
 /// <summary>The navigation entries; a page names its own so the navigation marks it.</summary>
 internal enum ConsoleSection

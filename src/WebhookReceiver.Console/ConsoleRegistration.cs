@@ -32,6 +32,8 @@ public static class WebhookReceiverConsoleServiceCollectionExtensions
         services.AddSingleton<ConsoleMarker>();
         services.AddSection<ConsoleOptions, ConsoleOptionsAnnotations>(configuration, ConsoleOptions.Section);
         services.AddAntiforgery();
+        // The pages are components rendered on the server (RazorComponentResult): no circuit, no Blazor script.
+        services.AddRazorComponents();
         services.TryAddSingleton<SignInThrottle>();
         services.TryAddSingleton<ConsoleSessions>();
         services.TryAddSingleton<ConsoleOverview>();
