@@ -96,15 +96,18 @@ internal static class ConsolePage
 
     /// <summary>The page a refused action or page shows: 403, what the role allows, nothing changed.</summary>
     public static IResult Forbidden(HttpContext context, string detail) =>
-        Render(context, "Not allowed", ConsoleSection.None, Html.Of($"<p class=\"error\" role=\"alert\">{detail}</p><p>Nothing was changed.</p>"), StatusCodes.Status403Forbidden);
+        Message("Not allowed", new ConsoleMessage(detail, NothingChanged: true), StatusCodes.Status403Forbidden);
 
     /// <summary>A 404 page for an id that names nothing.</summary>
     public static IResult NotFound(HttpContext context, string detail) =>
-        Render(context, "Not found", ConsoleSection.None, Html.Of($"<p class=\"error\" role=\"alert\">{detail}</p>"), StatusCodes.Status404NotFound);
+        Message("Not found", new ConsoleMessage(detail, NothingChanged: false), StatusCodes.Status404NotFound);
 
     /// <summary>A 400 page for a form or filter that cannot be used.</summary>
     public static IResult BadRequest(HttpContext context, string detail) =>
-        Render(context, "Bad request", ConsoleSection.None, Html.Of($"<p class=\"error\" role=\"alert\">{detail}</p><p>Nothing was changed.</p>"), StatusCodes.Status400BadRequest);
+        Message("Bad request", new ConsoleMessage(detail, NothingChanged: true), StatusCodes.Status400BadRequest);
+
+    private static IResult Message(string title, ConsoleMessage message, int statusCode) =>
+        Component<Components.MessagePage, ConsoleMessage>(title, ConsoleSection.None, message, statusCode);
 
     /// <summary>After a form post: back to a console page (303, so a reload does not post again), under the path base.</summary>
     public static IResult SeeOther(HttpContext context, string relative)
@@ -113,6 +116,9 @@ internal static class ConsolePage
         return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
 }
+
+/// <summary>What <see cref="Components.MessagePage"/> says: why, and whether the request changed nothing.</summary>
+internal sealed record ConsoleMessage(string Detail, bool NothingChanged);
 
 /// <summary>What the layout shows of a page: its title and its navigation entry.</summary>
 internal sealed record ConsoleFrame(string Title, ConsoleSection Section);

@@ -21,27 +21,8 @@ internal static class SweepPage
     private static async Task<IResult> RenderAsync(HttpContext context, RecentSweeps sweeps, RunSweeper sweeper)
     {
         var user = await ConsoleUser.OfAsync(context);
-        var reports = sweeps.Newest();
-        var rows = Html.Join(reports.Select(r => Html.Of($"""
-            <tr><td>{r.StartedAt}</td><td>{r.Deployment}</td><td>{WebhookPages.State(r.Status)}</td><td class="num">{r.DurationSeconds:0.0}</td>
-            <td class="num">{r.ThreadsScanned}</td><td class="num">{r.RunsSeen}</td><td class="num">{r.Recovered}</td><td class="num">{r.AlreadyHeld}</td>
-            <td class="num">{r.OutOfScope}</td><td class="num">{r.Unrecoverable}</td><td>{r.Detail}</td></tr>
-            """)));
-        var run = sweeper.Deployments.Count == 0
-            ? Html.Of($"<p class=\"muted\">No LangGraph deployment is configured (WebhookReceiver:LangGraph:Deployments): there is nothing to sweep.</p>")
-            : Html.When(user.CanOperate, Html.Of($"""
-                <form method="post" action="{ConsolePage.Url(context, "/sweep")}">{ConsolePage.Antiforgery(context)}<button type="submit">Run sweep now</button></form>
-                """));
-        var body = Html.Of($"""
-            <p class="muted">A sweep asks each LangGraph deployment for the runs whose webhook never arrived and stores them. Reports of this process since it started, newest first.</p>
-            {run}
-            {(reports.Count == 0 ? Html.Of($"<p class=\"muted\">No sweep has run yet.</p>") : Html.Of($"""
-                <table><thead><tr><th>Started</th><th>Deployment</th><th>Outcome</th><th class="num">Seconds</th><th class="num">Threads</th><th class="num">Runs seen</th>
-                <th class="num">Recovered</th><th class="num">Already held</th><th class="num">Out of scope</th><th class="num">Unrecoverable</th><th>Detail</th></tr></thead>
-                <tbody>{rows}</tbody></table>
-                """))}
-            """);
-        return ConsolePage.Render(context, "Sweep", ConsoleSection.Sweep, body);
+        var model = new SweepModel(ConsolePage.Url(context, "/sweep"), sweeps.Newest(), sweeper.Deployments.Count > 0, user.CanOperate);
+        return ConsolePage.Component<Components.SweepPage, SweepModel>("Sweep", ConsoleSection.Sweep, model);
     }
 
     private static async Task<IResult> RunAsync(HttpContext context, SweepCommand sweep, CancellationToken cancellationToken)
@@ -56,3 +37,6 @@ internal static class SweepPage
         };
     }
 }
+
+/// <summary>What <see cref="Components.SweepPage"/> shows: the reports, and whether this person may run a sweep now.</summary>
+internal sealed record SweepModel(string Action, IReadOnlyList<DeploymentSweepReport> Reports, bool HasDeployments, bool CanOperate);
