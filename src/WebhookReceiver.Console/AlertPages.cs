@@ -16,7 +16,8 @@ namespace WebhookReceiver.Console;
 /// <summary>
 /// <c>/alerts</c>: the receiver's alerts newest first (by default the unresolved ones), filtered by state and kind, a page at a
 /// time, each with what it carries (count, first and last error, run ids); an operator acknowledges an open one with its
-/// button, which posts <see cref="AcknowledgeAlertCommand"/> (audited). The overview shows how many are open.
+/// button, which posts <see cref="AcknowledgeAlertCommand"/> (audited). The overview shows how many are open
+/// (<see cref="Components.OverviewPage"/>).
 /// </summary>
 internal static class AlertPages
 {
@@ -49,21 +50,6 @@ internal static class AlertPages
             CommandStatus.NotFound => ConsolePage.NotFound(context, result.Detail ?? "No such alert."),
             _ => ConsolePage.BadRequest(context, result.Detail ?? "The alert cannot be acknowledged."),
         };
-    }
-
-    /// <summary>The overview's slot: how many alerts are open (not acknowledged) and acknowledged, linking to the list.</summary>
-    public static async Task<Html> OpenCountAsync(HttpContext context, IInboxAlerts alerts, CancellationToken cancellationToken)
-    {
-        var unresolved = await alerts.ListUnresolvedAlertsAsync(null, cancellationToken);
-        var open = unresolved.Count(a => a.State == AlertState.Open);
-        var seen = unresolved.Count - open;
-        return Html.Of($"""
-            <h2>Alerts</h2>
-            <div class="cards">
-            <div class="card"><div class="label">Open alerts</div><div class="value" data-open-alerts="{open}">{open}</div><a href="{ConsolePage.Url(context, "/alerts?state=open")}">see</a></div>
-            <div class="card"><div class="label">Acknowledged</div><div class="value">{seen}</div><a href="{ConsolePage.Url(context, "/alerts?state=acknowledged")}">see</a></div>
-            </div>
-            """);
     }
 }
 
