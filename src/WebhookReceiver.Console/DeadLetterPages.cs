@@ -37,17 +37,10 @@ internal static class DeadLetterPages
         var filters = Filters(context);
         var page = await inbox.ListAsync(filters.ToQuery(PageSize), cancellationToken);
         var user = await ConsoleUser.OfAsync(context);
-        var action = ConsolePage.Url(context, "/dead-letters");
-        var shared = filters with { DeliveryState = null };
-        var replayed = context.Request.Query["replayed"].ToString();
-        var body = Html.Of($"""
-            {Html.When(replayed.Length > 0, Html.Of($"<p class=\"notice\" role=\"status\">Replay requested: {replayed} dead deliveries are due again.</p>"))}
-            {shared.Form(action, withStatus: true, withDeliveryState: false, withRunId: false)}
-            {Html.When(user.CanOperate && page.Items.Count > 0, Html.Of($"<p><a class=\"button\" href=\"{ConsolePage.Url(context, "/dead-letters/replay") + shared.QueryString()}\">Replay all…</a></p>"))}
-            {WebhookPages.Table(context, page.Items, deadOnly: true)}
-            <div class="pager">{Html.When(page.NextCursor is not null, Html.Of($"<a rel=\"next\" href=\"{action + shared.QueryString(page.NextCursor)}\">older</a>"))}</div>
-            """);
-        return ConsolePage.Render(context, "Dead letters", ConsoleSection.DeadLetters, body);
+        var replayed = QueryParameters.Text(context.Request.Query["replayed"].ToString());
+        var model = new DeadLettersModel(ConsolePage.Url(context), ConsolePage.Url(context, "/dead-letters"), filters with { DeliveryState = null }, page,
+            user.CanOperate, replayed);
+        return ConsolePage.Component<Components.DeadLettersPage, DeadLettersModel>("Dead letters", ConsoleSection.DeadLetters, model);
     }
 
     private static async Task<IResult> ConfirmAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
@@ -108,3 +101,7 @@ internal static class DeadLetterPages
         };
     }
 }
+
+/// <summary>What <see cref="Components.DeadLettersPage"/> shows: the filters as read (without the dead state itself), a page of
+/// webhooks, whether this person may replay, and how many deliveries the last replay made due.</summary>
+internal sealed record DeadLettersModel(string Console, string Action, ConsoleFilters Filters, WebhookPage Page, bool CanOperate, string? Replayed);

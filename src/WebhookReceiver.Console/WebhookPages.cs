@@ -42,46 +42,14 @@ internal static class WebhookPages
             page = await inbox.ListAsync(filters.ToQuery(PageSize), cancellationToken);
         }
 
-        var action = ConsolePage.Url(context, "/webhooks");
-        var body = Html.Of($"""
-            {filters.Form(action, withStatus: true, withDeliveryState: true)}
-            {Table(context, page.Items)}
-            <div class="pager">{Html.When(filters.Cursor is not null, Html.Of($"<a href=\"{action + filters.QueryString()}\">newest</a>"))}{Html.When(page.NextCursor is not null, Html.Of($"<a rel=\"next\" href=\"{action + filters.QueryString(page.NextCursor)}\">older</a>"))}</div>
-            """);
-        return ConsolePage.Render(context, "Webhooks", ConsoleSection.Webhooks, body);
-    }
-
-    /// <summary>The list's table; the dead-letter page shows the same rows.</summary>
-    public static Html Table(HttpContext context, IReadOnlyList<StoredWebhook> webhooks, bool deadOnly = false)
-    {
-        if (webhooks.Count == 0)
-        {
-            return Html.Of($"<p class=\"muted\">Nothing matches.</p>");
-        }
-
-        var rows = Html.Join(webhooks.Select(w => Html.Of($"""
-            <tr data-webhook="{w.Id}">
-            <td><a href="{ConsolePage.Url(context, $"/webhooks/{w.Id}")}">#{w.Id}</a></td>
-            <td>{w.ReceivedAt}</td>
-            <td>{Html.When(w.Status is not null, State(w.Status!))}</td>
-            <td>{w.GraphId}</td>
-            <td><code>{w.RunId}</code></td>
-            <td><code>{w.ThreadId}</code></td>
-            <td>{Html.Join(w.Deliveries.Where(d => !deadOnly || d.State == DeliveryState.Dead).Select(d => Html.Of($"<div>{d.Handler} {State(d.State)}{Html.When(d.LastError is not null, Html.Of($" <span class=\"muted\">{Shorten(d.LastError)}</span>"))}</div>")))}</td>
-            </tr>
-            """)));
-        return Html.Of($"""
-            <table>
-            <thead><tr><th>Id</th><th>Received</th><th>Run status</th><th>Graph</th><th>Run</th><th>Thread</th><th>Deliveries</th></tr></thead>
-            <tbody>{rows}</tbody>
-            </table>
-            """);
+        var model = new WebhookListModel(ConsolePage.Url(context), ConsolePage.Url(context, "/webhooks"), filters, page);
+        return ConsolePage.Component<Components.WebhooksPage, WebhookListModel>("Webhooks", ConsoleSection.Webhooks, model);
     }
 
     public static Html State(string state) => Html.Of($"<span class=\"state state-{state}\">{state}</span>");
 
     // Null-safe: an Html.When argument is built even when its condition is false.
-    private static string? Shorten(string? text) => text is null || text.Length <= 120 ? text : text[..117] + "...";
+    public static string? Shorten(string? text) => text is null || text.Length <= 120 ? text : text[..117] + "...";
 
     private static async Task<IResult> DetailAsync(long id, HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
     {
@@ -164,3 +132,7 @@ internal static class WebhookPages
         };
     }
 }
+
+/// <summary>What <see cref="Components.WebhooksPage"/> shows: the filters as read and a page of webhooks.</summary>
+/// <param name="Console">The console's path below the path base, e.g. <c>/console</c>.</param>
+internal sealed record WebhookListModel(string Console, string Action, ConsoleFilters Filters, WebhookPage Page);
