@@ -59,45 +59,9 @@ internal static class WebhookPages
         }
 
         var user = await ConsoleUser.OfAsync(context);
-        var attempts = webhook.Attempts ?? [];
-        var deliveries = Html.Join(webhook.Deliveries.Select(d => Html.Of($"""
-            <section class="delivery" data-handler="{d.Handler}">
-            <h3>{d.Handler} {State(d.State)}</h3>
-            <p class="muted">{d.Attempts} attempt(s){Html.When(d.NextAttemptAt is not null && d.State is DeliveryState.Pending or DeliveryState.Failed, Html.Of($"; next attempt at {d.NextAttemptAt}"))}</p>
-            <ol class="timeline">{Html.Join(attempts.Where(a => a.DeliveryId == d.Id).Select(a => Html.Of($"""
-                <li class="{a.Outcome}"><strong>#{a.Attempt} {a.Outcome}</strong> <span class="muted">{a.StartedAt} ({(a.EndedAt - a.StartedAt).TotalMilliseconds:0} ms)</span>{Html.When(a.Error is not null, Html.Of($"<pre class=\"error-text\">{a.Error}</pre>"))}</li>
-                """)))}</ol>
-            </section>
-            """)));
-        var replay = Html.When(user.CanOperate, Html.Of($"""
-            <form method="post" action="{ConsolePage.Url(context, $"/webhooks/{id}/replay")}" data-confirm="Deliver webhook #{id} again to its handlers?">
-            {ConsolePage.Antiforgery(context)}<button type="submit" name="replay">Replay</button>
-            </form>
-            """));
-        var payload = user.SeesPayloads
-            ? Html.Of($"<pre class=\"payload\">{Pretty(webhook.Payload)}</pre>")
-            : Html.Of($"<p class=\"muted\">Payloads are hidden from viewers (Access:HidePayloadsFromViewers).</p>");
-        var replayed = context.Request.Query["replayed"].ToString();
-        var body = Html.Of($"""
-            {Html.When(replayed.Length > 0, Html.Of($"<p class=\"notice\" role=\"status\">Replay requested: {replayed} deliveries are due again.</p>"))}
-            <dl class="facts">
-            <dt>Run</dt><dd><code>{webhook.RunId}</code></dd>
-            <dt>Thread</dt><dd><code>{webhook.ThreadId}</code></dd>
-            <dt>Assistant</dt><dd><code>{webhook.AssistantId}</code></dd>
-            <dt>Graph</dt><dd>{webhook.GraphId}</dd>
-            <dt>Run status</dt><dd>{Html.When(webhook.Status is not null, State(webhook.Status!))}</dd>
-            <dt>Received</dt><dd>{webhook.ReceivedAt}</dd>
-            <dt>Source</dt><dd>{WebhookSources.Name(webhook.Source)}</dd>
-            <dt>Deployment</dt><dd>{webhook.Deployment}</dd>
-            <dt>Verification</dt><dd>{webhook.Verification?.Result}</dd>
-            </dl>
-            {replay}
-            <h2>Deliveries</h2>
-            {(webhook.Deliveries.Count == 0 ? Html.Of($"<p class=\"muted\">No handler took this webhook.</p>") : deliveries)}
-            <h2>Payload</h2>
-            {payload}
-            """);
-        return ConsolePage.Render(context, $"Webhook #{id}", ConsoleSection.Webhooks, body);
+        var model = new WebhookDetailModel(webhook, ConsolePage.Url(context, $"/webhooks/{id}/replay"), user.CanOperate,
+            user.SeesPayloads ? Pretty(webhook.Payload) : null, QueryParameters.Text(context.Request.Query["replayed"].ToString()));
+        return ConsolePage.Component<Components.WebhookDetailPage, WebhookDetailModel>($"Webhook #{id}", ConsoleSection.Webhooks, model);
     }
 
     // As stored (redacted on arrival); indented when it parses, else shown as text.
@@ -136,3 +100,6 @@ internal static class WebhookPages
 /// <summary>What <see cref="Components.WebhooksPage"/> shows: the filters as read and a page of webhooks.</summary>
 /// <param name="Console">The console's path below the path base, e.g. <c>/console</c>.</param>
 internal sealed record WebhookListModel(string Console, string Action, ConsoleFilters Filters, WebhookPage Page);
+
+/// <summary>What <see cref="Components.WebhookDetailPage"/> shows; <paramref name="Payload"/> is null when hidden from this person.</summary>
+internal sealed record WebhookDetailModel(StoredWebhook Webhook, string ReplayAction, bool CanOperate, string? Payload, string? Replayed);
