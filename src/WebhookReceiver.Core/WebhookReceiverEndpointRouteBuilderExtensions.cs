@@ -8,7 +8,6 @@ using WebhookReceiver.Audit;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Console;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -37,18 +36,6 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
         api.MapSweepEndpoint();
         api.MapAuditEndpoint();
         api.MapAlerts();
-        return endpoints;
-    }
-
-    /// <summary>
-    /// Maps the operator console under <c>WebhookReceiver:Console:Path</c> (default <c>/console</c>, below the request's path
-    /// base): sign-in with an operator key (a cookie session), overview, webhooks, dead letters, sweep, handlers and audit
-    /// pages, each action a command checked against the caller's role. It needs the host's authentication and authorization
-    /// middleware, which <c>WebApplication</c> adds by itself; it adds no middleware and is left out of the OpenAPI document.
-    /// </summary>
-    public static IEndpointRouteBuilder MapWebhookReceiverConsole(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapConsole();
         return endpoints;
     }
 

@@ -12,7 +12,6 @@ using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Console;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -44,8 +43,6 @@ public static class WebhookReceiverServiceCollectionExtensions
         services.AddLangGraphCallback(configuration);
         services.AddInterrupts();
         services.AddAlerts(configuration);
-        services.AddSection<ConsoleOptions, ConsoleOptionsAnnotations>(configuration, ConsoleOptions.Section);
-        services.AddReceiverConsole();
 
         // Where the sections meet: every section's secrets and every accepted token; the operators' keys, read by access.
         services.AddOptions<OperatorKeyOptions>().Configure<IOptions<WebhookReceiverOptions>>((keys, root) =>

@@ -25,6 +25,7 @@ try
     builder.Services.AddScrubbedSerilog(builder.Configuration);
     builder.Services.AddHttpProblems();
     builder.Services.AddWebhookReceiver(builder.Configuration);
+    builder.Services.AddWebhookReceiverConsole(builder.Configuration);
     builder.Services.AddMetricsExport(builder.Configuration);
     builder.Services.AddTracingExport(builder.Configuration);
     builder.Services.AddTrustedProxies();

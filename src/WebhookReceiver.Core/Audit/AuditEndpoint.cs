@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -26,41 +25,10 @@ internal static class AuditEndpoint
             .ProducesValidationProblem();
 
     public static async Task<Results<Ok<AuditList>, ValidationProblem>> ListAuditAsync(
-        IAuditLog audit,
-        [FromQuery(Name = "action")] string? action,
-        [FromQuery(Name = "actor")] string? actor,
-        [FromQuery(Name = "target")] string? target,
-        [FromQuery(Name = "from")] string? from,
-        [FromQuery(Name = "to")] string? to,
-        [FromQuery(Name = "cursor")] string? cursor,
-        [FromQuery(Name = "limit")] string? limit,
-        CancellationToken cancellationToken)
+        IAuditLog audit, [AsParameters] AuditFilter filter, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var (before, size) = QueryParameters.Paging(cursor, limit, errors);
-        var query = new AuditQuery
-        {
-            Action = action,
-            Actor = actor,
-            Target = target,
-            From = Time(from, "from", errors),
-            To = Time(to, "to", errors),
-            Before = before,
-            Limit = size,
-        };
-        if (action is not null && !AuditActions.All.Contains(action))
-        {
-            errors["action"] = [$"One of: {string.Join(", ", AuditActions.All)}."];
-        }
-
-        foreach (var (name, value) in new[] { ("actor", actor), ("target", target) })
-        {
-            if (value is not null && !IndexableText.CanMatch(value))
-            {
-                errors[name] = [$"At most {IndexableText.MaxLength} characters, with no NUL."];
-            }
-        }
-
+        var query = filter.ToQuery(errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -69,21 +37,50 @@ internal static class AuditEndpoint
         var page = await audit.ListAsync(query, cancellationToken);
         return TypedResults.Ok(new AuditList(page.Items.Select(r => new AuditView(r.Id, r.At, r.Actor, r.Action, r.Target, r.Outcome, r.Detail)).ToList(), page.NextCursor));
     }
+}
 
-    private static DateTimeOffset? Time(string? value, string name, Dictionary<string, string[]> errors)
+/// <summary>The audit trail's filters and paging, as <c>GET /api/audit</c> and the console's audit page read them.</summary>
+internal sealed class AuditFilter
+{
+    /// <summary>One of <see cref="AuditActions.All"/>.</summary>
+    [FromQuery(Name = "action")]
+    public string? Action { get; init; }
+
+    [FromQuery(Name = "actor")]
+    public string? Actor { get; init; }
+
+    /// <summary>Exact, e.g. <c>webhook:42</c>.</summary>
+    [FromQuery(Name = "target")]
+    public string? Target { get; init; }
+
+    /// <summary>At or after this time (ISO 8601).</summary>
+    [FromQuery(Name = "from")]
+    public string? From { get; init; }
+
+    /// <summary>Before this time (ISO 8601).</summary>
+    [FromQuery(Name = "to")]
+    public string? To { get; init; }
+
+    [FromQuery(Name = "cursor")]
+    public string? Cursor { get; init; }
+
+    [FromQuery(Name = "limit")]
+    public string? Limit { get; init; }
+
+    /// <summary>The store's query; each value that cannot be used is added to <paramref name="errors"/> under its query name.</summary>
+    public AuditQuery ToQuery(Dictionary<string, string[]> errors)
     {
-        if (value is null)
+        var (before, size) = QueryParameters.Paging(Cursor, Limit, errors);
+        return new AuditQuery
         {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-        {
-            return parsed;
-        }
-
-        errors[name] = ["An ISO 8601 time such as 2026-12-01T00:00:00Z."];
-        return null;
+            Action = QueryParameters.OneOf(Action, "action", AuditActions.All, errors),
+            Actor = QueryParameters.Indexable(Actor, "actor", errors),
+            Target = QueryParameters.Indexable(Target, "target", errors),
+            From = QueryParameters.Time(From, "from", errors),
+            To = QueryParameters.Time(To, "to", errors),
+            Before = before,
+            Limit = size,
+        };
     }
 }
 

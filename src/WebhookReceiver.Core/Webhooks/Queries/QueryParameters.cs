@@ -11,9 +11,10 @@ using WebhookReceiver.Webhooks;
 namespace WebhookReceiver.Webhooks;
 
 /// <summary>
-/// The query API's query parameters: bound as text and parsed here, so that a bad value is a 400 naming it; a parameter an
-/// endpoint does not read is refused (a misspelt filter would otherwise return everything); the OpenAPI document says what
-/// each holds.
+/// The one reader of list parameters, for the query API and the console alike: bound as text (an <c>[AsParameters]</c> filter
+/// such as <see cref="WebhookFilter"/>) and parsed here, so that a bad value is an error naming it (a 400 in the API, a line on
+/// the console's page); a parameter an API endpoint does not read is refused (a misspelt filter would otherwise return
+/// everything); the OpenAPI document says what each holds.
 /// </summary>
 internal static class QueryParameters
 {
@@ -35,22 +36,11 @@ internal static class QueryParameters
 
     public static ValidationProblem? Validate(WebhookQuery query, Dictionary<string, string[]> errors)
     {
-        if (query.DeliveryState is { } state && !DeliveryState.All.Contains(state))
-        {
-            errors["delivery_state"] = [$"One of: {string.Join(", ", DeliveryState.All)}."];
-        }
-
-        if (query.Verification is { } verification && !VerificationResult.All.Contains(verification))
-        {
-            errors["verification"] = [$"One of: {string.Join(", ", VerificationResult.All)}."];
-        }
-
+        OneOf(query.DeliveryState, "delivery_state", DeliveryState.All, errors);
+        OneOf(query.Verification, "verification", VerificationResult.All, errors);
         foreach (var (name, value) in new[] { ("status", query.Status), ("assistant_id", query.AssistantId), ("graph_id", query.GraphId), ("thread_id", query.ThreadId), ("deployment", query.Deployment) })
         {
-            if (value is not null && !IndexableText.CanMatch(value))
-            {
-                errors[name] = [$"At most {IndexableText.MaxLength} characters, with no NUL."];
-            }
+            Indexable(value, name, errors);
         }
 
         if (query.ReceivedFrom > query.ReceivedTo)
@@ -59,6 +49,53 @@ internal static class QueryParameters
         }
 
         return errors.Count == 0 ? null : TypedResults.ValidationProblem(errors);
+    }
+
+    /// <summary>A value as a filter reads it: trimmed; absent when blank (an empty field of the console's filter form).</summary>
+    public static string? Text(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    /// <summary><paramref name="value"/> when it is one of <paramref name="allowed"/> (or absent); otherwise an error under <paramref name="name"/>.</summary>
+    public static string? OneOf(string? value, string name, IReadOnlyCollection<string> allowed, Dictionary<string, string[]> errors)
+    {
+        value = Text(value);
+        if (value is null || allowed.Contains(value))
+        {
+            return value;
+        }
+
+        errors[name] = [$"One of: {string.Join(", ", allowed)}."];
+        return null;
+    }
+
+    /// <summary><paramref name="value"/> when an index can match it (<see cref="IndexableText"/>); otherwise an error under <paramref name="name"/>.</summary>
+    public static string? Indexable(string? value, string name, Dictionary<string, string[]> errors)
+    {
+        value = Text(value);
+        if (value is null || IndexableText.CanMatch(value))
+        {
+            return value;
+        }
+
+        errors[name] = [$"At most {IndexableText.MaxLength} characters, with no NUL."];
+        return null;
+    }
+
+    /// <summary>An ISO 8601 time (UTC when it names no offset); anything else is an error under <paramref name="name"/>.</summary>
+    public static DateTimeOffset? Time(string? value, string name, Dictionary<string, string[]> errors)
+    {
+        value = Text(value);
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
+        {
+            return time;
+        }
+
+        errors[name] = ["An ISO 8601 date and time, such as 2026-01-31T12:00:00Z."];
+        return null;
     }
 
     /// <summary>
@@ -170,8 +207,8 @@ internal sealed class WebhookFilter
         Deployment = Deployment,
         Verification = Verification,
         Source = ParseSource(Source, errors),
-        ReceivedFrom = ParseTime(ReceivedFrom, "received_from", errors),
-        ReceivedTo = ParseTime(ReceivedTo, "received_to", errors),
+        ReceivedFrom = QueryParameters.Time(ReceivedFrom, "received_from", errors),
+        ReceivedTo = QueryParameters.Time(ReceivedTo, "received_to", errors),
     };
 
     private static WebhookSource? ParseSource(string? value, Dictionary<string, string[]> errors)
@@ -187,22 +224,6 @@ internal sealed class WebhookFilter
         }
 
         errors["source"] = [$"One of: {string.Join(", ", WebhookSources.All)}."];
-        return null;
-    }
-
-    private static DateTimeOffset? ParseTime(string? value, string name, Dictionary<string, string[]> errors)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-
-        if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time))
-        {
-            return time;
-        }
-
-        errors[name] = ["An ISO-8601 date and time, such as 2026-01-31T12:00:00Z."];
         return null;
     }
 }

@@ -75,35 +75,13 @@ internal static class OverviewPage
     private static async Task<IResult> RenderAsync(HttpContext context, ConsoleOverview overview, IInboxAlerts alerts, CancellationToken cancellationToken)
     {
         var data = await overview.ReadAsync(cancellationToken);
-        var openAlerts = await AlertPages.OpenCountAsync(context, alerts, cancellationToken);
-        Html Card(string label, string live, object value, string? href = null) => Html.Of($"""
-            <div class="card"><div class="label">{label}</div><div class="value" data-live="{live}">{value}</div>{Html.When(href is not null, Html.Of($"<a href=\"{href}\">see</a>"))}</div>
-            """);
-        var body = Html.Of($"""
-            <div data-poll="{ConsolePage.Url(context, "/overview.json")}" data-poll-seconds="5">
-            <h2>Now</h2>
-            <div class="cards">
-            {Card("Received (last hour)", "received", data.Received, ConsolePage.Url(context, "/webhooks"))}
-            {Card("Pending", "pending", data.Pending, ConsolePage.Url(context, "/webhooks?delivery_state=pending"))}
-            {Card("Retrying", "retrying", data.Retrying, ConsolePage.Url(context, "/webhooks?delivery_state=failed"))}
-            {Card("Dead", "dead", data.Dead, ConsolePage.Url(context, "/dead-letters"))}
-            {Card("Waiting interrupts", "waiting_interrupts", data.WaitingInterrupts, ConsolePage.Url(context, "/interrupts"))}
-            </div>
-            <h2>Last hour</h2>
-            <div class="cards">
-            {Card("Ingest per hour", "received", data.Received)}
-            {Card("Delivered per hour", "delivered_last_hour", data.DeliveredLastHour)}
-            {Card("Failed attempts per hour", "failed_last_hour", data.FailedLastHour)}
-            </div>
-            <h2>Operations</h2>
-            <dl class="facts">
-            <dt>Health</dt><dd data-live="health">{data.Health}</dd>
-            <dt>Last sweep</dt><dd data-live="last_sweep">{data.LastSweep}</dd>
-            <dt>Updated</dt><dd data-live-updated>{data.At}</dd>
-            </dl>
-            </div>
-            <section id="open-alerts" class="slot" aria-label="Open alerts">{openAlerts}</section>
-            """);
-        return ConsolePage.Render(context, "Overview", ConsoleSection.Overview, body);
+        var unresolved = await alerts.ListUnresolvedAlertsAsync(null, cancellationToken);
+        var open = unresolved.Count(a => a.State == AlertState.Open);
+        var model = new OverviewModel(ConsolePage.Url(context), data, open, unresolved.Count - open);
+        return ConsolePage.Component<Components.OverviewPage, OverviewModel>("Overview", ConsoleSection.Overview, model);
     }
 }
+
+/// <summary>What <see cref="Components.OverviewPage"/> shows: the figures, and how many alerts are open and acknowledged.</summary>
+/// <param name="Console">The console's path below the path base, e.g. <c>/console</c>.</param>
+internal sealed record OverviewModel(string Console, OverviewData Data, long OpenAlerts, long AcknowledgedAlerts);

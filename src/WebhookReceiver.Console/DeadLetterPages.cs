@@ -37,17 +37,10 @@ internal static class DeadLetterPages
         var filters = Filters(context);
         var page = await inbox.ListAsync(filters.ToQuery(PageSize), cancellationToken);
         var user = await ConsoleUser.OfAsync(context);
-        var action = ConsolePage.Url(context, "/dead-letters");
-        var shared = filters with { DeliveryState = null };
-        var replayed = context.Request.Query["replayed"].ToString();
-        var body = Html.Of($"""
-            {Html.When(replayed.Length > 0, Html.Of($"<p class=\"notice\" role=\"status\">Replay requested: {replayed} dead deliveries are due again.</p>"))}
-            {shared.Form(action, withStatus: true, withDeliveryState: false, withRunId: false)}
-            {Html.When(user.CanOperate && page.Items.Count > 0, Html.Of($"<p><a class=\"button\" href=\"{ConsolePage.Url(context, "/dead-letters/replay") + shared.QueryString()}\">Replay all…</a></p>"))}
-            {WebhookPages.Table(context, page.Items, deadOnly: true)}
-            <div class="pager">{Html.When(page.NextCursor is not null, Html.Of($"<a rel=\"next\" href=\"{action + shared.QueryString(page.NextCursor)}\">older</a>"))}</div>
-            """);
-        return ConsolePage.Render(context, "Dead letters", ConsoleSection.DeadLetters, body);
+        var replayed = QueryParameters.Text(context.Request.Query["replayed"].ToString());
+        var model = new DeadLettersModel(ConsolePage.Url(context), ConsolePage.Url(context, "/dead-letters"), filters with { DeliveryState = null }, page,
+            user.CanOperate, replayed);
+        return ConsolePage.Component<Components.DeadLettersPage, DeadLettersModel>("Dead letters", ConsoleSection.DeadLetters, model);
     }
 
     private static async Task<IResult> ConfirmAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
@@ -55,15 +48,9 @@ internal static class DeadLetterPages
         var filters = Filters(context);
         var (count, more) = await CountDeadAsync(inbox, filters, cancellationToken);
         var shared = filters with { DeliveryState = null };
-        var what = $"{(more ? "at least " : "")}{count} dead deliveries";
-        var body = Html.Of($"""
-            <p>Replay all for this filter makes <strong data-count="{count}">{what}</strong> due again (webhooks{Html.When(shared.Handler is not null, Html.Of($" of handler {shared.Handler}"))}; dead interrupt deliveries that match are replayed too).</p>
-            <form method="post" action="{ConsolePage.Url(context, "/dead-letters/replay") + shared.QueryString()}" data-confirm="Replay {what}?">
-            {ConsolePage.Antiforgery(context)}
-            <button type="submit" class="danger">Replay {what}</button> <a href="{ConsolePage.Url(context, "/dead-letters") + shared.QueryString()}">cancel</a>
-            </form>
-            """);
-        return ConsolePage.Render(context, "Replay dead letters?", ConsoleSection.DeadLetters, body);
+        var model = new ReplayDeadLettersModel(count, $"{(more ? "at least " : "")}{count} dead deliveries", shared.Handler,
+            ConsolePage.Url(context, "/dead-letters/replay") + shared.QueryString(), ConsolePage.Url(context, "/dead-letters") + shared.QueryString());
+        return ConsolePage.Component<Components.ReplayDeadLettersPage, ReplayDeadLettersModel>("Replay dead letters?", ConsoleSection.DeadLetters, model);
     }
 
     private static async Task<(int Count, bool More)> CountDeadAsync(IInboxQueries inbox, ConsoleFilters filters, CancellationToken cancellationToken)
@@ -108,3 +95,11 @@ internal static class DeadLetterPages
         };
     }
 }
+
+/// <summary>What <see cref="Components.DeadLettersPage"/> shows: the filters as read (without the dead state itself), a page of
+/// webhooks, whether this person may replay, and how many deliveries the last replay made due.</summary>
+internal sealed record DeadLettersModel(string Console, string Action, ConsoleFilters Filters, WebhookPage Page, bool CanOperate, string? Replayed);
+
+/// <summary>What <see cref="Components.ReplayDeadLettersPage"/> says: how many (<paramref name="What"/>, e.g. "at least 10000 dead
+/// deliveries"), of which handler, where the form posts and where cancel goes.</summary>
+internal sealed record ReplayDeadLettersModel(int Count, string What, string? Handler, string ReplayAction, string CancelHref);

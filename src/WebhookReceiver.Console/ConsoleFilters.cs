@@ -75,32 +75,13 @@ internal sealed record ConsoleFilters(
         Put("delivery_state", DeliveryState);
         Put("run_id", RunId);
         Put("thread_id", ThreadId);
-        Put("received_from", ReceivedFrom?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture));
-        Put("received_to", ReceivedTo?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture));
+        Put("received_from", Minute(ReceivedFrom));
+        Put("received_to", Minute(ReceivedTo));
         Put("cursor", cursor?.ToString(CultureInfo.InvariantCulture));
         return Microsoft.AspNetCore.Http.QueryString.Create(pairs).Value ?? "";
     }
 
-    /// <summary>The filter form (GET), with the fields a page asks for.</summary>
-    public Html Form(string action, bool withStatus, bool withDeliveryState, bool withRunId = true)
-    {
-        static Html Field(string label, string name, string? value, string type = "text") =>
-            Html.Of($"<label>{label}<input type=\"{type}\" name=\"{name}\" value=\"{value}\"></label>");
-        var states = Html.Join(Webhooks.DeliveryState.All.Prepend("").Select(s =>
-            Html.Of($"<option value=\"{s}\"{Html.Raw(s == (DeliveryState ?? "") ? " selected" : "")}>{(s.Length == 0 ? "any" : s)}</option>")));
-        return Html.Of($"""
-            <form class="filters" method="get" action="{action}">
-            {Html.When(withStatus, Field("Run status", "status", Status))}
-            {Field("Graph", "graph_id", GraphId)}
-            {Field("Handler", "handler", Handler)}
-            {Html.When(withDeliveryState, Html.Of($"<label>Delivery state<select name=\"delivery_state\">{states}</select></label>"))}
-            {Html.When(withRunId, Field("Run id", "run_id", RunId))}
-            {Field("Thread id", "thread_id", ThreadId)}
-            {Field("Received from (UTC)", "received_from", ReceivedFrom?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture), "datetime-local")}
-            {Field("Received before (UTC)", "received_to", ReceivedTo?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture), "datetime-local")}
-            <button type="submit">Filter</button> <a href="{action}">clear</a>
-            </form>
-            {Html.Join(Errors.Select(e => Html.Of($"<p class=\"error\" role=\"alert\">{e}</p>")))}
-            """);
-    }
+    /// <summary>A time as the form's <c>datetime-local</c> field holds it (UTC, to the minute).</summary>
+    public static string? Minute(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture);
+
 }

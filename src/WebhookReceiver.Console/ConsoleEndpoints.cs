@@ -28,6 +28,11 @@ internal static class ConsoleEndpoints
 
     public static RouteGroupBuilder MapConsole(this IEndpointRouteBuilder endpoints)
     {
+        if (endpoints.ServiceProvider.GetService<ConsoleSessions>() is null)
+        {
+            throw new InvalidOperationException("MapWebhookReceiverConsole() needs the console's services: call builder.Services.AddWebhookReceiverConsole(builder.Configuration) first.");
+        }
+
         var path = endpoints.ServiceProvider.GetRequiredService<IOptions<ConsoleOptions>>().Value.Path;
         var console = endpoints.MapGroup(path)
             .ExcludeFromDescription()

@@ -46,7 +46,7 @@ internal ref struct HtmlBuilder
     public readonly void AppendFormatted<T>(T value) => _builder.Append(HtmlEncoder.Default.Encode(value switch
     {
         null => string.Empty,
-        DateTimeOffset time => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture),
+        DateTimeOffset time => ConsoleText.Time(time),
         IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
         _ => value.ToString() ?? string.Empty,
     }));
@@ -55,4 +55,10 @@ internal ref struct HtmlBuilder
         _builder.Append(HtmlEncoder.Default.Encode(value.ToString(format, CultureInfo.InvariantCulture)));
 
     internal readonly Html Build() => new(_builder.ToString());
+}
+
+/// <summary>How the console writes values, in markup built by <see cref="Html.Of"/> and in components alike.</summary>
+internal static class ConsoleText
+{
+    public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 }

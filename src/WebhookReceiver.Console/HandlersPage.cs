@@ -14,18 +14,12 @@ internal static class HandlersPage
     private static async Task<IResult> RenderAsync(HttpContext context, IInboxQueries inbox, HandlerCatalog catalog, CancellationToken cancellationToken)
     {
         var counts = await inbox.CountDeliveriesAsync(cancellationToken);
-        Html Row(string name, Type type, HandlerFilter filter, bool ofInterrupts) => Html.Of($"""
-            <tr data-handler="{name}"><td><a href="{ConsolePage.Url(context, "/webhooks?handler=" + Uri.EscapeDataString(name))}">{name}</a></td><td><code>{type.Name}</code></td>
-            <td>{(ofInterrupts ? "interrupts" : "runs")}</td><td>{Describe(filter)}</td>
-            {Html.Join(DeliveryState.All.Select(s => Html.Of($"<td class=\"num\">{counts.Where(c => c.Handler == name && c.State == s && c.OfInterrupts == ofInterrupts).Sum(c => c.Count)}</td>")))}</tr>
-            """);
-        var rows = Html.Join(catalog.Handlers.Select(h => Row(h.Name, h.HandlerType, h.Filter, false))
-            .Concat(catalog.InterruptHandlers.Select(h => Row(h.Name, h.HandlerType, h.Filter, true))));
-        var body = Html.Of($"""
-            <table><thead><tr><th>Name</th><th>Type</th><th>Handles</th><th>Filter</th>{Html.Join(DeliveryState.All.Select(s => Html.Of($"<th class=\"num\">{s}</th>")))}</tr></thead>
-            <tbody>{rows}</tbody></table>
-            """);
-        return ConsolePage.Render(context, "Handlers", ConsoleSection.Handlers, body);
+        HandlerRow Row(string name, Type type, HandlerFilter filter, bool ofInterrupts) => new(
+            name, type.Name, ofInterrupts, Describe(filter), ConsolePage.Url(context, "/webhooks?handler=" + Uri.EscapeDataString(name)),
+            counts.Where(c => c.Handler == name && c.OfInterrupts == ofInterrupts).GroupBy(c => c.State).ToDictionary(g => g.Key, g => g.Sum(c => c.Count)));
+        var rows = catalog.Handlers.Select(h => Row(h.Name, h.HandlerType, h.Filter, false))
+            .Concat(catalog.InterruptHandlers.Select(h => Row(h.Name, h.HandlerType, h.Filter, true))).ToList();
+        return ConsolePage.Component<Components.HandlersPage, HandlersModel>("Handlers", ConsoleSection.Handlers, new HandlersModel(rows));
     }
 
     private static string Describe(HandlerFilter filter)
@@ -50,4 +44,13 @@ internal static class HandlersPage
         Part("metadata", filter.Metadata.Select(m => $"{m.Key}={m.Value}"));
         return parts.Count == 0 ? "any" : string.Join("; ", parts);
     }
+}
+
+/// <summary>What <see cref="Components.HandlersPage"/> shows.</summary>
+internal sealed record HandlersModel(IReadOnlyList<HandlerRow> Handlers);
+
+/// <summary>One handler: its name, type, what it handles, its filter in words, its webhooks' link, its deliveries by state.</summary>
+internal sealed record HandlerRow(string Name, string TypeName, bool OfInterrupts, string Filter, string Link, IReadOnlyDictionary<string, long> Counts)
+{
+    public long Count(string state) => Counts.GetValueOrDefault(state);
 }

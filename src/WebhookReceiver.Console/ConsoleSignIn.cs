@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -12,6 +13,7 @@ using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
+using WebhookReceiver.Console.Components;
 
 namespace WebhookReceiver.Console;
 
@@ -27,33 +29,22 @@ internal static class ConsoleSignIn
     public static void MapConsoleSignIn(this RouteGroupBuilder console)
     {
         console.MapGet("/sign-in", (HttpContext context, string? returnUrl) => Page(context, returnUrl, error: null, StatusCodes.Status200OK)).AllowAnonymous();
-        console.MapPost("/sign-in", SignInAsync).AllowAnonymous();
+        // The console's own filter checks the antiforgery token (the host's pipeline may have no UseAntiforgery()).
+        console.MapPost("/sign-in", SignInAsync).AllowAnonymous().DisableAntiforgery();
         // Signed in: the form's antiforgery token was made for the session's user, and is checked against it.
         console.MapPost("/sign-out", SignOutAsync).RequireAuthorization(ReceiverPolicies.View);
         console.MapGet("/forbidden", (HttpContext context) => ConsolePage.Forbidden(context, "Your role does not allow this page.")).RequireAuthorization(ReceiverPolicies.View);
     }
 
-    private static IResult Page(HttpContext context, string? returnUrl, string? error, int statusCode)
-    {
-        var body = Html.Of($"""
-            <form class="signin" method="post" action="{ConsolePage.Url(context, "/sign-in")}">
-            {ConsolePage.Antiforgery(context)}
-            <input type="hidden" name="returnUrl" value="{LocalReturnUrl(context, returnUrl)}">
-            {Html.When(error is not null, Html.Of($"<p class=\"error\" role=\"alert\">{error}</p>"))}
-            <label>Operator key <input type="password" name="key" autocomplete="off" required autofocus></label>
-            <button type="submit">Sign in</button>
-            <p class="muted">Keys are configured as <code>WebhookReceiver__Operators__N__Key</code> (or <code>AdminKeys</code>).</p>
-            </form>
-            """);
-        return ConsolePage.Render(context, "Sign in", ConsoleSection.None, body, statusCode);
-    }
+    private static IResult Page(HttpContext context, string? returnUrl, string? error, int statusCode) =>
+        ConsolePage.Component<SignInPage, SignInModel>("Sign in", ConsoleSection.None,
+            new SignInModel(ConsolePage.Url(context, "/sign-in"), LocalReturnUrl(context, returnUrl), error), statusCode);
 
     private static async Task<IResult> SignInAsync(
-        HttpContext context, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, TimeProvider time,
+        HttpContext context, [AsParameters] SignInForm form, OperatorDirectory operators, SignInThrottle throttle, IAuditLog audit, TimeProvider time,
         IOptionsMonitor<CookieAuthenticationOptions> cookies, CancellationToken cancellationToken)
     {
-        var form = await context.Request.ReadFormAsync(cancellationToken);
-        var returnUrl = form["returnUrl"].ToString();
+        var returnUrl = form.ReturnUrl;
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (throttle.RetryAfter(address) is { } wait)
         {
@@ -61,7 +52,7 @@ internal static class ConsoleSignIn
             return Page(context, returnUrl, "Too many failed sign-ins from this address: wait a while and try again.", StatusCodes.Status429TooManyRequests);
         }
 
-        if (operators.Authenticate(form["key"].ToString()) is not { } person)
+        if (operators.Authenticate(form.Key ?? "") is not { } person)
         {
             var delay = throttle.Fail(address);
             await audit.AppendAsync(new AuditEntry(time.GetUtcNow(), "(unknown)", AuditActions.SignInFailed, $"client:{address}", AuditOutcomes.Refused,
@@ -110,3 +101,16 @@ internal static class ConsoleSignIn
             : url;
     }
 }
+
+/// <summary>The sign-in form's fields.</summary>
+internal sealed class SignInForm
+{
+    [FromForm(Name = "key")]
+    public string? Key { get; init; }
+
+    [FromForm(Name = "returnUrl")]
+    public string? ReturnUrl { get; init; }
+}
+
+/// <summary>What <see cref="SignInPage"/> shows: where it posts, where to go after, and why the last attempt failed.</summary>
+internal sealed record SignInModel(string Action, string ReturnUrl, string? Error);
