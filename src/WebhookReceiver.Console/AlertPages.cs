@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Alerts;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Console.Components;
 
@@ -36,5 +37,5 @@ internal sealed record AuditTrailModel(string Action, AuditFilter Filter, Audit.
     {
         ["action"] = Filter.Action, ["actor"] = Filter.Actor, ["target"] = Filter.Target, ["from"] = Filter.From, ["to"] = Filter.To,
         ["cursor"] = cursor.ToString(CultureInfo.InvariantCulture),
-    }.Select(p => KeyValuePair.Create(p.Key, Webhooks.QueryParameters.Text(p.Value))).Where(p => p.Value is not null)).Value ?? "";
+    }.Select(p => KeyValuePair.Create(p.Key, QueryParameters.Text(p.Value))).Where(p => p.Value is not null)).Value ?? "";
 }

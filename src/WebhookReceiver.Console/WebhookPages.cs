@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;

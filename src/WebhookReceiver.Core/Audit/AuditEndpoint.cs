@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
 
 using WebhookReceiver.Webhooks;

@@ -47,7 +47,7 @@ internal static class QueryApiEndpoints
             group.Map($"/{resource}/{{**rest}}", () => Problems.NotFound("No query API endpoint answers this method and path.")).ExcludeFromDescription();
         }
 
-        var api = group.MapGroup("").AddEndpointFilterFactory(QueryParameters.RefuseUnknown).AddOpenApiOperationTransformer(QueryParameters.Describe);
+        var api = group.MapGroup("").AddEndpointFilterFactory(QueryParameters.RefuseUnknown).AddOpenApiOperationTransformer(WebhookQueryParameters.Describe);
         api.MapGet("/webhooks", ListWebhooksAsync).WithTags("Webhooks").WithName(ListRoute)
             .WithSummary("List received webhooks, newest first")
             .WithDescription("Filter by run status, assistant, graph, thread, time received (`received_from` inclusive, `received_to` exclusive, ISO-8601) " +
@@ -94,7 +94,7 @@ internal static class QueryApiEndpoints
             Before = before,
             Limit = size,
         };
-        if (QueryParameters.Validate(query, errors) is { } invalid)
+        if (WebhookQueryParameters.Validate(query, errors) is { } invalid)
         {
             return invalid;
         }
@@ -134,7 +134,7 @@ internal static class QueryApiEndpoints
     {
         var errors = new Dictionary<string, string[]>();
         var query = filter.ToQuery(errors);
-        if (QueryParameters.Validate(query, errors) is { } invalid)
+        if (WebhookQueryParameters.Validate(query, errors) is { } invalid)
         {
             return invalid;
         }

@@ -1,4 +1,6 @@
 
+using WebhookReceiver.Kernel;
+
 namespace WebhookReceiver.Webhooks;
 
 /// <summary>A webhook ready to store: its index columns, the body as received (minus secrets), and the handlers it is for.</summary>

@@ -1,4 +1,4 @@
-namespace WebhookReceiver.Webhooks;
+namespace WebhookReceiver.Kernel;
 
 /// <summary>
 /// What an indexed column (run_id, status, assistant_id, graph_id, thread_id) holds, the same on every engine:
