@@ -7,6 +7,7 @@ WORKDIR /src
 # Restore on the project files alone: this layer stays cached until a project or a package version changes.
 COPY global.json Directory.Build.props Directory.Packages.props ./
 COPY src/WebhookReceiver.Core/WebhookReceiver.Core.csproj src/WebhookReceiver.Core/
+COPY src/WebhookReceiver.Console/WebhookReceiver.Console.csproj src/WebhookReceiver.Console/
 COPY src/WebhookReceiver/WebhookReceiver.csproj src/WebhookReceiver/
 RUN dotnet restore src/WebhookReceiver/WebhookReceiver.csproj
 COPY . .

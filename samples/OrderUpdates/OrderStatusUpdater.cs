@@ -1,5 +1,5 @@
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace OrderUpdates;
 

@@ -2,9 +2,11 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver;
 

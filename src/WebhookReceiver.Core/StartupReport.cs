@@ -2,10 +2,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Security;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver;
 

@@ -3,11 +3,11 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Access;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Ingress;
-using WebhookReceiver.QueryApi;
-using WebhookReceiver.Http;
-using WebhookReceiver.Observability;
-using WebhookReceiver.Console;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Audit;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
 
 namespace Microsoft.AspNetCore.Builder;
 
@@ -30,19 +30,12 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     {
         var receiver = endpoints.MapGroup(string.Empty).WithGroupName(WebhookReceiverOpenApiExtensions.DocumentName);
         receiver.MapWebhookEndpoint();
-        receiver.MapQueryApi().MapAlerts();
-        return endpoints;
-    }
-
-    /// <summary>
-    /// Maps the operator console under <c>WebhookReceiver:Console:Path</c> (default <c>/console</c>, below the request's path
-    /// base): sign-in with an operator key (a cookie session), overview, webhooks, dead letters, sweep, handlers and audit
-    /// pages, each action a command checked against the caller's role. It needs the host's authentication and authorization
-    /// middleware, which <c>WebApplication</c> adds by itself; it adds no middleware and is left out of the OpenAPI document.
-    /// </summary>
-    public static IEndpointRouteBuilder MapWebhookReceiverConsole(this IEndpointRouteBuilder endpoints)
-    {
-        endpoints.MapConsole();
+        // Each module maps its endpoints on the one /api group, under its policies.
+        var api = receiver.MapQueryApi();
+        api.MapInterrupts();
+        api.MapSweepEndpoint();
+        api.MapAuditEndpoint();
+        api.MapAlerts();
         return endpoints;
     }
 

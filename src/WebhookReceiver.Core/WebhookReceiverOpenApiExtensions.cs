@@ -2,9 +2,12 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
-using WebhookReceiver.QueryApi;
-using WebhookReceiver.Security;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Access;
+using WebhookReceiver.Audit;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -54,7 +57,7 @@ public static class WebhookReceiverOpenApiExtensions
                 {
                     Type = SecuritySchemeType.ApiKey,
                     In = ParameterLocation.Header,
-                    Name = AdminKeys.Header,
+                    Name = ApiKeyAuthenticationHandler.Header,
                     Description = "An operator's key (WebhookReceiver:Operators, or an admin key of WebhookReceiver:AdminKeys); separate from the webhook tokens.",
                 };
                 return Task.CompletedTask;

@@ -2,8 +2,10 @@ using Microsoft.Extensions.Options;
 using Serilog;
 using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Health;
-using WebhookReceiver.Http;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Observability;
+using WebhookReceiver.Http;
+using WebhookReceiver.Webhooks;
 
 // The container's HEALTHCHECK runs the same assembly as a probe: see HealthProbe.
 if (HealthProbe.IsRequested(args))
@@ -23,6 +25,7 @@ try
     builder.Services.AddScrubbedSerilog(builder.Configuration);
     builder.Services.AddHttpProblems();
     builder.Services.AddWebhookReceiver(builder.Configuration);
+    builder.Services.AddWebhookReceiverConsole(builder.Configuration);
     builder.Services.AddMetricsExport(builder.Configuration);
     builder.Services.AddTracingExport(builder.Configuration);
     builder.Services.AddTrustedProxies();

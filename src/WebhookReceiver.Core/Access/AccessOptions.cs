@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Access;
 
 /// <summary><c>WebhookReceiver:Access</c>: what each role sees, and how long a console session lasts.</summary>
-public sealed class AccessOptions
+internal sealed class AccessOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Access";

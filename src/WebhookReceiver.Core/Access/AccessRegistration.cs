@@ -1,15 +1,14 @@
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Access;
 
 /// <summary>
-/// Registers who may do what: the operator directory, the three authentication schemes of <see cref="ReceiverAuthentication"/>
-/// (none of them the host's default) and the three policies of <see cref="ReceiverPolicies"/>.
+/// Registers who may do what: the operator directory, the policy scheme and the API-key scheme of
+/// <see cref="ReceiverAuthentication"/> (neither the host's default; no cookie, which only the console package adds) and the
+/// three policies of <see cref="ReceiverPolicies"/>.
 /// </summary>
 internal static class AccessRegistration
 {
@@ -19,18 +18,7 @@ internal static class AccessRegistration
         services.TryAddSingleton<OperatorDirectory>();
         services.AddAuthentication()
             .AddPolicyScheme(ReceiverAuthentication.Scheme, displayName: null, scheme => scheme.ForwardDefaultSelector = SelectScheme)
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ReceiverAuthentication.ApiKeyScheme, displayName: null, _ => { })
-            .AddCookie(ReceiverAuthentication.ConsoleCookieScheme);
-        // Secure defaults; the console sets its own paths (LoginPath, AccessDeniedPath) with PostConfigure.
-        services.AddOptions<CookieAuthenticationOptions>(ReceiverAuthentication.ConsoleCookieScheme).Configure<IOptions<AccessOptions>>((cookie, access) =>
-        {
-            cookie.Cookie.Name = ".WebhookReceiver.Console";
-            cookie.Cookie.HttpOnly = true;
-            cookie.Cookie.SameSite = SameSiteMode.Strict;
-            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            cookie.ExpireTimeSpan = access.Value.SessionExpiry;
-            cookie.SlidingExpiration = true;
-        });
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ReceiverAuthentication.ApiKeyScheme, displayName: null, _ => { });
         services.AddAuthorizationBuilder()
             .AddPolicy(ReceiverPolicies.View, policy => policy.AddAuthenticationSchemes(ReceiverAuthentication.Scheme).RequireRole(ReceiverRoles.AtLeast(ReceiverRoles.Viewer)))
             .AddPolicy(ReceiverPolicies.Review, policy => policy.AddAuthenticationSchemes(ReceiverAuthentication.Scheme).RequireRole(ReceiverRoles.AtLeast(ReceiverRoles.Reviewer)))
@@ -38,7 +26,8 @@ internal static class AccessRegistration
         return services;
     }
 
-    // The console's pages carry the marker and read the cookie; everything else (the API) reads X-Api-Key.
+    // The console's pages carry the marker and read the cookie (registered by AddWebhookReceiverConsole, the only one to add
+    // the marker); everything else (the API) reads X-Api-Key.
     private static string SelectScheme(HttpContext context) =>
         context.GetEndpoint()?.Metadata.GetMetadata<ConsoleEndpointMetadata>() is not null
             ? ReceiverAuthentication.ConsoleCookieScheme

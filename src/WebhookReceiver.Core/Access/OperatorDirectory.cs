@@ -2,7 +2,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Access;
 
@@ -18,7 +18,7 @@ internal sealed class OperatorDirectory
 
     private readonly (byte[] Hash, Operator Operator)[] _keys;
 
-    public OperatorDirectory(IOptions<WebhookReceiverOptions> options)
+    public OperatorDirectory(IOptions<OperatorKeyOptions> options)
     {
         var settings = options.Value;
         _keys = settings.AdminKeys.Where(k => !string.IsNullOrEmpty(k)).Select(k => (Hash(k), new Operator(AdminName, ReceiverRoles.Operator)))

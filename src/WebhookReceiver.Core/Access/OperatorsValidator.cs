@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Access;
 
@@ -8,9 +8,9 @@ namespace WebhookReceiver.Access;
 /// that is not one of <see cref="ReceiverRoles"/>, a name or key used twice (an <c>AdminKeys</c> key included). A key is never
 /// printed, only where it is set.
 /// </summary>
-internal sealed class OperatorsValidator : IValidateOptions<WebhookReceiverOptions>
+internal sealed class OperatorsValidator : IValidateOptions<OperatorKeyOptions>
 {
-    public ValidateOptionsResult Validate(string? name, WebhookReceiverOptions options)
+    public ValidateOptionsResult Validate(string? name, OperatorKeyOptions options)
     {
         var failures = new List<string>();
         var names = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);

@@ -1,6 +1,6 @@
 namespace WebhookReceiver.Access;
 
-/// <summary>The authentication schemes the library registers (never the host's default scheme).</summary>
+/// <summary>The authentication schemes of the receiver and its console (never the host's default scheme).</summary>
 public static class ReceiverAuthentication
 {
     /// <summary>
@@ -12,6 +12,9 @@ public static class ReceiverAuthentication
     /// <summary>An operator's key in the <c>X-Api-Key</c> header (<c>WebhookReceiver:Operators</c> or <c>WebhookReceiver:AdminKeys</c>).</summary>
     public const string ApiKeyScheme = "WebhookReceiverAdminKey";
 
-    /// <summary>The console's sign-in cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, sliding expiry <c>Access:SessionExpiry</c>).</summary>
+    /// <summary>
+    /// The console's sign-in cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, sliding expiry <c>Access:SessionExpiry</c>),
+    /// registered by <c>AddWebhookReceiverConsole</c> (package LangGraph.WebhookReceiver.Console) only.
+    /// </summary>
     public const string ConsoleCookieScheme = "WebhookReceiverConsole";
 }

@@ -7,9 +7,12 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 using WebhookReceiver.Access;
-using WebhookReceiver.Commands;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.QueryApi;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Alerts;
+using WebhookReceiver.Audit;
 
 namespace WebhookReceiver.Alerts;
 
@@ -54,32 +57,10 @@ internal static class AlertEndpoints
     }
 
     public static async Task<Results<Ok<AlertList>, ValidationProblem>> ListAlertsAsync(
-        IInboxAlerts store,
-        [FromQuery(Name = "state")] string? state,
-        [FromQuery(Name = "kind")] string? kind,
-        [FromQuery(Name = "cursor")] string? cursor,
-        [FromQuery(Name = "limit")] string? limit,
-        CancellationToken cancellationToken)
+        IInboxAlerts store, [AsParameters] AlertFilter filter, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var (before, size) = QueryParameters.Paging(cursor, limit, errors);
-        var query = new AlertQuery
-        {
-            State = state,
-            Kind = kind,
-            Before = before,
-            Limit = size,
-        };
-        if (state is not null && !AlertState.All.Contains(state))
-        {
-            errors["state"] = [$"One of: {string.Join(", ", AlertState.All)}."];
-        }
-
-        if (kind is not null && !AlertKinds.All.Contains(kind))
-        {
-            errors["kind"] = [$"One of: {string.Join(", ", AlertKinds.All)}."];
-        }
-
+        var query = filter.ToQuery(errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -94,5 +75,36 @@ internal static class AlertEndpoints
     {
         var result = await command.ExecuteAsync(user, id, cancellationToken);
         return result.Status == CommandStatus.Done ? TypedResults.Ok(AlertView.From(result.Value!)) : CommandProblems.From(result);
+    }
+}
+
+/// <summary>The alert list's filters and paging, as <c>GET /api/alerts</c> and the console's alerts page read them.</summary>
+internal sealed class AlertFilter
+{
+    /// <summary>One of <see cref="AlertState.All"/>; absent: the unresolved ones.</summary>
+    [FromQuery(Name = "state")]
+    public string? State { get; init; }
+
+    /// <summary>One of <see cref="AlertKinds.All"/>.</summary>
+    [FromQuery(Name = "kind")]
+    public string? Kind { get; init; }
+
+    [FromQuery(Name = "cursor")]
+    public string? Cursor { get; init; }
+
+    [FromQuery(Name = "limit")]
+    public string? Limit { get; init; }
+
+    /// <summary>The store's query; each value that cannot be used is added to <paramref name="errors"/> under its query name.</summary>
+    public AlertQuery ToQuery(Dictionary<string, string[]> errors)
+    {
+        var (before, size) = QueryParameters.Paging(Cursor, Limit, errors);
+        return new AlertQuery
+        {
+            State = QueryParameters.OneOf(State, "state", AlertState.All, errors),
+            Kind = QueryParameters.OneOf(Kind, "kind", AlertKinds.All, errors),
+            Before = before,
+            Limit = size,
+        };
     }
 }

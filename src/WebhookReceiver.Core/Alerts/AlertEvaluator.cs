@@ -2,8 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.Observability;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Alerts;
 

@@ -1,21 +1,25 @@
-using System.Globalization;
 using System.Net.Http.Headers;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Inbox;
+using Microsoft.Extensions.Http.Resilience;
+using Polly;
+using Polly.Timeout;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Alerts;
 
 /// <summary>
 /// The operational webhook (<c>Alerts:Webhook:Url</c>): posts <c>{"event": "alert.opened" | "alert.resolved", "alert": {...}}</c>
 /// (the alert as <c>GET /api/alerts</c> shows it: no token, key or secret, errors redacted) for each alert this replica opened or
-/// resolved, signed per Standard Webhooks with the forward handler's code (<c>webhook-id</c> = <c>alert_{id}_{opened|resolved}</c>,
+/// resolved, signed per Standard Webhooks like forwards (<see cref="StandardWebhookSigner"/>) (<c>webhook-id</c> = <c>alert_{id}_{opened|resolved}</c>,
 /// the same on every retry, for the receiver's dedup). A notice is tried <c>Webhook:Attempts</c> times, 1 s, 2 s, 4 s... apart
-/// (capped at a minute), then logged as lost; notices wait in memory (at most 1,000: the oldest is dropped), so a restart loses
+/// (capped at a minute; Microsoft.Extensions.Http.Resilience), then logged as lost; notices wait in memory (at most 1,000: the oldest is dropped), so a restart loses
 /// those not yet sent. Alerts are posted one at a time, in the order they changed.
 /// </summary>
 internal sealed partial class AlertNotifier(IOptions<AlertOptions> options, IHttpClientFactory httpClients, TimeProvider time, ILogger<AlertNotifier> logger)
@@ -29,6 +33,9 @@ internal sealed partial class AlertNotifier(IOptions<AlertOptions> options, IHtt
 
     private readonly Channel<(string Event, AlertView Alert)> _notices = Channel.CreateBounded<(string, AlertView)>(
         new BoundedChannelOptions(1000) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+    /// <summary>The notice a post is for, for the retry's log line.</summary>
+    private static readonly ResiliencePropertyKey<(string Event, long AlertId)> Notice = new("WebhookReceiver.Alerts.Notice");
 
     private AlertWebhookOptions Settings => options.Value.Webhook;
 
@@ -48,12 +55,13 @@ internal sealed partial class AlertNotifier(IOptions<AlertOptions> options, IHtt
             return;
         }
 
-        var keys = new[] { ForwardHandler.SigningKey(Settings.Secret)! }; // Validated at start-up.
+        var signer = new StandardWebhookSigner([Settings.Secret]); // Validated at start-up.
+        var retries = Retries();
         try
         {
             await foreach (var (@event, alert) in _notices.Reader.ReadAllAsync(stoppingToken))
             {
-                await DeliverAsync(keys, @event, alert, stoppingToken);
+                await DeliverAsync(signer, retries, @event, alert, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -62,56 +70,100 @@ internal sealed partial class AlertNotifier(IOptions<AlertOptions> options, IHtt
         }
     }
 
-    private async Task DeliverAsync(byte[][] keys, string @event, AlertView alert, CancellationToken stoppingToken)
+    /// <summary>
+    /// <c>Webhook:Attempts</c> tries of <c>Webhook:Timeout</c> each, 1 s, 2 s, 4 s... apart (at most a minute, no jitter, no
+    /// <c>Retry-After</c>), on no answer or any answer but 2xx; each retry logged with why and when.
+    /// </summary>
+    private ResiliencePipeline<HttpResponseMessage> Retries()
+    {
+        var pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time };
+        if (Settings.Attempts > 1)
+        {
+            pipeline.AddRetry(new HttpRetryStrategyOptions
+            {
+                MaxRetryAttempts = Settings.Attempts - 1,
+                Delay = TimeSpan.FromSeconds(1),
+                MaxDelay = TimeSpan.FromMinutes(1),
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = false,
+                ShouldRetryAfterHeader = false,
+                ShouldHandle = args => ValueTask.FromResult(Failure(args.Outcome, args.Context.CancellationToken) is not null),
+                OnRetry = args =>
+                {
+                    var (@event, alertId) = args.Context.Properties.GetValue(Notice, ("", 0L));
+                    LogRetry(logger, @event, alertId, Failure(args.Outcome, args.Context.CancellationToken)!, args.RetryDelay.TotalSeconds);
+                    return ValueTask.CompletedTask;
+                },
+            });
+        }
+
+        return pipeline.AddTimeout(Settings.Timeout).Build();
+    }
+
+    private async Task DeliverAsync(StandardWebhookSigner signer, ResiliencePipeline<HttpResponseMessage> retries, string @event, AlertView alert,
+        CancellationToken stoppingToken)
     {
         var body = JsonSerializer.SerializeToUtf8Bytes(new { @event, alert }, Json);
         var id = alert.Id > 0
             ? $"alert_{alert.Id}_{@event["alert.".Length..]}"
             : $"alert_{alert.Kind}_{alert.OpenedAt.ToUnixTimeMilliseconds()}_{@event["alert.".Length..]}";
-        for (var attempt = 1; ; attempt++)
+        var context = ResilienceContextPool.Shared.Get(stoppingToken);
+        context.Properties.Set(Notice, (@event, alert.Id));
+        string? failure;
+        try
         {
-            string? failure;
-            try
+            // Signed afresh on every attempt (its own timestamp), with the same webhook-id for the receiver's dedup.
+            var outcome = await retries.ExecuteOutcomeAsync(
+                static async (context, state) =>
+                {
+                    try
+                    {
+                        return Outcome.FromResult(await state.Notifier.SendAsync(state.Signer, state.Id, state.Body, context.CancellationToken));
+                    }
+                    catch (Exception ex)
+                    {
+                        return Outcome.FromException<HttpResponseMessage>(ex);
+                    }
+                },
+                context,
+                (Notifier: this, Signer: signer, Id: id, Body: body));
+            using var response = outcome.Result;
+            failure = Failure(outcome, stoppingToken);
+            if (failure is null && outcome.Exception is { } unexpected)
             {
-                failure = await SendAsync(keys, id, body, stoppingToken);
+                ExceptionDispatchInfo.Throw(unexpected); // The host stopping, or not a failure of the post.
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !stoppingToken.IsCancellationRequested)
-            {
-                // Not the exception's message: it may quote the URL, and the URL may carry a key.
-                failure = ex is TaskCanceledException ? "timed out" : "could not connect";
-            }
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
 
-            if (failure is null)
-            {
-                return;
-            }
-
-            if (attempt >= Settings.Attempts)
-            {
-                LogLost(logger, @event, alert.Id, alert.Kind, attempt, failure);
-                return;
-            }
-
-            var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, attempt - 1)));
-            LogRetry(logger, @event, alert.Id, failure, delay.TotalSeconds);
-            await Task.Delay(delay, time, stoppingToken);
+        if (failure is not null)
+        {
+            LogLost(logger, @event, alert.Id, alert.Kind, Settings.Attempts, failure);
         }
     }
 
-    /// <summary>One post; null when the target took it (2xx), else why not.</summary>
-    private async Task<string?> SendAsync(byte[][] keys, string id, byte[] body, CancellationToken stoppingToken)
+    /// <summary>One post; the caller disposes the answer.</summary>
+    private async Task<HttpResponseMessage> SendAsync(StandardWebhookSigner signer, string id, byte[] body, CancellationToken cancellationToken)
     {
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
         using var request = new HttpRequestMessage(HttpMethod.Post, Settings.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        request.Headers.Add("webhook-id", id);
-        request.Headers.Add("webhook-timestamp", timestamp);
-        request.Headers.Add("webhook-signature", ForwardHandler.SignatureHeader(keys, id, timestamp, body));
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        timeout.CancelAfter(Settings.Timeout);
-        using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, timeout.Token);
-        return response.IsSuccessStatusCode ? null : $"answered {(int)response.StatusCode}";
+        signer.Sign(request, id, time.GetUtcNow(), body);
+        return await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
     }
+
+    /// <summary>Why an attempt failed, null when the target took it (2xx) or the host is stopping.</summary>
+    private static string? Failure(Outcome<HttpResponseMessage> outcome, CancellationToken stopping) => outcome switch
+    {
+        { Result: { IsSuccessStatusCode: false } response } => $"answered {(int)response.StatusCode}",
+        // Not the exception's message: it may quote the URL, and the URL may carry a key.
+        { Exception: TimeoutRejectedException } => "timed out",
+        { Exception: TaskCanceledException } when !stopping.IsCancellationRequested => "timed out",
+        { Exception: HttpRequestException } => "could not connect",
+        _ => null,
+    };
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Operational webhook: {Event} of alert {AlertId} {Failure}; retrying in {DelaySeconds} s")]
     private static partial void LogRetry(ILogger logger, string @event, long alertId, string failure, double delaySeconds);

@@ -1,13 +1,16 @@
 using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.Options;
 
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Kernel;
+
 namespace WebhookReceiver.Alerts;
 
 /// <summary>
 /// <c>WebhookReceiver:Alerts</c>: alerts a person acknowledges (<c>GET /api/alerts</c>), raised from what the dispatcher, the sweep
 /// and the store observe, and resolved by themselves when their cause goes; optionally posted to an operational webhook.
 /// </summary>
-public sealed class AlertOptions
+internal sealed class AlertOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Alerts";
@@ -33,7 +36,7 @@ public sealed class AlertOptions
 /// "alert": {...}}</c>, signed per Standard Webhooks (<c>webhook-id</c>, <c>webhook-timestamp</c>, <c>webhook-signature</c>) as the
 /// forward handler signs. Off while <see cref="Url"/> is empty.
 /// </summary>
-public sealed class AlertWebhookOptions
+internal sealed class AlertWebhookOptions
 {
     /// <summary>Where to post; empty, no webhook.</summary>
     [Url]
@@ -66,12 +69,12 @@ internal sealed class AlertWebhookValidator : IValidateOptions<AlertOptions>
             return ValidateOptionsResult.Success;
         }
 
-        if (webhook.Secret.Length < Handlers.ForwardTargetsValidator.MinSigningSecretLength)
+        if (webhook.Secret.Length < ForwardTargetsValidator.MinSigningSecretLength)
         {
-            return ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret must be set, at least {Handlers.ForwardTargetsValidator.MinSigningSecretLength} characters, when Webhook:Url is.");
+            return ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret must be set, at least {ForwardTargetsValidator.MinSigningSecretLength} characters, when Webhook:Url is.");
         }
 
-        return Handlers.ForwardHandler.SigningKey(webhook.Secret) is null
+        return StandardWebhookSigner.Key(webhook.Secret) is null
             ? ValidateOptionsResult.Fail($"{AlertOptions.Section}:Webhook:Secret starts with whsec_ but is not base64 after it.")
             : ValidateOptionsResult.Success;
     }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.Security;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Alerts;
 

@@ -1,4 +1,4 @@
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Alerts;
 

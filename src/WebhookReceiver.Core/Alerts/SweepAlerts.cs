@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.Sweep;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Alerts;
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Audit;
 
 /// <summary><c>WebhookReceiver:Audit</c>: how long the audit trail is kept (longer than webhooks).</summary>
-public sealed class AuditOptions
+internal sealed class AuditOptions
 {
     /// <summary>The configuration section bound to these options.</summary>
     public const string Section = "WebhookReceiver:Audit";

@@ -12,6 +12,9 @@ internal interface IAuditLog
     /// <summary>The records that match, newest first (by id), one page at a time.</summary>
     Task<AuditPage> ListAsync(AuditQuery query, CancellationToken cancellationToken);
 
+    /// <summary>Whether a record of <paramref name="action"/> on <paramref name="target"/> exists: one indexed lookup (the console's session check).</summary>
+    Task<bool> ExistsAsync(string action, string target, CancellationToken cancellationToken);
+
     /// <summary>Deletes up to <paramref name="batchSize"/> records older than <paramref name="before"/>; answers how many.</summary>
     Task<int> PurgeAsync(DateTimeOffset before, int batchSize, CancellationToken cancellationToken);
 }

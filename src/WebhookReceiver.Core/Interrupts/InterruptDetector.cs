@@ -1,8 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -13,7 +13,7 @@ namespace WebhookReceiver.Interrupts;
 /// Being a delivery, it is retried with backoff while the server cannot be asked, and shown with the webhook's deliveries.
 /// Webhooks of no deployment and of stateless runs (their thread is deleted before the webhook is sent) are passed over.
 /// </summary>
-internal sealed class InterruptDetector(IServiceProvider services, InterruptRecorder recorder) : IWebhookHandler
+internal sealed class InterruptDetector(ILangGraphClients clients, InterruptRecorder recorder) : IWebhookHandler
 {
     public const string Name = "langgraph-interrupts";
 
@@ -31,7 +31,7 @@ internal sealed class InterruptDetector(IServiceProvider services, InterruptReco
         LangGraphClient client;
         try
         {
-            client = services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
+            client = clients.ForDeployment(deployment);
         }
         catch (KeyNotFoundException)
         {

@@ -1,10 +1,11 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -13,10 +14,12 @@ namespace WebhookReceiver.Interrupts;
 /// the webhook URL a resumed run posts to (with a token), and the resume URL of an interrupt (the same origin and path base,
 /// <c>/api/interrupts/{id}/resume</c>).
 /// </summary>
-internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph, PublicWebhookUrl publicUrl)
+internal sealed class InterruptLinks(
+    IOptions<WebhookReceiverOptions> options, IOptions<LangGraphOptions> langGraph, IOptions<InterruptLinkOptions> console, PublicWebhookUrl publicUrl)
 {
     private readonly WebhookReceiverOptions _options = options.Value;
     private readonly LangGraphOptions _langGraph = langGraph.Value;
+    private readonly string? _consolePath = console.Value.ConsolePath;
 
     /// <summary>Whether resuming is possible: <c>LangGraph:PublicUrl</c> is set.</summary>
     public bool CanResume => publicUrl.Url is not null;
@@ -32,12 +35,6 @@ internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, I
         return publicUrl.WithToken(token);
     }
 
-    /// <summary>
-    /// Where the operator console is mapped (<c>WebhookReceiver:Console:Path</c>, e.g. <c>/console</c>), set when the host maps
-    /// it; null while it is not mapped (then interrupts have no console URL). Set once at start-up, read by every delivery.
-    /// </summary>
-    public string? ConsolePath { get; set; }
-
     /// <summary>The resume URL of interrupt <paramref name="id"/>: absolute with a public URL, else a path on this receiver.</summary>
     public string ResumeUrl(long id)
     {
@@ -48,10 +45,10 @@ internal sealed class InterruptLinks(IOptions<WebhookReceiverOptions> options, I
     /// <summary>
     /// The console page of interrupt <paramref name="id"/> (<c>{origin}{path base}{console path}/interrupts/{id}</c>), for a
     /// person to answer from; null without <c>WebhookReceiver:LangGraph:PublicUrl</c> (no origin people can reach is known)
-    /// or while the console is not mapped.
+    /// or without the console (<see cref="InterruptLinkOptions.ConsolePath"/>).
     /// </summary>
     public string? ConsoleUrl(long id) =>
-        PublicOrigin() is { } origin && ConsolePath is { } console
+        PublicOrigin() is { } origin && _consolePath is { } console
             ? $"{origin}{console.TrimEnd('/')}/interrupts/{id.ToString(CultureInfo.InvariantCulture)}"
             : null;
 

@@ -1,11 +1,9 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -15,13 +13,17 @@ namespace WebhookReceiver.Interrupts;
 /// sweep for each thread it finds <c>interrupted</c>: both end in <see cref="RecordFromThreadAsync"/>.
 /// </summary>
 internal sealed partial class InterruptRecorder(
-    IServiceProvider services,
+    ILangGraphClients clients,
     IInboxInterrupts inbox,
     HandlerCatalog catalog,
     DispatchSignal signal,
     TimeProvider time,
-    ILogger<InterruptRecorder> logger)
+    ILogger<InterruptRecorder> logger) : IPauseRecorder
 {
+    /// <inheritdoc/>
+    public async Task<bool> RecordPauseAsync(string deployment, LangGraphThread thread, LangGraphRun pausedRun, CancellationToken cancellationToken) =>
+        await RecordFromThreadAsync(deployment, thread, pausedRun, cancellationToken: cancellationToken) is not null;
+
     /// <summary>
     /// Records the pause <paramref name="thread"/> (as read from <c>GET /threads/{id}</c> or <c>POST /threads/search</c> of
     /// <paramref name="deployment"/>) waits at, unless it is recorded already. Reads the thread's state for the pending
@@ -40,7 +42,7 @@ internal sealed partial class InterruptRecorder(
             return null;
         }
 
-        var client = services.GetRequiredService<ILangGraphClients>().ForDeployment(deployment);
+        var client = clients.ForDeployment(deployment);
         if (await client.GetThreadStateAsync(threadId, cancellationToken) is not { } state)
         {
             return null;

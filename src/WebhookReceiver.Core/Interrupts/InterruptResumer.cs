@@ -4,10 +4,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Observability;
-using WebhookReceiver.Security;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;
 
@@ -42,7 +41,7 @@ internal enum ResumeOutcome
 /// the resumes of one thread take turns (the second then finds the first's outcome); other threads' go on meanwhile.
 /// </summary>
 internal sealed partial class InterruptResumer(
-    IServiceProvider services,
+    ILangGraphClients clients,
     IInboxInterrupts inbox,
     InterruptLinks links,
     ReceiverMetrics metrics,
@@ -127,7 +126,7 @@ internal sealed partial class InterruptResumer(
         LangGraphClient client;
         try
         {
-            client = services.GetRequiredService<ILangGraphClients>().ForDeployment(interrupt.Deployment);
+            client = clients.ForDeployment(interrupt.Deployment);
         }
         catch (KeyNotFoundException)
         {
@@ -211,7 +210,7 @@ internal sealed partial class InterruptResumer(
     };
 
     /// <summary>Why the body does not fit the pause; null when it does.</summary>
-    private static string? Check(JsonObject body, IReadOnlyList<Handlers.PendingInterrupt> pending)
+    private static string? Check(JsonObject body, IReadOnlyList<PendingInterrupt> pending)
     {
         if (body.Select(p => p.Key).FirstOrDefault(k => k != "resume") is { } unknown)
         {

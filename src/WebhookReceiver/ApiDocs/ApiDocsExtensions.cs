@@ -1,4 +1,6 @@
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.ApiDocs;
 

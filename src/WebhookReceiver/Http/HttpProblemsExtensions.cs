@@ -1,3 +1,4 @@
+using WebhookReceiver.Kernel;
 namespace WebhookReceiver.Http;
 
 /// <summary>

@@ -1,7 +1,8 @@
+using WebhookReceiver.Kernel;
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Http;
 

@@ -1,7 +1,7 @@
 using Serilog;
 using Serilog.Events;
-using WebhookReceiver.Ingress;
-using WebhookReceiver.Security;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Observability;
 

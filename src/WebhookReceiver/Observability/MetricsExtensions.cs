@@ -1,3 +1,5 @@
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;

@@ -1,6 +1,7 @@
 using Serilog.Core;
 using Serilog.Events;
-using WebhookReceiver.Security;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Observability;
 

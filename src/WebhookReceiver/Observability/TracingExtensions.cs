@@ -1,3 +1,5 @@
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Kernel;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
 

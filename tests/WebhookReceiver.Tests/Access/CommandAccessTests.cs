@@ -7,8 +7,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Commands;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Alerts;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Access;

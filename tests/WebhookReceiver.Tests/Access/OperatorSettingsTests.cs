@@ -78,8 +78,9 @@ public sealed class OperatorSettingsTests
         var host = builder.Build();
         try
         {
-            // The options are what start-up validates; reading them runs every validator of the section.
-            _ = host.Services.GetRequiredService<IOptions<WebhookReceiver.Configuration.WebhookReceiverOptions>>().Value;
+            // The options are what start-up validates; reading them runs their validators (the operators' keys are access's own).
+            _ = host.Services.GetRequiredService<IOptions<WebhookReceiver.Webhooks.WebhookReceiverOptions>>().Value;
+            _ = host.Services.GetRequiredService<IOptions<WebhookReceiver.Access.OperatorKeyOptions>>().Value;
             return host;
         }
         catch

@@ -1,8 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Access;
 
@@ -42,6 +43,7 @@ public sealed class PayloadHidingTests
             Assert.Equal("i-1", (string?)pending["id"]);
             Assert.Equal(!hidden, pending.ContainsKey("value"));
             Assert.Equal(!hidden, pending.ContainsKey("response_schema"));
+            Assert.Equal(!hidden, pending.ContainsKey("question")); // What the value asks tells what it holds.
             Assert.Equal(!hidden, view.ToJsonString().Contains("Ada Lovelace", StringComparison.Ordinal));
             Assert.Equal("waiting", (string?)view["state"]);
         }

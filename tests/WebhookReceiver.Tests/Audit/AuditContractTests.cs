@@ -1,5 +1,5 @@
 using WebhookReceiver.Audit;
-using WebhookReceiver.Tests.Inbox;
+using WebhookReceiver.Tests.Storage;
 
 namespace WebhookReceiver.Tests.Audit;
 
@@ -12,7 +12,7 @@ public abstract class AuditContractTests<TEngine> : EngineContract<TEngine>
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private IAuditLog Audit => (IAuditLog)Inbox;
+    private IAuditLog Audit => Stores.Audit;
 
     [Fact]
     public async Task A_record_is_stored_as_given_and_listed_newest_first()

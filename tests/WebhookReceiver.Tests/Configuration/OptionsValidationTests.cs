@@ -1,8 +1,9 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Tests.Configuration;
 
@@ -52,7 +53,7 @@ public sealed class OptionsValidationTests
         builder.Services.AddWebhookReceiver(builder.Configuration);
         using var host = builder.Build();
 
-        var error = Record.Exception(() => host.Services.GetRequiredService<IOptions<WebhookReceiver.LangGraphApi.LangGraphOptions>>().Value);
+        var error = Record.Exception(() => host.Services.GetRequiredService<IOptions<WebhookReceiver.LangGraph.LangGraphOptions>>().Value);
 
         Assert.Equal(refused, error is OptionsValidationException { Message: var m } && m.Contains("Retention:MaxAge", StringComparison.Ordinal));
     }
@@ -84,7 +85,8 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("postgres", StorageProvider.Postgres, "full", SqliteSynchronous.Full)]
     [InlineData("SQLITE", StorageProvider.Sqlite, "Extra", SqliteSynchronous.Extra)]
-    public void Storage_names_are_read_whatever_their_case(string provider, StorageProvider expectedProvider, string synchronous, SqliteSynchronous expectedSynchronous)
+    // The enums are internal, so a public theory takes them boxed.
+    public void Storage_names_are_read_whatever_their_case(string provider, object expectedProvider, string synchronous, object expectedSynchronous)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration["WebhookReceiver:Storage:Provider"] = provider;
@@ -95,14 +97,14 @@ public sealed class OptionsValidationTests
 
         var storage = host.Services.GetRequiredService<IOptions<StorageOptions>>().Value;
 
-        Assert.Equal(expectedProvider, storage.Provider);
-        Assert.Equal(expectedSynchronous, storage.Synchronous);
+        Assert.Equal((StorageProvider)expectedProvider, storage.Provider);
+        Assert.Equal((SqliteSynchronous)expectedSynchronous, storage.Synchronous);
     }
 
     [Fact]
     public void A_filter_asking_twice_for_one_metadata_key_is_refused_at_registration()
     {
-        var filter = new WebhookReceiver.Handlers.HandlerFilter().WithMetadata("tenant", "acme");
+        var filter = new WebhookReceiver.Webhooks.HandlerFilter().WithMetadata("tenant", "acme");
 
         Assert.Throws<ArgumentException>(() => filter.WithMetadata("tenant", "other"));
     }

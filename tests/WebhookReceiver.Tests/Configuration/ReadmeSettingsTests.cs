@@ -2,7 +2,9 @@ using System.Collections;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using Xunit.Abstractions;
 

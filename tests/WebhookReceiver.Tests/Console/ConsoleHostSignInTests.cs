@@ -88,6 +88,7 @@ public sealed partial class ConsoleHostSignInTests : IDisposable
         });
         builder.Services.AddAuthentication("Host").AddScheme<AuthenticationSchemeOptions, HostSignIn>("Host", _ => { });
         builder.Services.AddWebhookReceiver(builder.Configuration);
+        builder.Services.AddWebhookReceiverConsole(builder.Configuration);
         // After AddWebhookReceiver: the host's policies, under the library's names, replace the library's.
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ReceiverPolicies.View, policy => policy.RequireAssertion(c => Role(c.User) >= 0))

@@ -1,8 +1,5 @@
-using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using WebhookReceiver.Tests.Infrastructure;
@@ -20,16 +17,14 @@ public sealed class ConsolePathBaseTests
     [Fact]
     public async Task Under_a_path_base_sign_in_redirects_links_forms_and_assets_stay_below_it()
     {
-        await using var app = new TestApp(new()
+        await using var receiver = await LiveReceiver.StartAsync(new()
         {
             ["WebhookReceiver:Operators:0:Name"] = "otto",
             ["WebhookReceiver:Operators:0:Key"] = ConsoleBrowserTests.OperatorKey,
             ["WebhookReceiver:Operators:0:Role"] = "operator",
             ["WebhookReceiver:Console:Path"] = "/admin/console",
         }, services => services.AddSingleton<IStartupFilter>(new PathBase("/ops")));
-        app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        app.StartServer();
-        var root = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
+        var root = receiver.Address;
         await using var browser = await ConsoleBrowser.LaunchAsync();
         var page = await browser.NewPageAsync();
 

@@ -1,7 +1,7 @@
 using System.Text;
-using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Tests.Storage;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Console;
 
@@ -13,25 +13,23 @@ public abstract class ConsoleReadsContractTests : IAsyncLifetime
 {
     private static readonly DateTimeOffset T0 = new(2030, 1, 1, 12, 0, 0, TimeSpan.Zero);
 
-    private protected IWebhookInbox Inbox { get; private set; } = null!;
+    private TestStores _stores = null!;
 
-    private protected abstract Task<IWebhookInbox> CreateInboxAsync();
+    private protected IWebhookInbox Inbox => _stores.Webhooks;
+
+    private protected abstract Task<TestStores> CreateStoresAsync();
 
     protected abstract Task DestroyStoreAsync();
 
     public async Task InitializeAsync()
     {
-        Inbox = await CreateInboxAsync();
-        await Inbox.MigrateAsync(CancellationToken.None);
+        _stores = await CreateStoresAsync();
+        await _stores.MigrateAsync();
     }
 
     public async Task DisposeAsync()
     {
-        if (Inbox is IAsyncDisposable disposable)
-        {
-            await disposable.DisposeAsync();
-        }
-
+        await _stores.DisposeAsync();
         await DestroyStoreAsync();
     }
 
@@ -93,8 +91,8 @@ public sealed class SqliteConsoleReadsContractTests : ConsoleReadsContractTests
 {
     private readonly TempDirectory _directory = new();
 
-    private protected override Task<IWebhookInbox> CreateInboxAsync() => Task.FromResult<IWebhookInbox>(
-        new SqliteInbox(Options.Create(new StorageOptions { ConnectionString = $"Data Source={Path.Combine(_directory.Path, "console.db")}" })));
+    private protected override Task<TestStores> CreateStoresAsync() =>
+        Task.FromResult(TestStores.Sqlite($"Data Source={Path.Combine(_directory.Path, "console.db")}"));
 
     protected override Task DestroyStoreAsync()
     {
@@ -107,10 +105,10 @@ public sealed class PostgresConsoleReadsContractTests : ConsoleReadsContractTest
 {
     private PostgresDatabase? _database;
 
-    private protected override async Task<IWebhookInbox> CreateInboxAsync()
+    private protected override async Task<TestStores> CreateStoresAsync()
     {
         _database = await PostgresDatabase.CreateAsync();
-        return new PostgresInbox(Options.Create(new StorageOptions { Provider = StorageProvider.Postgres, ConnectionString = _database.ConnectionString }));
+        return TestStores.Postgres(_database.ConnectionString);
     }
 
     protected override async Task DestroyStoreAsync()

@@ -3,8 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
+using static WebhookReceiver.Tests.Infrastructure.LangGraphDevServer;
 using WebhookReceiver.Tests.LangGraph;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
@@ -260,116 +262,30 @@ public sealed class InterruptConsoleBrowserTests(InterruptConsoleBrowserTests.Se
             async () => (await servers.GetAsync($"/api/interrupts?thread_id={threadId}"))["items"]!.AsArray().FirstOrDefault(),
             i => i is not null, 60, what: $"The pause of thread {threadId} recorded"))!["id"]!;
 
-    private static JsonObject Input(string text) =>
-        new() { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
-
     /// <summary>The LangGraph dev server, then the receiver on a port chosen first (its PublicUrl names it), with a viewer and a reviewer.</summary>
-    public sealed class Servers : IAsyncLifetime
+    public sealed class Servers : LangGraphReceiverFixture
     {
         public HumanInTheLoopServerTests.InterruptLog Interrupts { get; } = new();
-        public LangGraphDevServer LangGraph { get; private set; } = null!;
-        public TestApp Receiver { get; private set; } = null!;
-        public Uri ReceiverAddress { get; private set; } = null!;
-        public HttpClient Admin { get; private set; } = null!;
 
-        public async Task InitializeAsync()
+        protected override Dictionary<string, string?> Settings(Uri address) => new()
         {
-            LangGraph = await LangGraphDevServer.StartAsync();
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    StartReceiver(LoopbackPorts.Free());
-                    return;
-                }
-                catch (Exception ex) when (attempt < 3 && LoopbackPorts.WasTaken(ex.ToString()))
-                {
-                    await Receiver.DisposeAsync();
-                }
-            }
+            ["WebhookReceiver:LangGraph:PublicUrl"] = new Uri(address, "/webhooks/langgraph").ToString(),
+            ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00",
+            ["WebhookReceiver:Operators:0:Name"] = "vic",
+            ["WebhookReceiver:Operators:0:Key"] = ViewerKey,
+            ["WebhookReceiver:Operators:0:Role"] = "viewer",
+            ["WebhookReceiver:Operators:1:Name"] = "rita",
+            ["WebhookReceiver:Operators:1:Key"] = ReviewerKey,
+            ["WebhookReceiver:Operators:1:Role"] = "reviewer",
+            ["WebhookReceiver:Access:HidePayloadsFromViewers"] = "true",
+        };
+
+        protected override void AddServices(IServiceCollection services)
+        {
+            services.AddSingleton(Interrupts);
+            new WebhookReceiverBuilder(services).AddInterruptHandler<HumanInTheLoopServerTests.LoggingInterruptHandler>("people");
         }
 
-        private void StartReceiver(int port)
-        {
-            ReceiverAddress = new Uri($"http://127.0.0.1:{port}/");
-            Receiver = new TestApp(
-                new Dictionary<string, string?>
-                {
-                    ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
-                    ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = LangGraph.BaseAddress.ToString(),
-                    ["WebhookReceiver:LangGraph:PublicUrl"] = new Uri(ReceiverAddress, "/webhooks/langgraph").ToString(),
-                    ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00",
-                    ["WebhookReceiver:Operators:0:Name"] = "vic",
-                    ["WebhookReceiver:Operators:0:Key"] = ViewerKey,
-                    ["WebhookReceiver:Operators:0:Role"] = "viewer",
-                    ["WebhookReceiver:Operators:1:Name"] = "rita",
-                    ["WebhookReceiver:Operators:1:Key"] = ReviewerKey,
-                    ["WebhookReceiver:Operators:1:Role"] = "reviewer",
-                    ["WebhookReceiver:Access:HidePayloadsFromViewers"] = "true",
-                },
-                services =>
-                {
-                    services.AddSingleton(Interrupts);
-                    new WebhookReceiverBuilder(services).AddInterruptHandler<HumanInTheLoopServerTests.LoggingInterruptHandler>("people");
-                });
-            Receiver.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-            Receiver.StartServer();
-            Admin = new HttpClient { BaseAddress = ReceiverAddress, Timeout = TimeSpan.FromSeconds(30) };
-            Admin.DefaultRequestHeaders.Add("X-Api-Key", TestApp.AdminKey);
-        }
-
-        public Task<string> CreateThreadAsync() => LangGraph.CreateThreadAsync();
-
-        /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver; returns its run id.</summary>
-        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input)
-        {
-            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            var run = new JsonObject
-            {
-                ["assistant_id"] = graph,
-                ["input"] = input,
-                ["webhook"] = new Uri(ReceiverAddress, $"/webhooks/langgraph?token={TestApp.Token}").ToString(),
-            };
-            using var response = await http.PostAsJsonAsync($"/threads/{threadId}/runs", run);
-            response.EnsureSuccessStatusCode();
-            return (string)(await Json.ReadAsync(response))["run_id"]!;
-        }
-
-        public async Task<JsonNode> LangGraphThreadAsync(string threadId)
-        {
-            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            return (await http.GetFromJsonAsync<JsonNode>($"/threads/{threadId}"))!;
-        }
-
-        public async Task<JsonArray> LangGraphRunsAsync(string threadId)
-        {
-            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            return (await http.GetFromJsonAsync<JsonArray>($"/threads/{threadId}/runs"))!;
-        }
-
-        public async Task<JsonNode> GetAsync(string path)
-        {
-            using var response = await Admin.GetAsync(path);
-            return await Json.ReadAsync(response.EnsureSuccessStatusCode());
-        }
-
-        public async Task DisposeAsync()
-        {
-            try
-            {
-                if (LangGraph is not null)
-                {
-                    await LangGraph.DisposeAsync();
-                }
-            }
-            finally
-            {
-                Admin?.Dispose();
-                if (Receiver is not null)
-                {
-                    await Receiver.DisposeAsync();
-                }
-            }
-        }
+        public Task<JsonArray> LangGraphRunsAsync(string threadId) => LangGraph.RunsAsync(threadId);
     }
 }

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.Console;
 
@@ -17,8 +18,7 @@ public sealed class InterruptConsoleUrlTests
     [InlineData("https://hooks.example.com/webhooks/langgraph", null, null)]
     public void An_interrupt_links_to_its_console_page_from_the_public_url_while_the_console_is_mapped(string? publicUrl, string? consolePath, string? expected)
     {
-        var links = Links(publicUrl);
-        links.ConsolePath = consolePath;
+        var links = Links(publicUrl, consolePath);
 
         var interrupt = links.ToInterrupt(new StoredInterrupt(42, "local", "t-1", "interrupts:a", "r-1", "ask", "ask", 7, "[]", "[]", null,
             DateTimeOffset.UnixEpoch, InterruptState.Waiting, null, null, null, null, null, []));
@@ -27,10 +27,10 @@ public sealed class InterruptConsoleUrlTests
         Assert.Equal(expected, links.ConsoleUrl(42));
     }
 
-    private static InterruptLinks Links(string? publicUrl)
+    private static InterruptLinks Links(string? publicUrl, string? consolePath)
     {
         var options = Options.Create(new WebhookReceiverOptions());
         var langGraph = Options.Create(new LangGraphOptions { PublicUrl = publicUrl });
-        return new InterruptLinks(options, langGraph, new PublicWebhookUrl(options, langGraph));
+        return new InterruptLinks(options, langGraph, Options.Create(new InterruptLinkOptions { ConsolePath = consolePath }), new PublicWebhookUrl(options, langGraph));
     }
 }

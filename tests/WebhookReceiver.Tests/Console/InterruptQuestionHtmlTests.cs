@@ -1,6 +1,7 @@
 using System.Text.Json;
 using WebhookReceiver.Console;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Console;
 

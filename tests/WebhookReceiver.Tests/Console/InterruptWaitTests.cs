@@ -1,5 +1,6 @@
 using WebhookReceiver.Console;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Console;
 

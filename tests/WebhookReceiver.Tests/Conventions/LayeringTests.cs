@@ -1,86 +1,141 @@
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Mono.Cecil;
-using WebhookReceiver.Configuration;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Conventions;
 
 /// <summary>
-/// The library's folders depend one way (docs/architecture.md, "The layering rule"). The edges are read from what the
-/// compiler wrote, not from <c>using</c> lines: every type the compiled WebhookReceiver.Core.dll names from a type of
-/// namespace <c>WebhookReceiver.X</c> (signatures, attributes, locals, every token in a method body, the closures, state
-/// machines and source-generated members nested in it), and every <c>cref</c> in the documentation file the build writes
-/// beside it. The root namespace (and the library's extension classes in Microsoft's namespaces) composes the rest: it
-/// may use any folder, and no folder may use it.
+/// The modules depend one way (docs/architecture.md, "The layering rule"). The edges are read from what the compiler
+/// wrote, not from <c>using</c> lines: every type the compiled WebhookReceiver.Core.dll (and, where it is built,
+/// WebhookReceiver.Console.dll) names from a type of namespace <c>WebhookReceiver.X</c> (signatures, attributes, locals,
+/// every token in a method body, the closures, state machines and source-generated members nested in it), and every
+/// <c>cref</c> in the documentation file the build writes beside it. A module is a top-level namespace under
+/// <c>WebhookReceiver</c>; the console package is one module, <c>Console</c>, whatever its namespaces. The root
+/// namespace (and the library's extension classes in Microsoft's namespaces) composes the core: it may use any module,
+/// and no core module may use it.
 /// </summary>
 public sealed partial class LayeringTests
 {
     private const string Root = "(root)";
+    private const string ConsoleModule = "Console";
+    private const string ConsoleAssembly = "WebhookReceiver.Console";
+    private const string CoreAssembly = "WebhookReceiver.Core";
+
+    // A row whose second cell starts with this marks a module being dissolved: checked while its namespace exists, and
+    // no longer required once it is gone.
+    private const string Dissolving = "*Dissolving:*";
 
     private static readonly Lazy<Graph> Library = new(ReadLibrary);
 
     [Fact]
-    public void The_library_folders_form_no_cycle()
+    public void The_modules_form_no_cycle()
     {
         var edges = Library.Value.Edges;
-        Assert.Contains("Inbox", edges["Ingress"].Keys); // the graph was read: ingest writes to the inbox
+        Assert.Contains("Kernel", edges["Webhooks"].Keys); // the graph was read: the webhooks module binds its settings through the kernel
         var cycles = edges.Keys.Select(start => PathBack(Library.Value, start)).OfType<string>().ToList();
-        Assert.True(cycles.Count == 0, "Folder cycles: " + string.Join("; ", cycles));
+        Assert.True(cycles.Count == 0, "Module cycles: " + string.Join("; ", cycles));
     }
 
     [Fact]
-    public void No_folder_uses_the_composition_root()
+    public void No_core_module_uses_the_composition_root()
     {
-        var intoRoot = Library.Value.Edges.Where(e => e.Value.ContainsKey(Root)).Select(e => Library.Value.Witness(e.Key, Root)).ToList();
-        Assert.True(intoRoot.Count == 0, "Folders using the root namespace: " + string.Join(", ", intoRoot));
+        var intoRoot = Library.Value.Edges
+            .Where(e => e.Value.ContainsKey(Root) && !(e.Key == ConsoleModule && Library.Value.ConsoleIsAPackage))
+            .Select(e => Library.Value.Witness(e.Key, Root))
+            .ToList();
+        Assert.True(intoRoot.Count == 0, "Modules using the root namespace: " + string.Join(", ", intoRoot));
     }
 
     [Fact]
-    public void The_architecture_table_lists_exactly_the_folders_and_edges_of_the_code()
+    public void No_core_type_uses_the_console_package()
     {
-        var table = LayeringTable();
-        var code = Library.Value.Edges;
-        static string Edge(string from, string to) => $"{from} -> {to}";
+        var intoConsole = Library.Value.Edges
+            .Where(e => e.Key != ConsoleModule && e.Value.ContainsKey(ConsoleModule) && Library.Value.ConsoleIsAPackage)
+            .Select(e => Library.Value.Witness(e.Key, ConsoleModule))
+            .ToList();
+        Assert.True(intoConsole.Count == 0, "Core modules using the console package: " + string.Join(", ", intoConsole));
+    }
 
-        var rows = table.Select(r => r.Folder).ToList();
-        var folders = code.Keys.Where(f => f != Root).ToHashSet(StringComparer.Ordinal);
+    [Fact]
+    public void The_architecture_table_lists_exactly_the_modules_of_the_code()
+    {
+        var modules = Library.Value.Edges.Keys.Where(f => f != Root).ToHashSet(StringComparer.Ordinal);
+        var rows = LayeringTable().Where(r => !r.Dissolving || modules.Contains(r.Module)).Select(r => r.Module).ToList();
         Assert.True(
-            rows.ToHashSet(StringComparer.Ordinal).SetEquals(folders) && rows.Count == folders.Count,
-            $"Table rows: {string.Join(", ", rows)}; folders in the code: {string.Join(", ", folders.Order(StringComparer.Ordinal))}");
+            rows.ToHashSet(StringComparer.Ordinal).SetEquals(modules) && rows.Count == modules.Count,
+            $"Table rows: {string.Join(", ", rows)}; modules in the code: {string.Join(", ", modules.Order(StringComparer.Ordinal))}");
+    }
 
-        var inCode = code.SelectMany(e => e.Value.Keys.Select(t => (From: e.Key, To: t))).ToHashSet();
-        var inTable = table.SelectMany(r => r.Uses.Select(t => (From: r.Folder, To: t))).ToHashSet();
-        var missing = inCode.Except(inTable).Select(e => Library.Value.Witness(e.From, e.To)).Order(StringComparer.Ordinal).ToList();
-        var stale = inTable.Except(inCode).Select(e => Edge(e.From, e.To)).Order(StringComparer.Ordinal).ToList();
-        Assert.True(
-            missing.Count == 0 && stale.Count == 0,
-            $"docs/architecture.md's layering table differs from the code. In the code, not in the table: [{string.Join(", ", missing)}]. " +
-            $"In the table, not in the code: [{string.Join(", ", stale)}].");
+    // An edge of the code that the table lacks is either a module the table forgot or a use of a module above (the
+    // table's order is checked below): the message names one place in the code that makes it.
+    [Fact]
+    public void Every_edge_of_the_code_is_in_the_architecture_table()
+    {
+        var missing = CodeEdges().Except(TableEdges()).Select(e => Library.Value.Witness(e.From, e.To)).Order(StringComparer.Ordinal).ToList();
+        Assert.True(missing.Count == 0, $"In the code, not in docs/architecture.md's layering table: [{string.Join(", ", missing)}].");
+    }
 
-        // "A folder may use the folders above it in the table": the rows are in layer order.
+    [Fact]
+    public void Every_edge_of_the_architecture_table_is_in_the_code()
+    {
+        var stale = TableEdges().Except(CodeEdges()).Select(e => $"{e.From} -> {e.To}").Order(StringComparer.Ordinal).ToList();
+        Assert.True(stale.Count == 0, $"In docs/architecture.md's layering table, not in the code: [{string.Join(", ", stale)}].");
+    }
+
+    // "A module may use the modules above it in the table": the rows are in layer order.
+    [Fact]
+    public void The_architecture_table_has_no_upward_edge()
+    {
         var above = new HashSet<string>(StringComparer.Ordinal);
         var upward = new List<string>();
-        foreach (var row in table)
+        foreach (var row in LayeringTable())
         {
-            upward.AddRange(row.Uses.Where(t => !above.Contains(t)).Select(t => Edge(row.Folder, t)));
-            above.Add(row.Folder);
+            upward.AddRange(row.Uses.Where(t => !above.Contains(t)).Select(t => $"{row.Module} -> {t}"));
+            above.Add(row.Module);
         }
 
-        Assert.True(upward.Count == 0, "Table rows using a folder listed below them: " + string.Join(", ", upward));
+        Assert.True(upward.Count == 0, "Table rows using a module listed below them: " + string.Join(", ", upward));
+    }
+
+    // The package a handler writer adds exports only what a user's code names (docs/architecture.md, "The public
+    // surface"); the console package and the service see the rest through InternalsVisibleTo.
+    [Fact]
+    public void The_core_package_exports_at_most_30_types()
+    {
+        var exported = typeof(WebhookReceiverBuilder).Assembly.GetExportedTypes().Select(t => t.FullName!).Order(StringComparer.Ordinal).ToList();
+        Assert.Contains(typeof(IWebhookHandler).FullName, exported); // the list was read
+        Assert.True(exported.Count <= 30, $"The core package exports {exported.Count} types: {string.Join(", ", exported)}");
+    }
+
+    private static HashSet<(string From, string To)> CodeEdges() =>
+        Library.Value.Edges.Where(e => e.Key != Root)
+            .SelectMany(e => e.Value.Keys.Where(t => t != Root).Select(t => (From: e.Key, To: t)))
+            .ToHashSet();
+
+    private static HashSet<(string From, string To)> TableEdges()
+    {
+        var modules = Library.Value.Edges.Keys.ToHashSet(StringComparer.Ordinal);
+        var table = LayeringTable();
+        var gone = table.Where(r => r.Dissolving && !modules.Contains(r.Module)).Select(r => r.Module).ToHashSet(StringComparer.Ordinal);
+        return table
+            .Where(r => !gone.Contains(r.Module))
+            .SelectMany(r => r.Uses.Where(t => !gone.Contains(t)).Select(t => (From: r.Module, To: t)))
+            .ToHashSet();
     }
 
     // Edges[from][to] is one place that makes the edge, for the messages.
-    private sealed record Graph(Dictionary<string, Dictionary<string, string>> Edges)
+    private sealed record Graph(Dictionary<string, Dictionary<string, string>> Edges, bool ConsoleIsAPackage)
     {
         public string Witness(string from, string to) =>
             Edges.GetValueOrDefault(from)?.GetValueOrDefault(to) is { } where ? $"{from} -> {to} ({where})" : $"{from} -> {to}";
     }
 
-    private sealed record Row(string Folder, List<string> Uses);
+    private sealed record Row(string Module, bool Dissolving, List<string> Uses);
 
-    // The rows of "The layering rule" table: one folder a row, its "Uses" cell a comma-separated list of folders, with
-    // remarks in parentheses; "(nothing of ours)" is no folder. The root's row ("everything") is not a folder.
+    // The rows of "The layering rule" table: one module a row, its "Uses" cell a comma-separated list of modules, with
+    // remarks in parentheses; "(nothing of ours)" is no module. The root's row ("everything") is not a module.
     private static List<Row> LayeringTable()
     {
         var doc = File.ReadAllText(Path.Combine(BuiltService.RepositoryRoot, "docs", "architecture.md"));
@@ -91,24 +146,42 @@ public sealed partial class LayeringTests
             .Select(line => line.Split('|', StringSplitOptions.TrimEntries))
             .Select(cells => new Row(
                 cells[1].Trim('`'),
+                cells[2].StartsWith(Dissolving, StringComparison.Ordinal),
                 Parenthesised().Replace(cells[3], "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList()))
             .ToList();
         Assert.NotEmpty(rows);
         return rows;
     }
 
+    // The core assembly, and the console package's where the build put it beside the core (the service references it).
     private static Graph ReadLibrary()
     {
-        var dll = typeof(WebhookReceiverOptions).Assembly.Location;
+        var core = typeof(WebhookReceiverBuilder).Assembly.Location;
+        var console = Path.Combine(Path.GetDirectoryName(core)!, ConsoleAssembly + ".dll");
         using var resolver = new DefaultAssemblyResolver();
+        resolver.AddSearchDirectory(Path.GetDirectoryName(core));
         foreach (var dir in ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).Select(Path.GetDirectoryName).Distinct())
         {
             resolver.AddSearchDirectory(dir);
         }
 
-        using var module = ModuleDefinition.ReadModule(dll, new ReaderParameters { AssemblyResolver = resolver });
         var edges = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
-        var byDocId = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var byDocId = new Dictionary<string, string?>(StringComparer.Ordinal); // the console's crefs name core types too
+        var source = Path.Combine(BuiltService.RepositoryRoot, "src");
+        Read(core, Path.Combine(source, CoreAssembly), resolver, byDocId, edges);
+        var isPackage = File.Exists(console);
+        if (isPackage)
+        {
+            Read(console, Path.Combine(source, ConsoleAssembly), resolver, byDocId, edges);
+        }
+
+        return new Graph(edges, isPackage);
+    }
+
+    private static void Read(
+        string dll, string sourceFolder, IAssemblyResolver resolver, Dictionary<string, string?> byDocId, Dictionary<string, Dictionary<string, string>> edges)
+    {
+        using var module = ModuleDefinition.ReadModule(dll, new ReaderParameters { AssemblyResolver = resolver });
         foreach (var type in module.GetTypes())
         {
             var from = FolderOf(type);
@@ -116,31 +189,36 @@ public sealed partial class LayeringTests
             if (from is not null && from != Root)
             {
                 var targets = edges.TryGetValue(from, out var existing) ? existing : edges[from] = new(StringComparer.Ordinal);
-                new TypeReader(module, def => AddEdge(targets, from, FolderOf(def), $"{type.FullName} uses {def.FullName}")).Read(type);
+                new TypeReader(reference => AddEdge(targets, from, FolderOf(reference), $"{type.FullName} uses {reference.FullName}")).Read(type);
             }
         }
 
-        ReadInlinedNames(module, edges);
+        ReadInlinedNames(module, sourceFolder, edges);
         ReadCrefs(Path.ChangeExtension(dll, ".xml"), byDocId, edges);
-        return new Graph(edges);
     }
 
     // What the compiler copies as a value leaves no reference in the dll: a const (or an enum member) is inlined, a nameof()
     // becomes a string. Those are read from the source: `Type.Member` naming a const of a library type, and `nameof(Type…)`,
-    // in the files of another folder (comment lines aside: their crefs are read from the documentation file).
-    private static void ReadInlinedNames(ModuleDefinition module, Dictionary<string, Dictionary<string, string>> edges)
+    // in the files of another module (comment lines aside: their crefs are read from the documentation file). The
+    // library's types are the core's, and the console's own when this is the console package.
+    private static void ReadInlinedNames(ModuleDefinition module, string sourceFolder, Dictionary<string, Dictionary<string, string>> edges)
     {
-        var types = module.GetTypes().Where(t => FolderOf(t) is not null && !t.Name.Contains('<', StringComparison.Ordinal)).ToList();
+        var modules = module.Assembly.Name.Name == CoreAssembly
+            ? [module]
+            : new[] { module, module.AssemblyResolver.Resolve(module.AssemblyReferences.Single(r => r.Name == CoreAssembly)).MainModule };
+        var types = modules.SelectMany(m => m.GetTypes()).Where(t => FolderOf(t) is not null && !t.Name.Contains('<', StringComparison.Ordinal)).ToList();
         var constants = types
             .SelectMany(t => t.Fields.Where(f => f.HasConstant).Select(f => (Name: $"{SimpleName(t)}.{f.Name}", Folder: FolderOf(t)!)))
             .ToLookup(c => c.Name, c => c.Folder, StringComparer.Ordinal);
         var named = types.ToLookup(SimpleName, t => FolderOf(t)!, StringComparer.Ordinal);
-        var library = Path.Combine(BuiltService.RepositoryRoot, "src", "WebhookReceiver.Core");
-        foreach (var file in Directory.EnumerateFiles(library, "*.cs", SearchOption.AllDirectories))
+        var isConsole = module.Assembly.Name.Name == ConsoleAssembly;
+        foreach (var file in Directory.EnumerateFiles(sourceFolder, "*.cs", SearchOption.AllDirectories))
         {
-            var relative = Path.GetRelativePath(library, file);
+            var relative = Path.GetRelativePath(sourceFolder, file);
             var lines = File.ReadAllLines(file);
-            var from = lines.Select(l => FileNamespace().Match(l)).FirstOrDefault(m => m.Success) is { } ns ? FolderOfNamespace(ns.Groups[1].Value) : null;
+            var from = isConsole
+                ? ConsoleModule
+                : lines.Select(l => FileNamespace().Match(l)).FirstOrDefault(m => m.Success) is { } ns ? FolderOfNamespace(ns.Groups[1].Value) : null;
             if (relative.Split(Path.DirectorySeparatorChar)[0] is "bin" or "obj" || from is null || from == Root)
             {
                 continue;
@@ -170,7 +248,8 @@ public sealed partial class LayeringTests
 
     private static string SimpleName(TypeDefinition type) => type.Name.Split('`')[0];
 
-    // <member name="M:WebhookReceiver.X.T.M(...)"> ... cref="T:WebhookReceiver.Y.U" ...: an edge X -> Y.
+    // <member name="M:WebhookReceiver.X.T.M(...)"> ... cref="T:WebhookReceiver.Y.U" ...: an edge X -> Y. A cref into
+    // another assembly of ours is read by its namespace.
     private static void ReadCrefs(string xml, Dictionary<string, string?> byDocId, Dictionary<string, Dictionary<string, string>> edges)
     {
         Assert.True(File.Exists(xml), $"The build writes the library's documentation file beside it (GenerateDocumentationFile): {xml}");
@@ -193,7 +272,7 @@ public sealed partial class LayeringTests
         }
     }
 
-    // The folders of the library's types a documentation ID names: its member's type and those of its parameters.
+    // The modules of the library's types a documentation ID names: its member's type and those of its parameters.
     private static IEnumerable<string?> TypesIn(string docId, Dictionary<string, string?> byDocId)
     {
         foreach (Match name in DottedName().Matches(docId.Length > 2 && docId[1] == ':' ? docId[2..] : docId))
@@ -218,21 +297,33 @@ public sealed partial class LayeringTests
         }
     }
 
-    // A nested type (a lambda's closure, an async state machine, a generated logger struct) belongs to the namespace
-    // of its outermost declaring type.
-    private static string? FolderOf(TypeDefinition type)
+    // A type of the console package is the Console module. A core type belongs to the namespace of its outermost
+    // declaring type (a nested type: a lambda's closure, an async state machine, a generated logger struct). A type of
+    // any other assembly is no module.
+    private static string? FolderOf(TypeReference type)
     {
         while (type.DeclaringType is not null)
         {
             type = type.DeclaringType;
         }
 
-        return FolderOfNamespace(type.Namespace);
+        var assembly = type.Scope switch
+        {
+            ModuleDefinition module => module.Assembly.Name.Name,
+            AssemblyNameReference reference => reference.Name,
+            _ => null,
+        };
+        return assembly switch
+        {
+            ConsoleAssembly => ConsoleModule,
+            CoreAssembly => FolderOfNamespace(type.Namespace),
+            _ => null,
+        };
     }
 
     // WebhookReceiver.X -> X; the root namespace and the library's extension classes in Microsoft's namespaces -> the
     // root; anything else (compiler and source-generator output: <PrivateImplementationDetails>, generated regexes and
-    // route handlers) belongs to no folder.
+    // route handlers) belongs to no module.
     private static string? FolderOfNamespace(string ns) => ns switch
     {
         "WebhookReceiver" or "Microsoft.Extensions.DependencyInjection" or "Microsoft.AspNetCore.Builder" => Root,
@@ -240,8 +331,8 @@ public sealed partial class LayeringTests
         _ => null,
     };
 
-    // Every type a type definition names, reported once it is one of the module's own definitions.
-    private sealed class TypeReader(ModuleDefinition module, Action<TypeDefinition> found)
+    // Every type a type definition names, reported as the reference the compiler wrote (FolderOf says whose it is).
+    private sealed class TypeReader(Action<TypeReference> found)
     {
         public void Read(TypeDefinition type)
         {
@@ -364,8 +455,8 @@ public sealed partial class LayeringTests
                 case TypeSpecification specification:
                     Type(specification.ElementType);
                     return;
-                case TypeDefinition definition when definition.Module == module:
-                    found(definition);
+                default:
+                    found(type);
                     return;
             }
         }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Dispatch;
 

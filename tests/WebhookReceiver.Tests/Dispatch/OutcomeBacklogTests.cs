@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Dispatch;

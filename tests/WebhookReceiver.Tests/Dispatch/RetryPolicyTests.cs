@@ -1,5 +1,7 @@
-using WebhookReceiver.Configuration;
-using WebhookReceiver.Dispatch;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Access;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.Dispatch;
 

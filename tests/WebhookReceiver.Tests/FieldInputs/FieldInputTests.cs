@@ -5,6 +5,8 @@ using System.Text.Json.Nodes;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
 

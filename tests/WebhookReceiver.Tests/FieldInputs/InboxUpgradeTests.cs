@@ -1,10 +1,10 @@
 using System.Data.Common;
 using System.Reflection;
 using System.Text;
-using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.Security;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Tests.Storage;
 
 namespace WebhookReceiver.Tests.FieldInputs;
 
@@ -24,8 +24,8 @@ public abstract class InboxUpgradeTests
 
     protected abstract Dictionary<string, string?> StoreSettings { get; }
 
-    /// <summary>The engine's inbox on this store.</summary>
-    private protected abstract IWebhookInbox CreateInbox();
+    /// <summary>The engine's stores on this store.</summary>
+    private protected abstract TestStores CreateStores();
 
     /// <summary>Moves the engine's id sequences past ids inserted explicitly, as real inserts would have.</summary>
     protected virtual string AfterExplicitIdsSql => "SELECT 1";
@@ -38,8 +38,7 @@ public abstract class InboxUpgradeTests
     {
         await using (var connection = await OpenAsync())
         {
-            var migrations = (string[])CreateInbox().GetType()
-                .GetField("Migrations", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
+            var migrations = LegacySteps(CreateStores().Kernel);
             foreach (var sql in migrations.Take(PreviousReleaseVersion).Select((sql, i) => sql + ";\n" + RecordVersionSql(i + 1)))
             {
                 await ExecuteAsync(connection, sql);
@@ -77,17 +76,45 @@ public abstract class InboxUpgradeTests
             Assert.Equal("succeeded", reader.GetString(3));
         }
 
+        // Its tables became each module's baseline, and every module then went on to this build's version.
+        await using (var connection = await OpenAsync())
+        {
+            await using var read = connection.CreateCommand();
+            read.CommandText = "SELECT module, MAX(version) FROM storage_migrations GROUP BY module";
+            var versions = new Dictionary<string, int>();
+            await using var reader = await read.ExecuteReaderAsync();
+            while (await reader.ReadAsync())
+            {
+                versions[reader.GetString(0)] = Convert.ToInt32(reader.GetValue(1), System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            Assert.Equal(TestStores.Schemas.ToDictionary(s => s.Module, s => s.Steps.Count), versions);
+        }
+
         // Once: the job finds its marker gone and does nothing, whatever it would redact.
-        var inbox = CreateInbox();
-        try
-        {
-            Assert.Equal(0, await inbox.RedactStoredPayloadsAsync(_ => [1, 2, 3], CancellationToken.None));
-        }
-        finally
-        {
-            (inbox as IDisposable)?.Dispose();
-        }
+        await using var stores = CreateStores();
+        Assert.Equal(0, await stores.Webhooks.RedactStoredPayloadsAsync(_ => [1, 2, 3], CancellationToken.None));
     }
+
+    [Fact]
+    public async Task A_store_of_a_single_schema_version_newer_than_the_build_is_refused_with_a_message_naming_both_versions()
+    {
+        await using var stores = CreateStores();
+        var known = LegacySteps(stores.Kernel).Length;
+        await using (var connection = await OpenAsync())
+        {
+            await ExecuteAsync(connection, RecordVersionSql(known + 1));
+        }
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => stores.MigrateAsync());
+
+        Assert.Equal($"The inbox schema is version {known + 1}, newer than this build's {known}: run a newer release, or restore a backup.",
+            failure.Message);
+    }
+
+    /// <summary>The frozen single-version history the engine keeps for stores made before the modules had their own.</summary>
+    private static string[] LegacySteps(StorageKernel kernel) =>
+        (string[])kernel.GetType().GetField("LegacySteps", BindingFlags.NonPublic | BindingFlags.Static)!.GetValue(null)!;
 
     private static async Task ExecuteAsync(DbConnection connection, string sql, byte[]? payload = null)
     {
@@ -124,8 +151,7 @@ public sealed class SqliteInboxUpgradeTests : InboxUpgradeTests, IDisposable
 
     protected override Dictionary<string, string?> StoreSettings => new() { ["WebhookReceiver:Storage:ConnectionString"] = ConnectionString };
 
-    private protected override IWebhookInbox CreateInbox() =>
-        new SqliteInbox(Options.Create(new StorageOptions { ConnectionString = ConnectionString }));
+    private protected override TestStores CreateStores() => TestStores.Sqlite(ConnectionString);
 
     public void Dispose()
     {
@@ -163,7 +189,7 @@ public sealed class PostgresInboxUpgradeTests : InboxUpgradeTests, IAsyncLifetim
         ["WebhookReceiver:Storage:ConnectionString"] = _database.ConnectionString,
     };
 
-    private protected override IWebhookInbox CreateInbox() => Inbox.PostgresInboxContractTests.Create(_database.ConnectionString);
+    private protected override TestStores CreateStores() => TestStores.Postgres(_database.ConnectionString);
 
     protected override string AfterExplicitIdsSql => """
         SELECT setval(pg_get_serial_sequence('webhooks', 'id'), 42);

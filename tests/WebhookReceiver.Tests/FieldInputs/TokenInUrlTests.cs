@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.FieldInputs;

@@ -217,7 +217,7 @@ public sealed class GuestAppTests : IDisposable
         var answer = await app.GetTestClient().PostAsync($"/webhooks/langgraph?token={TestApp.Token}", new StringContent(run.ToJsonString()));
         Assert.Equal(HttpStatusCode.Accepted, answer.StatusCode);
         await Eventually.MatchAsync(() => Task.FromResult(logs.Entries.ToList()),
-            entries => entries.Any(e => e.Category.StartsWith("WebhookReceiver.Handlers", StringComparison.Ordinal)));
+            entries => entries.Any(e => e.Category.StartsWith("WebhookReceiver.Webhooks", StringComparison.Ordinal)));
 
         Assert.DoesNotContain(logs.Entries, e => e.Category.StartsWith("WebhookReceiver", StringComparison.Ordinal) && e.Message.Contains(TestApp.Token, StringComparison.Ordinal));
         // Why the README tells a host without Serilog to keep this category at Warning.

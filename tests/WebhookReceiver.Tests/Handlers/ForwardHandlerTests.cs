@@ -69,8 +69,8 @@ public sealed class ForwardHandlerTests
         await using var app = new TestApp(settings);
         await app.PostWebhookAsync(Payloads.Run().ToJsonString()); // A run: not for this target.
 
-        var interrupts = app.Services.GetRequiredService<WebhookReceiver.Inbox.IInboxInterrupts>();
-        var (id, _) = await interrupts.RecordInterruptAsync(new WebhookReceiver.Inbox.NewInterrupt("prod", "thread-1", "interrupts:i-1", "run-1", "assistant-a", "ask",
+        var interrupts = app.Services.GetRequiredService<WebhookReceiver.Interrupts.IInboxInterrupts>();
+        var (id, _) = await interrupts.RecordInterruptAsync(new WebhookReceiver.Interrupts.NewInterrupt("prod", "thread-1", "interrupts:i-1", "run-1", "assistant-a", "ask",
             null, """[{"id":"i-1","value":{"question":"ship it?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, ["crm"]), CancellationToken.None);
         await target.WaitForRequestsAsync(2);
 

@@ -1,7 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Handlers;
@@ -96,7 +97,7 @@ public sealed class HandlerFilterTests
     [Fact]
     public void A_filter_with_no_condition_matches_every_run()
     {
-        var run = Runs.LangGraphRun.Parse("{\"run_id\": \"r\"}")!;
+        var run = LangGraphRun.Parse("{\"run_id\": \"r\"}")!;
 
         Assert.True(new HandlerFilter().Matches(run));
         Assert.False(new HandlerFilter().OnStatus("success").Matches(run));
@@ -125,5 +126,5 @@ public sealed class HandlerFilterTests
     }
 
     private static int WebhookHostedServices(TestApp app) =>
-        app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Count(s => s is WebhookReceiver.Dispatch.Dispatcher);
+        app.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().Count(s => s is WebhookReceiver.Webhooks.Dispatcher);
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Guest;
 
 namespace WebhookReceiver.Tests.Handlers;

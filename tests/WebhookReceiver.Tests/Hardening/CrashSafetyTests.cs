@@ -199,7 +199,7 @@ public sealed partial class CrashSafetyTests(ITestOutputHelper output)
         settings["WebhookReceiver__Dispatch__Concurrency"] = "32";
         settings["Serilog__MinimumLevel__Default"] = "Warning";
         settings["Serilog__MinimumLevel__Override__Microsoft.Hosting.Lifetime"] = "Information";
-        settings["Serilog__MinimumLevel__Override__WebhookReceiver.Dispatch.Dispatcher"] = "Information";
+        settings["Serilog__MinimumLevel__Override__WebhookReceiver.Webhooks.Dispatcher"] = "Information";
         return settings;
     }
 

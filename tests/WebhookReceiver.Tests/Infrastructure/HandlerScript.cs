@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Infrastructure;
 

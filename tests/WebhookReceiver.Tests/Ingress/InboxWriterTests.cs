@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Inbox;
-using WebhookReceiver.Ingress;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Ingress;
 
@@ -65,7 +64,6 @@ public sealed class InboxWriterTests
             return Task.FromResult<IReadOnlyList<AppendResult>>(batch.Select((_, i) => new AppendResult(Stored.Count + i, false)).ToList());
         }
 
-        public Task MigrateAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<int> RedactStoredPayloadsAsync(Func<byte[], byte[]?> redact, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task RecoverAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<ClaimBatch> ClaimDueAsync(string owner, DateTimeOffset now, DateTimeOffset leaseUntil, int max, int maxAttempts, CancellationToken cancellationToken) => throw new NotSupportedException();

@@ -5,8 +5,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Handlers;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
+using static WebhookReceiver.Tests.Infrastructure.LangGraphDevServer;
 using Xunit.Abstractions;
 
 namespace WebhookReceiver.Tests.LangGraph;
@@ -210,9 +212,9 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
     {
         var threadId = await servers.CreateThreadAsync();
         var runId = await servers.StartRunAsync(threadId, "ask", Input("no webhook"), webhook: null);
-        var client = servers.Receiver.Services.GetRequiredService<WebhookReceiver.LangGraphApi.ILangGraphClients>().ForDeployment("local");
+        var client = servers.Receiver.Services.GetRequiredService<WebhookReceiver.LangGraph.ILangGraphClients>().ForDeployment("local");
         var thread = await Eventually.MatchAsync(
-            async () => (await client.SearchThreadsAsync(new WebhookReceiver.LangGraphApi.LangGraphThreadSearch { Status = "interrupted", Limit = 1000 }))
+            async () => (await client.SearchThreadsAsync(new WebhookReceiver.LangGraph.LangGraphThreadSearch { Status = "interrupted", Limit = 1000 }))
                 .SingleOrDefault(t => t.ThreadId == threadId),
             t => t is not null, 60);
         var recorder = servers.Receiver.Services.GetRequiredService<WebhookReceiver.Interrupts.InterruptRecorder>();
@@ -229,9 +231,6 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
         await servers.Interrupts.WaitForAsync(id!.Value, Timeout);
         Assert.Single(servers.Interrupts.For(id.Value));
     }
-
-    private static JsonObject Input(string text) =>
-        new() { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
 
     private Task<JsonNode> WaitForInterruptAsync(string threadId) =>
         Eventually.MatchAsync(
@@ -266,115 +265,45 @@ public sealed class HumanInTheLoopServerTests(HumanInTheLoopServerTests.Servers 
     }
 
     /// <summary>The LangGraph dev server, a forward target, then the receiver on a port chosen first (its PublicUrl names it).</summary>
-    public sealed class Servers : IAsyncLifetime
+    public sealed class Servers : LangGraphReceiverFixture
     {
         public InterruptLog Interrupts { get; } = new();
-        public LangGraphDevServer LangGraph { get; private set; } = null!;
         public LoopbackListener ForwardTarget { get; private set; } = null!;
-        public TestApp Receiver { get; private set; } = null!;
-        public Uri ReceiverAddress { get; private set; } = null!;
-        public HttpClient Admin { get; private set; } = null!;
 
-        public async Task InitializeAsync()
+        public override async Task InitializeAsync()
         {
-            LangGraph = await LangGraphDevServer.StartAsync();
             ForwardTarget = await LoopbackListener.StartAsync();
-            // The port is chosen before the receiver binds it, and another process may take it meanwhile: then another port.
-            for (var attempt = 1; ; attempt++)
-            {
-                try
-                {
-                    StartReceiver(LoopbackPorts.Free());
-                    return;
-                }
-                catch (Exception ex) when (attempt < 3 && LoopbackPorts.WasTaken(ex.ToString()))
-                {
-                    await Receiver.DisposeAsync();
-                }
-            }
+            await base.InitializeAsync();
         }
 
-        private void StartReceiver(int port)
+        protected override Dictionary<string, string?> Settings(Uri address) => new()
         {
-            ReceiverAddress = new Uri($"http://127.0.0.1:{port}/");
-            Receiver = new TestApp(
-                new Dictionary<string, string?>
-                {
-                    ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
-                    ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = LangGraph.BaseAddress.ToString(),
-                    ["WebhookReceiver:LangGraph:PublicUrl"] = new Uri(ReceiverAddress, "/webhooks/langgraph").ToString(),
-                    ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00", // only POST /api/langgraph/sweep sweeps here
-                    ["WebhookReceiver:Handlers:Forward:0:Name"] = "pager",
-                    ["WebhookReceiver:Handlers:Forward:0:Url"] = new Uri(ForwardTarget.Url, "/interrupts").ToString(),
-                    ["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-forward-secret-of-some-length",
-                    ["WebhookReceiver:Handlers:Forward:0:Events"] = "interrupts",
-                },
-                services =>
-                {
-                    services.AddSingleton(Interrupts);
-                    new WebhookReceiverBuilder(services).AddInterruptHandler<LoggingInterruptHandler>("people");
-                });
-            Receiver.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-            Receiver.StartServer();
-            Admin = new HttpClient { BaseAddress = ReceiverAddress, Timeout = TimeSpan.FromSeconds(30) };
-            Admin.DefaultRequestHeaders.Add("X-Api-Key", TestApp.AdminKey);
-        }
+            ["WebhookReceiver:LangGraph:PublicUrl"] = new Uri(address, "/webhooks/langgraph").ToString(),
+            ["WebhookReceiver:LangGraph:Sweep:Interval"] = "00:00:00", // only POST /api/langgraph/sweep sweeps here
+            ["WebhookReceiver:Handlers:Forward:0:Name"] = "pager",
+            ["WebhookReceiver:Handlers:Forward:0:Url"] = new Uri(ForwardTarget.Url, "/interrupts").ToString(),
+            ["WebhookReceiver:Handlers:Forward:0:Secret"] = "a-forward-secret-of-some-length",
+            ["WebhookReceiver:Handlers:Forward:0:Events"] = "interrupts",
+        };
 
-        public string WebhookUrl() => new Uri(ReceiverAddress, $"/webhooks/langgraph?token={TestApp.Token}").ToString();
+        protected override void AddServices(IServiceCollection services)
+        {
+            services.AddSingleton(Interrupts);
+            new WebhookReceiverBuilder(services).AddInterruptHandler<LoggingInterruptHandler>("people");
+        }
 
         /// <summary>Forwarded interrupt bodies of interrupt <paramref name="id"/>.</summary>
         public IReadOnlyList<ReceivedRequest> Forwarded(long id) =>
             ForwardTarget.Received.Where(r => (long?)JsonNode.Parse(r.Body)?["interrupt"]?["id"] == id).ToList();
 
-        public Task<string> CreateThreadAsync() => LangGraph.CreateThreadAsync();
-
-        /// <summary>Starts a background run of <paramref name="graph"/> whose webhook goes to the receiver (none with a null <paramref name="webhook"/>); returns its run id.</summary>
-        public async Task<string> StartRunAsync(string threadId, string graph, JsonObject input, string? webhook = "")
-        {
-            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            var run = new JsonObject { ["assistant_id"] = graph, ["input"] = input };
-            if (webhook is not null)
-            {
-                run["webhook"] = webhook.Length == 0 ? WebhookUrl() : webhook;
-            }
-
-            using var response = await http.PostAsJsonAsync($"/threads/{threadId}/runs", run);
-            response.EnsureSuccessStatusCode();
-            return (string)(await Json.ReadAsync(response))["run_id"]!;
-        }
-
-        public async Task<JsonNode> LangGraphThreadAsync(string threadId)
-        {
-            using var http = new HttpClient { BaseAddress = LangGraph.BaseAddress };
-            return (await http.GetFromJsonAsync<JsonNode>($"/threads/{threadId}"))!;
-        }
-
-        public async Task<JsonNode> GetAsync(string path) =>
-            await TryGetAsync(path) ?? throw new InvalidOperationException($"GET {path} found nothing.");
-
-        public async Task<JsonNode?> TryGetAsync(string path)
-        {
-            using var response = await Admin.GetAsync(path);
-            return response.StatusCode == HttpStatusCode.NotFound ? null : await Json.ReadAsync(response.EnsureSuccessStatusCode());
-        }
-
-        public async Task DisposeAsync()
+        public override async Task DisposeAsync()
         {
             try
             {
-                if (LangGraph is not null)
-                {
-                    await LangGraph.DisposeAsync();
-                }
+                await base.DisposeAsync();
             }
             finally
             {
-                Admin?.Dispose();
-                if (Receiver is not null)
-                {
-                    await Receiver.DisposeAsync();
-                }
-
                 if (ForwardTarget is not null)
                 {
                     await ForwardTarget.DisposeAsync();

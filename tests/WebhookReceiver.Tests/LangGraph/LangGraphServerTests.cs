@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.LangGraph;
@@ -11,7 +13,7 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// and come back from the query API with the token redacted.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class LangGraphServerTests(LangGraphServerFixture server) : IClassFixture<LangGraphServerFixture>
+public sealed class LangGraphServerTests(LangGraphServerTests.Servers server) : IClassFixture<LangGraphServerTests.Servers>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private const string RedactedTokenUrlEnd = "/webhooks/langgraph?token=[REDACTED]";
@@ -240,4 +242,22 @@ public sealed class LangGraphServerTests(LangGraphServerFixture server) : IClass
             Assert.Equal("constructor", (string?)m!["type"]);
             return (string)m["kwargs"]!["content"]!;
         }).ToArray();
+
+    /// <summary>The LangGraph dev server, and the receiver it posts to with a recording handler and a record of every request that reached it.</summary>
+    public sealed class Servers : LangGraphReceiverFixture
+    {
+        public RunRecorder Recorder { get; } = new();
+
+        public IngressRecorder Ingress { get; } = new();
+
+        protected override bool IsDeployment => false;
+
+        protected override Dictionary<string, string?> Settings(Uri address) => [];
+
+        protected override void AddServices(IServiceCollection services)
+        {
+            services.AddRecordingHandler(Recorder);
+            services.AddSingleton<IStartupFilter>(Ingress);
+        }
+    }
 }

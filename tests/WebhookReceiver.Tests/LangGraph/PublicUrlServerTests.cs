@@ -17,7 +17,8 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// (a warning, examples in its report), and once it is fixed <c>sweep?since=</c> recovers what the earlier sweeps skipped.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class PublicUrlServerTests(SweepServerTests.Server server) : IClassFixture<SweepServerTests.Server>
+[Collection(SharedLangGraphServer.Name)]
+public sealed class PublicUrlServerTests(LangGraphServerFixture server)
 {
     private static readonly TimeSpan DriverTimeout = TimeSpan.FromSeconds(60);
 
@@ -35,11 +36,11 @@ public sealed class PublicUrlServerTests(SweepServerTests.Server server) : IClas
             // Down: its address answers 503, which the JS server takes as final, so both webhooks are lost.
             down.Answer = _ => StatusCodes.Status503ServiceUnavailable;
             lostRun = (await server.LangGraph.DriveAsync("wait", webhook, DriverTimeout)).Runs.Single().RunId;
-            (pausedThread, pausedRun) = await server.RunUntilInterruptedAsync(webhook);
+            (pausedThread, pausedRun) = await server.LangGraph.RunUntilInterruptedAsync(webhook);
             await down.WaitForRequestsAsync(2, 30);
         }
 
-        await using var receiver = server.StartReceiver(new RunRecorder(), sweepInterval: "00:00:00",
+        await using var receiver = await server.StartReceiverAsync(new RunRecorder(), sweepInterval: "00:00:00",
             publicUrl: written == "base URL" ? address : webhook, port: port);
         var report = (await receiver.SweepAsync())["deployments"]!.AsArray().Single()!;
 
@@ -77,7 +78,7 @@ public sealed class PublicUrlServerTests(SweepServerTests.Server server) : IClas
         }
 
         var logs = new CapturedEvents();
-        await using (var misconfigured = server.StartReceiver(new RunRecorder(), "00:00:00", publicUrl: "https://hooks.example.com/", directory: store, logs: logs))
+        await using (var misconfigured = await server.StartReceiverAsync(new RunRecorder(), "00:00:00", publicUrl: "https://hooks.example.com/", directory: store, logs: logs))
         {
             var report = (await misconfigured.SweepAsync())["deployments"]!.AsArray().Single()!;
 
@@ -92,7 +93,7 @@ public sealed class PublicUrlServerTests(SweepServerTests.Server server) : IClas
             Assert.DoesNotContain(TestApp.Token, warning, StringComparison.Ordinal);
         }
 
-        await using var fixedUp = server.StartReceiver(new RunRecorder(), "00:00:00", publicUrl: address, directory: store);
+        await using var fixedUp = await server.StartReceiverAsync(new RunRecorder(), "00:00:00", publicUrl: address, directory: store);
         using var response = await fixedUp.Admin.PostAsync($"/api/langgraph/sweep?since={Uri.EscapeDataString(since.ToString("O", CultureInfo.InvariantCulture))}", null);
         var fromSince = (await Json.ReadAsync(response.EnsureSuccessStatusCode()))["deployments"]!.AsArray().Single()!;
 
@@ -104,7 +105,7 @@ public sealed class PublicUrlServerTests(SweepServerTests.Server server) : IClas
     [Fact]
     public async Task A_since_that_is_not_a_time_is_a_400_problem()
     {
-        await using var receiver = server.StartReceiver(new RunRecorder(), "00:00:00");
+        await using var receiver = await server.StartReceiverAsync(new RunRecorder(), "00:00:00");
 
         using var response = await receiver.Admin.PostAsync("/api/langgraph/sweep?since=yesterday", null);
 

@@ -1,13 +1,9 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -92,58 +88,14 @@ public sealed class RunVerificationServerTests(RunVerificationServerTests.Server
         webhook["deliveries"]!.AsArray().Single(d => d!["handler"]!.GetValue<string>() == RunRecorder.HandlerName)!;
 
     /// <summary>The LangGraph dev server first, then the receiver configured with it as deployment <c>local</c>, Verify = Require.</summary>
-    public sealed class Servers : IAsyncLifetime
+    public sealed class Servers : LangGraphReceiverFixture
     {
         public RunRecorder Recorder { get; } = new();
-        public LangGraphDevServer LangGraph { get; private set; } = null!;
-        public TestApp Receiver { get; private set; } = null!;
-        public Uri ReceiverAddress { get; private set; } = null!;
-        public HttpClient Admin { get; private set; } = null!;
 
-        public async Task InitializeAsync()
-        {
-            LangGraph = await LangGraphDevServer.StartAsync();
-            Receiver = new TestApp(
-                new Dictionary<string, string?>
-                {
-                    ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
-                    ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = LangGraph.BaseAddress.ToString(),
-                    ["WebhookReceiver:LangGraph:Verify"] = "Require",
-                },
-                services => services.AddRecordingHandler(Recorder));
-            Receiver.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-            Receiver.StartServer();
-            ReceiverAddress = new Uri(Receiver.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single());
-            Admin = new HttpClient { BaseAddress = ReceiverAddress, Timeout = TimeSpan.FromSeconds(30) };
-            Admin.DefaultRequestHeaders.Add("X-Api-Key", TestApp.AdminKey);
-        }
+        protected override Dictionary<string, string?> Settings(Uri address) => new() { ["WebhookReceiver:LangGraph:Verify"] = "Require" };
 
-        public string WebhookUrl() => new Uri(ReceiverAddress, $"/webhooks/langgraph?token={TestApp.Token}").ToString();
+        protected override void AddServices(IServiceCollection services) => services.AddRecordingHandler(Recorder);
 
-        public async Task<HttpResponseMessage> PostAsync(string body)
-        {
-            using var client = new HttpClient();
-            using var content = new StringContent(body, Encoding.UTF8, "text/plain"); // As the JS server sends it.
-            return await client.PostAsync(WebhookUrl(), content);
-        }
-
-        public async Task DisposeAsync()
-        {
-            try
-            {
-                if (LangGraph is not null)
-                {
-                    await LangGraph.DisposeAsync();
-                }
-            }
-            finally
-            {
-                Admin?.Dispose();
-                if (Receiver is not null)
-                {
-                    await Receiver.DisposeAsync();
-                }
-            }
-        }
+        public Task<HttpResponseMessage> PostAsync(string body) => Receiver.PostAsync(body);
     }
 }

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Serilog.Core;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -21,7 +21,8 @@ namespace WebhookReceiver.Tests.LangGraph;
 /// recovered and is reported as such; a real webhook and a sweep of the same run, in either order, store and handle it once.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutputHelper output) : IClassFixture<SweepServerTests.Server>
+[Collection(SharedLangGraphServer.Name)]
+public sealed class SweepServerTests(LangGraphServerFixture server, ITestOutputHelper output)
 {
     private static readonly TimeSpan DriverTimeout = TimeSpan.FromSeconds(60);
 
@@ -37,11 +38,11 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
         lost[(await server.LangGraph.DriveAsync("wait", webhook, DriverTimeout)).Runs.Single().RunId] = "success";
         lost[(await server.LangGraph.DriveAsync("join", webhook, DriverTimeout)).Runs.Single().RunId] = "success";
         lost[(await server.LangGraph.DriveAsync("error", webhook, DriverTimeout)).Runs.Single().RunId] = "error";
-        var (interruptedThread, interruptedRun) = await server.RunUntilInterruptedAsync(webhook);
+        var (interruptedThread, interruptedRun) = await server.LangGraph.RunUntilInterruptedAsync(webhook);
         lost[interruptedRun] = "success"; // A run that stops at interrupt() succeeds; its thread is the one interrupted.
         var stateless = (await server.LangGraph.DriveAsync("stateless", webhook, DriverTimeout)).Runs.Single().RunId;
         // A stateless run still running when the receiver comes back: the sweep sees it, and can only say it is unrecoverable.
-        var (runningStatelessThread, runningStateless) = await server.StartStatelessSlowRunAsync(webhook);
+        var (runningStatelessThread, runningStateless) = await server.LangGraph.StartStatelessSlowRunAsync(webhook);
         await down.WaitForRequestsAsync(lost.Count + 1, 30);
         Assert.Equal(lost.Count + 1, down.Received.Count); // Sent, answered 503, never sent again.
 
@@ -49,7 +50,7 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
         var clock = Stopwatch.StartNew();
         var startedAt = DateTimeOffset.UtcNow;
         // It comes back at another address behind the one LangGraph was given (LangGraph:PublicUrl), which is how it knows its runs.
-        await using var receiver = server.StartReceiver(recorder, sweepInterval: "00:00:01", publicUrl: new Uri(down.Url, "/webhooks/langgraph").ToString());
+        await using var receiver = await server.StartReceiverAsync(recorder, sweepInterval: "00:00:01", publicUrl: new Uri(down.Url, "/webhooks/langgraph").ToString());
         var upIn = clock.Elapsed;
         var stored = new Dictionary<string, JsonNode>();
         foreach (var runId in lost.Keys)
@@ -99,15 +100,15 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
                          $"{(lastStoredAt - startedAt).TotalMilliseconds:0} ms; seen stored through the API: {recoveredIn.TotalMilliseconds:0} ms; " +
                          $"every one handled: {handledIn.TotalMilliseconds:0} ms");
         output.WriteLine($"report: {report.ToJsonString()}");
-        await server.CancelAsync(runningStatelessThread, runningStateless);
+        await server.LangGraph.CancelAsync(runningStatelessThread, runningStateless);
     }
 
     [Fact]
     public async Task A_real_webhook_then_a_sweep_of_the_same_run_store_and_handle_it_once()
     {
         var recorder = new RunRecorder();
-        await using var receiver = server.StartReceiver(recorder, sweepInterval: "00:00:00");
-        var run = (await server.LangGraph.DriveAsync("wait", receiver.WebhookUrl, DriverTimeout)).Runs.Single();
+        await using var receiver = await server.StartReceiverAsync(recorder, sweepInterval: "00:00:00");
+        var run = (await server.LangGraph.DriveAsync("wait", receiver.WebhookUrl(), DriverTimeout)).Runs.Single();
         await recorder.WaitForAsync(run.RunId, TimeSpan.FromSeconds(30));
 
         var local = (await receiver.SweepAsync())["deployments"]!.AsArray().Single()!;
@@ -124,7 +125,7 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
     public async Task A_sweep_then_the_real_webhook_of_the_same_run_store_and_handle_it_once()
     {
         var recorder = new RunRecorder();
-        await using var receiver = server.StartReceiver(recorder, sweepInterval: "00:00:00");
+        await using var receiver = await server.StartReceiverAsync(recorder, sweepInterval: "00:00:00");
         // The real webhook is held back (a listener takes it), so the sweep finds the run first.
         await using var holdBack = await LoopbackListener.StartAsync();
         var run = (await server.LangGraph.DriveAsync("wait", new Uri(holdBack.Url, $"/webhooks/langgraph?token={TestApp.Token}").ToString(), DriverTimeout)).Runs.Single();
@@ -142,145 +143,37 @@ public sealed class SweepServerTests(SweepServerTests.Server server, ITestOutput
         Assert.Single(await receiver.WebhooksOfThreadAsync(run.ThreadId!));
         Assert.Single(recorder.For(run.RunId));
     }
+}
 
-    /// <summary>One LangGraph JS dev server for the class; each test starts its own receiver with it as deployment <c>local</c>.</summary>
-    public sealed class Server : IAsyncLifetime
-    {
-        private readonly HttpClient _api = new() { Timeout = TimeSpan.FromSeconds(60) };
-
-        public LangGraphDevServer LangGraph { get; private set; } = null!;
-
-        public async Task InitializeAsync()
-        {
-            LangGraph = await LangGraphDevServer.StartAsync();
-            _api.BaseAddress = LangGraph.BaseAddress;
-        }
-
-        /// <param name="publicUrl">LangGraph:PublicUrl: the sweep then takes only runs whose webhook has this URL (other tests' runs share the server).</param>
-        /// <param name="port">The loopback port to listen on; 0 for any free one.</param>
-        /// <param name="directory">Where its SQLite file is: one an earlier receiver used, to restart on the same store.</param>
-        /// <param name="logs">A Serilog sink that sees its log events.</param>
-        public Receiver StartReceiver(RunRecorder recorder, string sweepInterval, string? publicUrl = null, int port = 0, TempDirectory? directory = null,
-            ILogEventSink? logs = null)
-        {
-            var app = new TestApp(
-                new Dictionary<string, string?>
-                {
-                    ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
-                    ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = LangGraph.BaseAddress.ToString(),
-                    ["WebhookReceiver:LangGraph:Sweep:Interval"] = sweepInterval,
-                    ["WebhookReceiver:LangGraph:Sweep:Grace"] = "00:00:00",
-                    ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
-                },
-                services =>
-                {
-                    services.AddRecordingHandler(recorder);
-                    if (logs is not null)
-                    {
-                        services.AddSingleton(logs);
-                    }
-                },
-                directory: directory);
-            app.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
-            app.StartServer();
-            return new Receiver(app, new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()));
-        }
-
-        /// <summary>A thread whose run stopped at <c>interrupt()</c> (graph <c>ask</c>), left waiting: its thread id and run id.</summary>
-        public async Task<(string ThreadId, string RunId)> RunUntilInterruptedAsync(string webhook)
-        {
-            var thread = await PostAsync("/threads", new JsonObject());
-            var threadId = thread["thread_id"]!.GetValue<string>();
-            using var response = await _api.PostAsync($"/threads/{threadId}/runs/wait", Json(new JsonObject
+/// <summary>The sweep tests share one LangGraph JS dev server (<see cref="SharedLangGraphServer"/>); each test starts its own receiver with it as deployment <c>local</c>.</summary>
+public static class SweepReceivers
+{
+    /// <param name="server">The class's LangGraph server.</param>
+    /// <param name="recorder">The recording handler's record.</param>
+    /// <param name="sweepInterval">LangGraph:Sweep:Interval; 00:00:00 sweeps only on POST /api/langgraph/sweep.</param>
+    /// <param name="publicUrl">LangGraph:PublicUrl: the sweep then takes only runs whose webhook has this URL (other tests' runs share the server).</param>
+    /// <param name="port">The loopback port to listen on; 0 for any free one.</param>
+    /// <param name="directory">Where its SQLite file is: one an earlier receiver used, to restart on the same store.</param>
+    /// <param name="logs">A Serilog sink that sees its log events.</param>
+    public static Task<LiveReceiver> StartReceiverAsync(this LangGraphServerFixture server, RunRecorder recorder, string sweepInterval, string? publicUrl = null,
+        int port = 0, TempDirectory? directory = null, ILogEventSink? logs = null) =>
+        LiveReceiver.StartAsync(
+            new Dictionary<string, string?>
             {
-                ["assistant_id"] = "ask", ["input"] = Input("ship it"), ["webhook"] = webhook,
-            }));
-            response.EnsureSuccessStatusCode();
-            var runId = response.Content.Headers.ContentLocation?.OriginalString.Split('/').Last()
-                ?? throw new InvalidOperationException("runs/wait named no run (Content-Location)");
-            var state = await _api.GetFromJsonAsync<JsonNode>($"/threads/{threadId}");
-            Assert.Equal("interrupted", state!["status"]!.GetValue<string>());
-            return (threadId, runId);
-        }
-
-        /// <summary>A stateless run of graph <c>slow</c> (30 s) started in the background: its temporary thread id and run id.</summary>
-        public async Task<(string ThreadId, string RunId)> StartStatelessSlowRunAsync(string webhook)
-        {
-            var run = await PostAsync("/runs", new JsonObject { ["assistant_id"] = "slow", ["input"] = Input("stateless, slow"), ["webhook"] = webhook });
-            return (run["thread_id"]!.GetValue<string>(), run["run_id"]!.GetValue<string>());
-        }
-
-        public async Task CancelAsync(string threadId, string runId)
-        {
-            using var response = await _api.PostAsync($"/threads/{threadId}/runs/{runId}/cancel?wait=true&action=interrupt", null);
-        }
-
-        private async Task<JsonNode> PostAsync(string path, JsonObject body)
-        {
-            using var response = await _api.PostAsync(path, Json(body));
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {text}");
-            return JsonNode.Parse(text)!;
-        }
-
-        private static JsonObject Input(string text) =>
-            new() { ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = text }) };
-
-        private static StringContent Json(JsonNode body) => new(body.ToJsonString(), Encoding.UTF8, "application/json");
-
-        public async Task DisposeAsync()
-        {
-            _api.Dispose();
-            if (LangGraph is not null)
+                ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "local",
+                ["WebhookReceiver:LangGraph:Deployments:0:ApiUrl"] = server.LangGraph.BaseAddress.ToString(),
+                ["WebhookReceiver:LangGraph:Sweep:Interval"] = sweepInterval,
+                ["WebhookReceiver:LangGraph:Sweep:Grace"] = "00:00:00",
+                ["WebhookReceiver:LangGraph:PublicUrl"] = publicUrl,
+            },
+            services =>
             {
-                await LangGraph.DisposeAsync();
-            }
-        }
-    }
-
-    /// <summary>A receiver on a real socket, with the admin client and the calls the tests make.</summary>
-    public sealed class Receiver(TestApp app, Uri address) : IAsyncDisposable
-    {
-        public HttpClient Admin { get; } = new() { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60), DefaultRequestHeaders = { { "X-Api-Key", TestApp.AdminKey } } };
-
-        public string WebhookUrl => new Uri(address, $"/webhooks/langgraph?token={TestApp.Token}").ToString();
-
-        public async Task<JsonNode?> RunAsync(string runId)
-        {
-            using var response = await Admin.GetAsync($"/api/runs/{runId}");
-            return response.StatusCode == HttpStatusCode.NotFound ? null : await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonNode>();
-        }
-
-        public async Task<List<JsonNode>> WebhooksOfThreadAsync(string threadId) =>
-            (await Admin.GetFromJsonAsync<JsonNode>($"/api/webhooks?thread_id={threadId}"))!["items"]!.AsArray().Select(w => w!).ToList();
-
-        /// <summary>POST /api/langgraph/sweep until it is not turned away because the background sweep holds the lease.</summary>
-        public async Task<JsonNode> SweepAsync()
-        {
-            for (var attempt = 0; ; attempt++)
-            {
-                using var response = await Admin.PostAsync("/api/langgraph/sweep", null);
-                var report = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonNode>())!;
-                if (report["deployments"]!.AsArray().All(d => d!["status"]!.GetValue<string>() != "busy") || attempt == 20)
+                services.AddRecordingHandler(recorder);
+                if (logs is not null)
                 {
-                    return report;
+                    services.AddSingleton(logs);
                 }
-
-                await Task.Delay(200);
-            }
-        }
-
-        public async Task<HttpResponseMessage> PostAsync(string body)
-        {
-            using var client = new HttpClient();
-            using var content = new StringContent(body, Encoding.UTF8, "text/plain");
-            return await client.PostAsync(WebhookUrl, content);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Admin.Dispose();
-            await app.DisposeAsync();
-        }
-    }
+            },
+            port,
+            directory);
 }

@@ -1,10 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Runs;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
-using WebhookReceiver.Tests.LangGraph;
 
 namespace WebhookReceiver.Tests.LangGraphApi;
 
@@ -13,32 +12,19 @@ namespace WebhookReceiver.Tests.LangGraphApi;
 /// reads back through every call, shows its interrupt, and resumes through the client.
 /// </summary>
 [Trait("Category", "System")]
-public sealed class LangGraphClientDevServerTests : IAsyncLifetime
+[Collection(SharedLangGraphServer.Name)]
+public sealed class LangGraphClientDevServerTests(LangGraphServerFixture server) : IDisposable
 {
     private const int PatienceSeconds = 30;
-    private LangGraphDevServer _server = null!;
-    private IHost _host = null!;
+    private readonly IHost _host = LangGraphClientHost.Build(server.LangGraph.BaseAddress);
 
-    public async Task InitializeAsync()
-    {
-        _server = await LangGraphDevServer.StartAsync();
-        _host = LangGraphClientHost.Build(_server.BaseAddress);
-    }
-
-    public async Task DisposeAsync()
-    {
-        _host?.Dispose();
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
-    }
+    public void Dispose() => _host.Dispose();
 
     [Fact]
     public async Task A_thread_paused_at_interrupt_reads_back_through_every_call_and_resumes_through_the_client()
     {
         var client = LangGraphClientHost.Client(_host);
-        var threadId = await _server.CreateThreadAsync();
+        var threadId = await server.LangGraph.CreateThreadAsync();
 
         var created = await client.CreateRunAsync(threadId, new LangGraphRunRequest
         {
@@ -87,7 +73,7 @@ public sealed class LangGraphClientDevServerTests : IAsyncLifetime
     public async Task What_the_server_does_not_have_is_null()
     {
         var client = LangGraphClientHost.Client(_host);
-        var threadId = await _server.CreateThreadAsync();
+        var threadId = await server.LangGraph.CreateThreadAsync();
         var unknown = Guid.NewGuid().ToString();
 
         Assert.Null(await client.GetRunAsync(threadId, unknown)); // JS: 404 "Run not found" in plain text.

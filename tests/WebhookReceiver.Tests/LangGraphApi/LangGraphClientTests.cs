@@ -1,8 +1,9 @@
 using System.Net;
 
 using System.Text.Json.Nodes;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Security;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.LangGraphApi;
 

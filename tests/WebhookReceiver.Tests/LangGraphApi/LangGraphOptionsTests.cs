@@ -2,8 +2,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Security;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.LangGraphApi;

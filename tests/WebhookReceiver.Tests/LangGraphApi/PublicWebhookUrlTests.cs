@@ -1,4 +1,4 @@
-using WebhookReceiver.LangGraphApi;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.LangGraphApi;
 

@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.LangGraphApi;

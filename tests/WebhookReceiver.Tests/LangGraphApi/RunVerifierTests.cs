@@ -1,10 +1,9 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Dispatch;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.LangGraphApi;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.LangGraphApi;

@@ -14,6 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Observability;
 using Microsoft.Extensions.Logging;
 using WebhookReceiver.Tests.Infrastructure;

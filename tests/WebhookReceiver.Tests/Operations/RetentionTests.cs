@@ -2,8 +2,9 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Operations;
 

@@ -4,8 +4,9 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using WebhookReceiver.Handlers;
-using WebhookReceiver.Inbox;
+using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
@@ -273,6 +274,119 @@ public sealed class InterruptApiTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Unauthorized, resume.StatusCode);
     }
 
+    [Fact]
+    public async Task An_Agent_Inbox_pause_is_described_as_its_actions_with_the_decisions_each_config_allows()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app, pending: """
+            [{"id":"i-1","value":[
+              {"action_request":{"action":"send_email","args":{"to":"ops@example.com"}},"description":"Send it?",
+               "config":{"allow_accept":true,"allow_edit":true,"allow_respond":false,"allow_ignore":true}},
+              {"action_request":{"action":"page"},"config":{"allow_accept":false,"allow_edit":false,"allow_respond":true,"allow_ignore":false}}]}]
+            """);
+
+        var question = await QuestionAsync(app, id);
+
+        Assert.Equal("agent_inbox", (string?)question["kind"]);
+        var actions = question["actions"]!.AsArray();
+        Assert.Equal(2, actions.Count);
+        Assert.Equal("send_email", (string?)actions[0]!["name"]);
+        Assert.Equal("ops@example.com", (string?)actions[0]!["args"]!["to"]);
+        Assert.Equal("Send it?", (string?)actions[0]!["description"]);
+        Assert.Equal(["accept", "edit", "ignore"], Strings(actions[0]!["allowed_decisions"]));
+        Assert.Equal("page", (string?)actions[1]!["name"]);
+        Assert.Empty(actions[1]!["args"]!.AsObject());
+        Assert.Equal(["response"], Strings(actions[1]!["allowed_decisions"]));
+        Assert.Null(question["fields"]);
+    }
+
+    [Fact]
+    public async Task A_HITLRequest_pause_is_described_as_its_actions_with_their_allowed_decisions_and_the_fields_of_their_args_schema()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app, pending: """
+            [{"id":"i-1","value":{
+              "action_requests":[{"name":"delete_file","args":{"path":"/tmp/x"},"description":"Delete it?"},{"name":"notify","args":{}}],
+              "review_configs":[{"action_name":"delete_file","allowed_decisions":["approve","reject"],
+                "args_schema":{"type":"object","properties":{"path":{"type":"string","title":"Path"},"force":{"type":"boolean"}},"required":["path"]}}]}}]
+            """);
+
+        var question = await QuestionAsync(app, id);
+
+        Assert.Equal("hitl", (string?)question["kind"]);
+        var actions = question["actions"]!.AsArray();
+        Assert.Equal("delete_file", (string?)actions[0]!["name"]);
+        Assert.Equal("/tmp/x", (string?)actions[0]!["args"]!["path"]);
+        Assert.Equal("Delete it?", (string?)actions[0]!["description"]);
+        Assert.Equal(["approve", "reject"], Strings(actions[0]!["allowed_decisions"]));
+        var fields = actions[0]!["fields"]!.AsArray();
+        Assert.Equal(("path", "string", "Path", true), Field(fields[0]!));
+        Assert.Equal(("force", "boolean", null, false), Field(fields[1]!));
+        Assert.Equal(["approve", "edit", "reject"], Strings(actions[1]!["allowed_decisions"])); // No review config: every decision.
+        Assert.Null(actions[1]!["fields"]);
+    }
+
+    [Fact]
+    public async Task A_free_form_pause_with_a_response_schema_is_described_by_the_schemas_fields()
+    {
+        await using var app = App();
+        var id = await PauseAsync(app, pending: """
+            [{"id":"i-1","value":{"question":"ok?"},"response_schema":{"type":"object",
+              "properties":{"approved":{"type":"boolean","title":"Approved"},"note":{"type":"string","description":"Why"}},"required":["approved"]}}]
+            """);
+
+        var question = await QuestionAsync(app, id);
+
+        Assert.Equal("free_form", (string?)question["kind"]);
+        Assert.Empty(question["actions"]!.AsArray());
+        var fields = question["fields"]!.AsArray();
+        Assert.Equal(2, fields.Count);
+        Assert.Equal(("approved", "boolean", "Approved", true), Field(fields[0]!));
+        Assert.Equal(("note", "string", "Why", false), Field(fields[1]!));
+    }
+
+    [Theory]
+    [InlineData("""[{"id":"i-1","value":"ok?"}]""")]
+    [InlineData("""[{"id":"i-1","value":{"action_requests":[{"args":{}}],"review_configs":[]}}]""")] // An action without a name: not a HITLRequest.
+    [InlineData("""[{"id":"i-1","value":{"a":1},"response_schema":{"type":"array"}}]""")] // A schema no form is made of.
+    public async Task A_pause_of_no_known_shape_is_free_form_with_no_actions_and_no_fields(string pending)
+    {
+        await using var app = App();
+        var id = await PauseAsync(app, pending: pending);
+
+        var question = await QuestionAsync(app, id);
+
+        Assert.Equal("free_form", (string?)question["kind"]);
+        Assert.Empty(question["actions"]!.AsArray());
+        Assert.True(question.AsObject().ContainsKey("fields"));
+        Assert.Null(question["fields"]);
+    }
+
+    [Theory]
+    [InlineData(PublicUrl, "https://hooks.example.com/base/console/interrupts/{0}")]
+    [InlineData(null, null)]
+    public async Task An_interrupt_names_its_console_page_from_the_public_url(string? publicUrl, string? expected)
+    {
+        await using var app = App(publicUrl);
+        var id = await PauseAsync(app);
+
+        var interrupt = await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}");
+        var listed = (await app.GetAdminAsync<JsonNode>("/api/interrupts"))["items"]![0]!;
+
+        var url = expected is null ? null : string.Format(System.Globalization.CultureInfo.InvariantCulture, expected, id);
+        Assert.True(interrupt.AsObject().ContainsKey("console_url"));
+        Assert.Equal(url, (string?)interrupt["console_url"]);
+        Assert.Equal(url, (string?)listed["console_url"]);
+    }
+
+    private static async Task<JsonNode> QuestionAsync(TestApp app, long id) =>
+        (await app.GetAdminAsync<JsonNode>($"/api/interrupts/{id}"))["pending"]![0]!["question"]!;
+
+    private static string[] Strings(JsonNode? array) => array!.AsArray().Select(n => (string)n!).ToArray();
+
+    private static (string?, string?, string?, bool?) Field(JsonNode field) =>
+        ((string?)field["name"], (string?)field["type"], (string?)field["label"], (bool?)field["required"]);
+
     private TestApp App(string? publicUrl = PublicUrl, Action<IServiceCollection>? services = null, Dictionary<string, string?>? settings = null) => new(new Dictionary<string, string?>(settings ?? [])
     {
         ["WebhookReceiver:LangGraph:Deployments:0:Name"] = "prod",
@@ -284,13 +398,13 @@ public sealed class InterruptApiTests(ITestOutputHelper output) : IAsyncLifetime
         ["WebhookReceiver:Dispatch:MaxAttempts"] = "1",
     }, services);
 
-    /// <summary>A pause of thread <paramref name="threadId"/> (default <see cref="_threadId"/>) at interrupt i-1, stored as the detector stores one.</summary>
-    private async Task<long> PauseAsync(TestApp app, string? threadId = null, IReadOnlyList<string>? handlers = null)
+    /// <summary>A pause of thread <paramref name="threadId"/> (default <see cref="_threadId"/>) at interrupt i-1 (asking <paramref name="pending"/>, by default a free-form question), stored as the detector stores one.</summary>
+    private async Task<long> PauseAsync(TestApp app, string? threadId = null, IReadOnlyList<string>? handlers = null, string pending = """[{"id":"i-1","value":{"question":"ok?"}}]""")
     {
         using var started = app.CreateClient(); // Starts the host: the schema is migrated.
         var interrupts = app.Services.GetRequiredService<IInboxInterrupts>();
         var (id, _) = await interrupts.RecordInterruptAsync(new NewInterrupt("prod", threadId ?? _threadId, "interrupts:i-1", Guid.NewGuid().ToString(), "assistant-a", "ask", null,
-            """[{"id":"i-1","value":{"question":"ok?"}}]""", """["ask"]""", "c-1", DateTimeOffset.UtcNow, handlers ?? []), CancellationToken.None);
+            pending, """["ask"]""", "c-1", DateTimeOffset.UtcNow, handlers ?? []), CancellationToken.None);
         return id;
     }
 

@@ -105,7 +105,7 @@ public sealed class QueryApiTests
         await using var app = new TestApp(new Dictionary<string, string?>
         {
             ["WebhookReceiver:Dispatch:MaxAttempts"] = "1",
-        }, services: s => new WebhookReceiver.Handlers.WebhookReceiverBuilder(s).AddHandler<AlwaysFails>("fails"));
+        }, services: s => new WebhookReceiver.Webhooks.WebhookReceiverBuilder(s).AddHandler<AlwaysFails>("fails"));
         var agent = Payloads.Run(graphId: "agent");
         var support = Payloads.Run(graphId: "support");
         foreach (var run in new[] { agent, support })
@@ -124,9 +124,9 @@ public sealed class QueryApiTests
         Assert.Equal(1, (int)(await Json.ReadAsync(replay))["replayed"]!);
     }
 
-    private sealed class AlwaysFails : WebhookReceiver.Handlers.IWebhookHandler
+    private sealed class AlwaysFails : WebhookReceiver.Webhooks.IWebhookHandler
     {
-        public Task HandleAsync(WebhookReceiver.Runs.LangGraphRun run, WebhookReceiver.Handlers.DeliveryContext context, CancellationToken cancellationToken) =>
+        public Task HandleAsync(WebhookReceiver.Webhooks.LangGraphRun run, WebhookReceiver.Webhooks.DeliveryContext context, CancellationToken cancellationToken) =>
             throw new InvalidOperationException("always fails");
     }
 

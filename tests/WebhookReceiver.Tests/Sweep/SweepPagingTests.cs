@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using WebhookReceiver.Runs;
+using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
 
