@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -35,35 +36,17 @@ internal static class InterruptPages
         pages.MapPost("/interrupts/{id:long}/resume", ResumeAsync);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IInboxInterrupts inbox, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        HttpContext context, [AsParameters] InterruptFilter parameters, IInboxInterrupts inbox, TimeProvider time, CancellationToken cancellationToken)
     {
-        var query = context.Request.Query;
-        var state = Filter(query, "state");
-        if (state is not null && !InterruptState.All.Contains(state))
+        var errors = new Dictionary<string, string[]>();
+        var filter = parameters.ToQuery(errors) with { Limit = PageSize };
+        if (errors.Count > 0)
         {
-            return ConsolePage.BadRequest(context, $"state must be one of {string.Join(", ", InterruptState.All)}.");
+            return ConsolePage.BadRequest(context, string.Join(" ", ConsoleText.ErrorLines(errors)));
         }
 
-        long? cursor = null;
-        if (Filter(query, "cursor") is { } c)
-        {
-            if (!long.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return ConsolePage.BadRequest(context, "cursor must be a number (from the previous page's \"older\" link).");
-            }
-
-            cursor = parsed;
-        }
-
-        var filter = new InterruptQuery
-        {
-            State = state,
-            Deployment = Filter(query, "deployment"),
-            GraphId = Filter(query, "graph_id"),
-            ThreadId = Filter(query, "thread_id"),
-            Before = cursor,
-            Limit = PageSize,
-        };
+        var (state, cursor) = (filter.State, filter.Before);
         var now = time.GetUtcNow();
         var user = await ConsoleUser.OfAsync(context);
         var action = ConsolePage.Url(context, "/interrupts");
@@ -127,9 +110,6 @@ internal static class InterruptPages
         Add("cursor", cursor?.ToString(CultureInfo.InvariantCulture));
         return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
     }
-
-    private static string? Filter(IQueryCollection query, string name) =>
-        query.TryGetValue(name, out var values) && values.ToString() is { Length: > 0 } value ? value : null;
 
     /// <summary>The list's table; <paramref name="seesValues"/> false (a viewer under <c>Access:HidePayloadsFromViewers</c>): no "Asks" column.</summary>
     private static Html Table(HttpContext context, IReadOnlyList<StoredInterrupt> interrupts, DateTimeOffset now, bool seesValues)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
@@ -29,9 +30,11 @@ internal static class WebhookPages
         pages.MapPost("/webhooks/{id:long}/replay", ReplayAsync);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        HttpContext context, [AsParameters] WebhookFilter filter, [AsParameters] WebhookListParameters parameters, IInboxQueries inbox,
+        CancellationToken cancellationToken)
     {
-        var filters = ConsoleFilters.From(context.Request.Query);
+        var filters = ConsoleFilters.From(filter, parameters);
         WebhookPage page;
         if (filters.RunId is { } runId)
         {
