@@ -50,9 +50,7 @@ internal static class WebhookPages
         return ConsolePage.Component<Components.WebhooksPage, WebhookListModel>("Webhooks", ConsoleSection.Webhooks, model);
     }
 
-    public static Html State(string state) => Html.Of($"<span class=\"state state-{state}\">{state}</span>");
-
-    // Null-safe: an Html.When argument is built even when its condition is false.
+    /// <summary>An error shortened to a line of the table.</summary>
     public static string? Shorten(string? text) => text is null || text.Length <= 120 ? text : text[..117] + "...";
 
     private static async Task<IResult> DetailAsync(long id, HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
