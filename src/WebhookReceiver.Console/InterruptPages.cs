@@ -5,21 +5,15 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 
 namespace WebhookReceiver.Console;
 
 /// <summary>
-/// <c>/interrupts</c>: the paused threads, waiting ones first, each with how long it waited, filtered like
-/// <c>GET /api/interrupts</c> (<c>state</c>, <c>deployment</c>, <c>graph_id</c>, <c>thread_id</c>, <c>cursor</c>);
-/// <c>/interrupts/{id}</c>: what the graph asked, its thread, the run that paused, how it ended (who resumed it, the new run
+/// <c>/interrupts</c> (<see cref="Components.InterruptsPage"/>): the paused threads, waiting ones first, each with how long it
+/// waited, filtered like <c>GET /api/interrupts</c> and by the same reader (<see cref="InterruptFilter"/>);
+/// <c>/interrupts/{id}</c> (<see cref="Components.InterruptDetailPage"/>): what the graph asked, its thread, the run that paused, how it ended (who resumed it, the new run
 /// and, once its webhook arrived, a link to it) and, for reviewers while it waits, the resume form
 /// (<see cref="InterruptResumeForm"/>); <c>POST /interrupts/{id}/resume</c> answers through <see cref="ResumeInterruptCommand"/>.
 /// The form names the interrupt and checkpoint it was rendered for: a page left open while someone else answered cannot
@@ -28,6 +22,9 @@ namespace WebhookReceiver.Console;
 internal static class InterruptPages
 {
     private const int PageSize = 50;
+
+    // A form rendered afresh: nothing posted to keep.
+    private static readonly IReadOnlyDictionary<string, string?> NothingPosted = new Dictionary<string, string?>();
 
     public static void MapInterruptPages(this RouteGroupBuilder pages)
     {
@@ -92,7 +89,7 @@ internal static class InterruptPages
             return ConsolePage.NotFound(context, $"No interrupt has id {id}.");
         }
 
-        return await PageAsync(context, interrupt, time, resumed: context.Request.Query["resumed"].Count > 0, [], Posted.None, StatusCodes.Status200OK);
+        return await PageAsync(context, interrupt, time, resumed: context.Request.Query["resumed"].Count > 0, [], NothingPosted, StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> PageAsync(
@@ -132,12 +129,12 @@ internal static class InterruptPages
         if (form.InterruptId != id.ToString(CultureInfo.InvariantCulture) || form.Pause != interrupt.PauseKey)
         {
             return await PageAsync(context, interrupt, time, resumed: false,
-                ["This form was made for another pause of this thread: nothing was sent. Read the question below and answer it again."], Posted.None, StatusCodes.Status409Conflict);
+                ["This form was made for another pause of this thread: nothing was sent. Read the question below and answer it again."], NothingPosted, StatusCodes.Status409Conflict);
         }
 
         if (interrupt.State != InterruptState.Waiting)
         {
-            return await PageAsync(context, interrupt, time, resumed: false, [Stale(interrupt)], Posted.None, StatusCodes.Status409Conflict);
+            return await PageAsync(context, interrupt, time, resumed: false, [Stale(interrupt)], NothingPosted, StatusCodes.Status409Conflict);
         }
 
         if (!built.IsValid)
@@ -171,19 +168,13 @@ internal static class InterruptPages
             ResumeOutcome.Unreachable => StatusCodes.Status502BadGateway,
             _ => StatusCodes.Status409Conflict,
         };
-        return await PageAsync(context, current, time, resumed: false, [message], current.State == InterruptState.Waiting ? posted : Posted.None, status);
+        return await PageAsync(context, current, time, resumed: false, [message], current.State == InterruptState.Waiting ? posted : NothingPosted, status);
     }
 
     /// <summary>What a page left open learns when it answers a pause that is over.</summary>
     private static string Stale(StoredInterrupt interrupt) => interrupt.State == InterruptState.Resumed
         ? $"Interrupt #{interrupt.Id} was answered already{(interrupt.ResumedBy is null ? "" : " by " + interrupt.ResumedBy)} at {interrupt.ResumedAt:yyyy-MM-dd HH:mm:ss} UTC (run {interrupt.ResumedRunId}): your answer was not sent."
         : $"Interrupt #{interrupt.Id} no longer waits ({interrupt.Detail}): your answer was not sent.";
-
-    private static class Posted
-    {
-        /// <summary>A form rendered afresh: nothing posted to keep.</summary>
-        public static readonly IReadOnlyDictionary<string, string?> None = new Dictionary<string, string?>();
-    }
 }
 
 /// <summary>The resume form's own fields: the interrupt and the pause (<see cref="StoredInterrupt.PauseKey"/>) it was rendered for.</summary>
