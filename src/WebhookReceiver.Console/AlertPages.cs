@@ -37,7 +37,7 @@ internal static class AlertPages
         var page = await alerts.ListAlertsAsync(query, cancellationToken);
         var user = await ConsoleUser.OfAsync(context);
         var model = new AlertsModel(ConsolePage.Url(context, "/alerts"), query, page, user.CanOperate, QueryParameters.Text(acknowledged),
-            errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}").ToList());
+            ConsoleText.ErrorLines(errors));
         return ConsolePage.Component<AlertsPage, AlertsModel>("Alerts", ConsoleSection.Alerts, model);
     }
 

@@ -24,7 +24,7 @@ internal static class AuditPage
         var errors = new Dictionary<string, string[]>();
         var query = filter.ToQuery(errors);
         var page = await audit.ListAsync(query, cancellationToken);
-        var model = new AuditTrailModel(ConsolePage.Url(context, "/audit"), filter, page, errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value)}").ToList());
+        var model = new AuditTrailModel(ConsolePage.Url(context, "/audit"), filter, page, ConsoleText.ErrorLines(errors));
         return ConsolePage.Component<AuditTrailPage, AuditTrailModel>("Audit", ConsoleSection.Audit, model);
     }
 }

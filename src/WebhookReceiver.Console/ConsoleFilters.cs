@@ -1,47 +1,43 @@
 using System.Globalization;
-using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Console;
 
+/// <summary>The console's own parameters of the webhook and dead-letter lists, beside the API's <see cref="WebhookFilter"/>.</summary>
+internal sealed class WebhookListParameters
+{
+    [FromQuery(Name = "handler")]
+    public string? Handler { get; init; }
+
+    [FromQuery(Name = "delivery_state")]
+    public string? DeliveryState { get; init; }
+
+    [FromQuery(Name = "run_id")]
+    public string? RunId { get; init; }
+
+    [FromQuery(Name = "cursor")]
+    public string? Cursor { get; init; }
+}
+
 /// <summary>
-/// The filters of the webhook and dead-letter lists, read from the query string as the API names them (snake_case), so a
-/// filtered page is a link to share. A value that cannot be used is an error line, not an exception.
+/// The filters of the webhook and dead-letter lists, read from the query string as the API names them (snake_case) and by
+/// the API's own reader (<see cref="WebhookFilter"/>, <see cref="QueryParameters"/>), so a filtered page is a link to share.
+/// A value that cannot be used is an error line, not an exception.
 /// </summary>
 internal sealed record ConsoleFilters(
     string? Status, string? GraphId, string? Handler, string? DeliveryState, string? RunId, string? ThreadId,
     DateTimeOffset? ReceivedFrom, DateTimeOffset? ReceivedTo, long? Cursor, IReadOnlyList<string> Errors)
 {
-    public static ConsoleFilters From(IQueryCollection query)
+    public static ConsoleFilters From(WebhookFilter filter, WebhookListParameters parameters)
     {
-        var errors = new List<string>();
-        string? Text(string name) => query[name].ToString() is { Length: > 0 } value ? value.Trim() : null;
-        DateTimeOffset? Time(string name)
-        {
-            if (Text(name) is not { } value)
-            {
-                return null;
-            }
-
-            if (DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed))
-            {
-                return parsed;
-            }
-
-            errors.Add($"{name}: not a time (e.g. 2026-12-01T08:00, UTC).");
-            return null;
-        }
-
-        var state = Text("delivery_state");
-        if (state is not null && !Webhooks.DeliveryState.All.Contains(state))
-        {
-            errors.Add($"delivery_state: one of {string.Join(", ", Webhooks.DeliveryState.All)}.");
-            state = null;
-        }
-
-        long? cursor = long.TryParse(Text("cursor"), NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : null;
-        return new ConsoleFilters(Text("status"), Text("graph_id"), Text("handler"), state, Text("run_id"), Text("thread_id"),
-            Time("received_from"), Time("received_to"), cursor, errors);
+        var errors = new Dictionary<string, string[]>();
+        var query = filter.ToQuery(errors);
+        var state = QueryParameters.OneOf(parameters.DeliveryState, "delivery_state", Webhooks.DeliveryState.All, errors);
+        var (cursor, _) = QueryParameters.Paging(QueryParameters.Text(parameters.Cursor), limit: null, errors);
+        return new ConsoleFilters(query.Status, query.GraphId, QueryParameters.Text(parameters.Handler), state, QueryParameters.Text(parameters.RunId),
+            query.ThreadId, query.ReceivedFrom, query.ReceivedTo, cursor, ConsoleText.ErrorLines(errors));
     }
 
     public WebhookQuery ToQuery(int limit) => new()
@@ -83,5 +79,4 @@ internal sealed record ConsoleFilters(
 
     /// <summary>A time as the form's <c>datetime-local</c> field holds it (UTC, to the minute).</summary>
     public static string? Minute(DateTimeOffset? time) => time?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm", CultureInfo.InvariantCulture);
-
 }

@@ -8,21 +8,16 @@ using Microsoft.Extensions.Options;
 namespace WebhookReceiver.Console;
 
 /// <summary>
-/// The console's layout (<see cref="Components.ConsoleLayout"/>): a page is a Razor component rendered on the server
-/// (<see cref="Component{TPage, TModel}"/>) in that layout, or one call of <see cref="Render"/> with its title, its navigation entry
-/// and its body (built with <see cref="Html.Of"/>, which encodes every value). Links and form actions come from <see cref="Url"/>, so they
-/// hold under the host's path base and the configured <c>Console:Path</c>; every form carries <see cref="Antiforgery"/>.
+/// The console's layout (<see cref="Components.ConsoleLayout"/>): every page is a Razor component rendered on the server
+/// (<see cref="Component{TPage, TModel}"/>) in that layout, with its title and its navigation entry. Links and form actions
+/// come from <see cref="Url"/>, so they hold under the host's path base and the configured <c>Console:Path</c>; every form
+/// carries <see cref="Components.ConsoleAntiforgery"/>.
 /// <para>
-/// To add a page (Interrupts, Alerts): map it in your own static class with an extension on the console's route group
-/// (<c>group.MapInterruptPages()</c>, one line appended in <see cref="ConsoleEndpoints.MapConsolePages"/>), so it inherits
-/// the group's sign-in, security headers and antiforgery check on POST; render it with
-/// <c>ConsolePage.Render(context, "Interrupts", ConsoleSection.Interrupts, body)</c>; its navigation entry is already in
-/// <see cref="ConsoleSection"/>. A POST reads its form with <c>await context.Request.ReadFormAsync()</c> (the group filter
-/// has already checked the token) and calls a command from <c>Commands/</c>; a refused command renders
-/// <see cref="Forbidden"/>.
-/// </para>
-/// <para>
-/// The overview keeps an empty <c>&lt;section id="open-alerts"&gt;</c> (in <see cref="OverviewPage"/>) for the open alerts.
+/// To add a page: map it in its own static class with an extension on the console's route group (one line appended in
+/// <see cref="ConsoleEndpoints.MapConsolePages"/>), so it inherits the group's sign-in, security headers and antiforgery
+/// check on POST; read its query through the module's filter (<c>[AsParameters]</c>, parsed by <c>QueryParameters</c>)
+/// and a POST's fields with <c>[FromForm]</c> (<c>.DisableAntiforgery()</c>: the group filter has already checked the
+/// token); call the module's command; a refused command renders <see cref="Forbidden"/>.
 /// </para>
 /// </summary>
 internal static class ConsolePage
@@ -39,13 +34,6 @@ internal static class ConsolePage
     public static AntiforgeryTokenSet AntiforgeryTokens(HttpContext context) =>
         context.RequestServices.GetRequiredService<IAntiforgery>().GetAndStoreTokens(context);
 
-    /// <summary>The hidden antiforgery field every console form carries (<see cref="Components.ConsoleAntiforgery"/> in a component).</summary>
-    public static Html Antiforgery(HttpContext context)
-    {
-        var tokens = AntiforgeryTokens(context);
-        return Html.Of($"<input type=\"hidden\" name=\"{tokens.FormFieldName}\" value=\"{tokens.RequestToken}\">");
-    }
-
     /// <summary>
     /// Page component <typeparamref name="TPage"/> in the layout, reading <paramref name="model"/> as a cascading parameter
     /// (<c>[CascadingParameter] private TModel Model</c>: the page's data, loaded by its endpoint).
@@ -57,10 +45,6 @@ internal static class ConsolePage
             builder.OpenComponent<TPage>(0);
             builder.CloseComponent();
         }), statusCode);
-
-    /// <summary>A whole page in the layout: navigation (with the signed-in name and Sign out), then <paramref name="body"/>.</summary>
-    public static IResult Render(HttpContext context, string title, ConsoleSection section, Html body, int statusCode = StatusCodes.Status200OK) =>
-        InLayout(title, section, builder => builder.AddMarkupContent(0, body.Value), statusCode);
 
     // Rendered on the server, whole (no streaming, no circuit, no Blazor script), with the layout's frame as a cascading value.
     private static RazorComponentResult<CascadingValue<ConsoleFrame>> InLayout(string title, ConsoleSection section, RenderFragment content, int statusCode) =>

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
@@ -30,12 +31,14 @@ internal static class DeadLetterPages
         pages.MapPost("/dead-letters/replay", ReplayAsync);
     }
 
-    private static ConsoleFilters Filters(HttpContext context) =>
-        ConsoleFilters.From(context.Request.Query) with { DeliveryState = DeliveryState.Dead, RunId = null };
+    private static ConsoleFilters Filters(WebhookFilter filter, WebhookListParameters parameters) =>
+        ConsoleFilters.From(filter, parameters) with { DeliveryState = DeliveryState.Dead, RunId = null };
 
-    private static async Task<IResult> ListAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        HttpContext context, [AsParameters] WebhookFilter filter, [AsParameters] WebhookListParameters parameters, IInboxQueries inbox,
+        CancellationToken cancellationToken)
     {
-        var filters = Filters(context);
+        var filters = Filters(filter, parameters);
         var page = await inbox.ListAsync(filters.ToQuery(PageSize), cancellationToken);
         var user = await ConsoleUser.OfAsync(context);
         var replayed = QueryParameters.Text(context.Request.Query["replayed"].ToString());
@@ -44,9 +47,11 @@ internal static class DeadLetterPages
         return ConsolePage.Component<Components.DeadLettersPage, DeadLettersModel>("Dead letters", ConsoleSection.DeadLetters, model);
     }
 
-    private static async Task<IResult> ConfirmAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
+    private static async Task<IResult> ConfirmAsync(
+        HttpContext context, [AsParameters] WebhookFilter filter, [AsParameters] WebhookListParameters parameters, IInboxQueries inbox,
+        CancellationToken cancellationToken)
     {
-        var filters = Filters(context);
+        var filters = Filters(filter, parameters);
         var (count, more) = await CountDeadAsync(inbox, filters, cancellationToken);
         var shared = filters with { DeliveryState = null };
         var model = new ReplayDeadLettersModel(count, $"{(more ? "at least " : "")}{count} dead deliveries", shared.Handler,
@@ -78,9 +83,11 @@ internal static class DeadLetterPages
         }
     }
 
-    private static async Task<IResult> ReplayAsync(HttpContext context, ReplayDeadLettersCommand replay, CancellationToken cancellationToken)
+    private static async Task<IResult> ReplayAsync(
+        HttpContext context, [AsParameters] WebhookFilter filter, [AsParameters] WebhookListParameters parameters, ReplayDeadLettersCommand replay,
+        CancellationToken cancellationToken)
     {
-        var filters = Filters(context);
+        var filters = Filters(filter, parameters);
         if (filters.Errors.Count > 0)
         {
             return ConsolePage.BadRequest(context, string.Join(" ", filters.Errors));

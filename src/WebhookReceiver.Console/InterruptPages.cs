@@ -3,22 +3,17 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
-using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 
 namespace WebhookReceiver.Console;
 
 /// <summary>
-/// <c>/interrupts</c>: the paused threads, waiting ones first, each with how long it waited, filtered like
-/// <c>GET /api/interrupts</c> (<c>state</c>, <c>deployment</c>, <c>graph_id</c>, <c>thread_id</c>, <c>cursor</c>);
-/// <c>/interrupts/{id}</c>: what the graph asked, its thread, the run that paused, how it ended (who resumed it, the new run
+/// <c>/interrupts</c> (<see cref="Components.InterruptsPage"/>): the paused threads, waiting ones first, each with how long it
+/// waited, filtered like <c>GET /api/interrupts</c> and by the same reader (<see cref="InterruptFilter"/>);
+/// <c>/interrupts/{id}</c> (<see cref="Components.InterruptDetailPage"/>): what the graph asked, its thread, the run that paused, how it ended (who resumed it, the new run
 /// and, once its webhook arrived, a link to it) and, for reviewers while it waits, the resume form
 /// (<see cref="InterruptResumeForm"/>); <c>POST /interrupts/{id}/resume</c> answers through <see cref="ResumeInterruptCommand"/>.
 /// The form names the interrupt and checkpoint it was rendered for: a page left open while someone else answered cannot
@@ -28,146 +23,41 @@ internal static class InterruptPages
 {
     private const int PageSize = 50;
 
+    // A form rendered afresh: nothing posted to keep.
+    private static readonly IReadOnlyDictionary<string, string?> NothingPosted = new Dictionary<string, string?>();
+
     public static void MapInterruptPages(this RouteGroupBuilder pages)
     {
         pages.MapGet("/interrupts", ListAsync);
         pages.MapGet("/interrupts/{id:long}", DetailAsync);
-        pages.MapPost("/interrupts/{id:long}/resume", ResumeAsync);
+        pages.MapPost("/interrupts/{id:long}/resume", ResumeAsync).DisableAntiforgery(); // the console's own filter checks the token
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IInboxInterrupts inbox, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        HttpContext context, [AsParameters] InterruptFilter parameters, IInboxInterrupts inbox, TimeProvider time, CancellationToken cancellationToken)
     {
-        var query = context.Request.Query;
-        var state = Filter(query, "state");
-        if (state is not null && !InterruptState.All.Contains(state))
+        var errors = new Dictionary<string, string[]>();
+        var filter = parameters.ToQuery(errors) with { Limit = PageSize };
+        if (errors.Count > 0)
         {
-            return ConsolePage.BadRequest(context, $"state must be one of {string.Join(", ", InterruptState.All)}.");
+            return ConsolePage.BadRequest(context, string.Join(" ", ConsoleText.ErrorLines(errors)));
         }
 
-        long? cursor = null;
-        if (Filter(query, "cursor") is { } c)
-        {
-            if (!long.TryParse(c, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed))
-            {
-                return ConsolePage.BadRequest(context, "cursor must be a number (from the previous page's \"older\" link).");
-            }
-
-            cursor = parsed;
-        }
-
-        var filter = new InterruptQuery
-        {
-            State = state,
-            Deployment = Filter(query, "deployment"),
-            GraphId = Filter(query, "graph_id"),
-            ThreadId = Filter(query, "thread_id"),
-            Before = cursor,
-            Limit = PageSize,
-        };
-        var now = time.GetUtcNow();
         var user = await ConsoleUser.OfAsync(context);
-        var action = ConsolePage.Url(context, "/interrupts");
-        Html tables;
-        long? next;
-        if (state is null && cursor is null)
+        var rows = (IReadOnlyList<StoredInterrupt> items) => new InterruptRows(items, time.GetUtcNow(), user.SeesPayloads, ConsolePage.Url(context));
+        var page = await inbox.ListInterruptsAsync(filter, cancellationToken);
+        InterruptPage? waiting = null;
+        if (filter.State is null && filter.Before is null)
         {
             // Waiting first: every waiting pause (up to a page), then the newest answered or expired ones.
-            var waiting = await inbox.ListInterruptsAsync(filter with { State = InterruptState.Waiting }, cancellationToken);
-            var page = await inbox.ListInterruptsAsync(filter, cancellationToken);
-            var others = page.Items.Where(i => i.State != InterruptState.Waiting).ToList();
-            tables = Html.Of($"""
-                <h2>Waiting</h2>
-                {Table(context, waiting.Items, now, user.SeesPayloads)}
-                {Html.When(waiting.NextCursor is not null, Html.Of($"<p><a href=\"{action + QueryString(filter with { State = InterruptState.Waiting }, waiting.NextCursor)}\">more waiting</a></p>"))}
-                <h2>Answered or expired</h2>
-                {Table(context, others, now, user.SeesPayloads)}
-                """);
-            next = page.NextCursor;
-        }
-        else
-        {
-            var page = await inbox.ListInterruptsAsync(filter, cancellationToken);
-            tables = Table(context, page.Items, now, user.SeesPayloads);
-            next = page.NextCursor;
+            waiting = await inbox.ListInterruptsAsync(filter with { State = InterruptState.Waiting }, cancellationToken);
         }
 
-        var body = Html.Of($"""
-            {FilterForm(action, filter)}
-            {tables}
-            <div class="pager">{Html.When(cursor is not null, Html.Of($"<a href=\"{action + QueryString(filter, null)}\">newest</a>"))}{Html.When(next is not null, Html.Of($"<a rel=\"next\" href=\"{action + QueryString(filter, next)}\">older</a>"))}</div>
-            """);
-        return ConsolePage.Render(context, "Interrupts", ConsoleSection.Interrupts, body);
+        var model = new InterruptListModel(ConsolePage.Url(context, "/interrupts"), filter,
+            waiting is null ? null : rows(waiting.Items), waiting?.NextCursor,
+            rows(waiting is null ? page.Items : page.Items.Where(i => i.State != InterruptState.Waiting).ToList()), page.NextCursor);
+        return ConsolePage.Component<Components.InterruptsPage, InterruptListModel>("Interrupts", ConsoleSection.Interrupts, model);
     }
-
-    private static Html FilterForm(string action, InterruptQuery filter) => Html.Of($"""
-        <form class="filters" method="get" action="{action}">
-        <label>State <select name="state"><option value="">any</option>{Html.Join(InterruptState.All.Select(s => Html.Of($"<option value=\"{s}\"{Html.Raw(s == filter.State ? " selected" : "")}>{s}</option>")))}</select></label>
-        <label>Deployment <input type="text" name="deployment" value="{filter.Deployment}"></label>
-        <label>Graph <input type="text" name="graph_id" value="{filter.GraphId}"></label>
-        <label>Thread <input type="text" name="thread_id" value="{filter.ThreadId}"></label>
-        <button type="submit">Filter</button>
-        </form>
-        """);
-
-    private static string QueryString(InterruptQuery filter, long? cursor)
-    {
-        var parts = new List<string>();
-        void Add(string name, string? value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                parts.Add(name + "=" + Uri.EscapeDataString(value));
-            }
-        }
-
-        Add("state", filter.State);
-        Add("deployment", filter.Deployment);
-        Add("graph_id", filter.GraphId);
-        Add("thread_id", filter.ThreadId);
-        Add("cursor", cursor?.ToString(CultureInfo.InvariantCulture));
-        return parts.Count == 0 ? "" : "?" + string.Join('&', parts);
-    }
-
-    private static string? Filter(IQueryCollection query, string name) =>
-        query.TryGetValue(name, out var values) && values.ToString() is { Length: > 0 } value ? value : null;
-
-    /// <summary>The list's table; <paramref name="seesValues"/> false (a viewer under <c>Access:HidePayloadsFromViewers</c>): no "Asks" column.</summary>
-    private static Html Table(HttpContext context, IReadOnlyList<StoredInterrupt> interrupts, DateTimeOffset now, bool seesValues)
-    {
-        if (interrupts.Count == 0)
-        {
-            return Html.Of($"<p class=\"muted\">Nothing matches.</p>");
-        }
-
-        var rows = Html.Join(interrupts.Select(i => Html.Of($"""
-            <tr data-interrupt="{i.Id}">
-            <td><a href="{ConsolePage.Url(context, $"/interrupts/{i.Id}")}">#{i.Id}</a></td>
-            <td>{State(i.State)}</td>
-            <td>{Waited(i, now)}</td>
-            <td>{i.GraphId}</td>
-            <td>{i.Deployment}</td>
-            <td><code>{i.ThreadId}</code></td>
-            {(seesValues ? Html.Of($"<td>{Summary(i)}</td>") : Html.Empty)}
-            <td>{i.ResumedBy}</td>
-            </tr>
-            """)));
-        return Html.Of($"""
-            <table class="interrupts">
-            <thead><tr><th>Id</th><th>State</th><th>Waited</th><th>Graph</th><th>Deployment</th><th>Thread</th>{Html.When(seesValues, Html.Of($"<th>Asks</th>"))}<th>Resumed by</th></tr></thead>
-            <tbody>{rows}</tbody>
-            </table>
-            """);
-    }
-
-    private static string Summary(StoredInterrupt interrupt)
-    {
-        var pending = InterruptLinks.ReadPending(interrupt.Pending);
-        return pending.Count == 0
-            ? "breakpoint before " + string.Join(", ", JsonSerializer.Deserialize<List<string>>(interrupt.Next) ?? [])
-            : string.Join("; ", pending.Select(p => InterruptQuestionHtml.Summary(InterruptQuestion.Read(p))));
-    }
-
-    private static Html State(string state) => Html.Of($"<span class=\"state state-{state}\">{state}</span>");
 
     /// <summary>How long it waited: until now while waiting, else until it was resumed or found expired.</summary>
     internal static string Waited(StoredInterrupt interrupt, DateTimeOffset now)
@@ -199,89 +89,25 @@ internal static class InterruptPages
             return ConsolePage.NotFound(context, $"No interrupt has id {id}.");
         }
 
-        var notice = context.Request.Query["resumed"].Count > 0
-            ? Html.Of($"<p class=\"notice\" role=\"status\">Resumed: the thread runs on as run <code>{interrupt.ResumedRunId}</code>.</p>")
-            : Html.Empty;
-        return await PageAsync(context, interrupt, time, notice, new Dictionary<string, string?>(), StatusCodes.Status200OK);
+        return await PageAsync(context, interrupt, time, resumed: context.Request.Query["resumed"].Count > 0, [], NothingPosted, StatusCodes.Status200OK);
     }
 
-    private static async Task<IResult> PageAsync(HttpContext context, StoredInterrupt interrupt, TimeProvider time, Html notice, IReadOnlyDictionary<string, string?> posted, int status)
+    private static async Task<IResult> PageAsync(
+        HttpContext context, StoredInterrupt interrupt, TimeProvider time, bool resumed, IReadOnlyList<string> errors, IReadOnlyDictionary<string, string?> posted, int status)
     {
         var user = await ConsoleUser.OfAsync(context);
-        var pending = InterruptLinks.ReadPending(interrupt.Pending);
-        var questions = InterruptResumeForm.Questions(pending);
-        var next = JsonSerializer.Deserialize<List<string>>(interrupt.Next) ?? [];
-        var asked = !user.SeesPayloads
-            ? Html.Of($"<p class=\"muted\">What interrupts ask is hidden from viewers (Access:HidePayloadsFromViewers).</p>")
-            : questions.Count == 0
-            ? Html.Of($"<p>A static breakpoint: the thread stopped before <strong>{string.Join(", ", next)}</strong>. Resuming runs it on (no value).</p>")
-            : Html.Join(questions.Select((q, i) => Html.Of($"""
-                <section class="question" data-question="{i}">{Html.When(questions.Count > 1, Html.Of($"<h3>Interrupt <code>{q.InterruptId}</code></h3>"))}{InterruptQuestionHtml.Asked(q)}</section>
-                """)));
-
-        var form = Html.Empty;
-        if (interrupt.State == InterruptState.Waiting && user.CanReview)
-        {
-            var soleInboxItem = questions is [AgentInboxQuestion { Items.Count: 1 }];
-            var fields = Html.Join(questions.Select((q, i) => InterruptQuestionHtml.Fields(i, q, posted, soleInboxItem)));
-            var submit = soleInboxItem
-                ? Html.Empty
-                : Html.Of($"<div class=\"actions\"><button type=\"submit\" name=\"resume\">{(questions is [HitlRequestQuestion] ? "Send decisions" : "Resume")}</button></div>");
-            form = Html.Of($"""
-                <h2>Answer</h2>
-                <form class="resume" method="post" action="{ConsolePage.Url(context, $"/interrupts/{interrupt.Id}/resume")}">
-                {ConsolePage.Antiforgery(context)}
-                <input type="hidden" name="{InterruptResumeForm.InterruptIdField}" value="{interrupt.Id}">
-                <input type="hidden" name="{InterruptResumeForm.PauseField}" value="{interrupt.PauseKey}">
-                {fields}
-                {submit}
-                </form>
-                """);
-        }
-        else if (interrupt.State == InterruptState.Waiting)
-        {
-            form = Html.Of($"<p class=\"muted\">Answering needs the reviewer role.</p>");
-        }
-
-        var body = Html.Of($"""
-            {notice}
-            <dl class="facts">
-            <dt>State</dt><dd>{State(interrupt.State)}</dd>
-            <dt>Waited</dt><dd>{Waited(interrupt, time.GetUtcNow())}</dd>
-            <dt>Seen</dt><dd>{interrupt.SeenAt}</dd>
-            <dt>Deployment</dt><dd>{interrupt.Deployment}</dd>
-            <dt>Graph</dt><dd>{interrupt.GraphId}</dd>
-            <dt>Assistant</dt><dd><code>{interrupt.AssistantId}</code></dd>
-            <dt>Thread</dt><dd><code>{interrupt.ThreadId}</code> <a href="{ConsolePage.Url(context, "/interrupts?thread_id=" + Uri.EscapeDataString(interrupt.ThreadId))}">its pauses</a> · <a href="{ConsolePage.Url(context, "/webhooks?thread_id=" + Uri.EscapeDataString(interrupt.ThreadId))}">its webhooks</a></dd>
-            <dt>Run that paused</dt><dd><code>{interrupt.RunId}</code>{Html.When(interrupt.WebhookId is not null, Html.Of($" <a href=\"{ConsolePage.Url(context, $"/webhooks/{interrupt.WebhookId}")}\">webhook #{interrupt.WebhookId}</a>"))}{Html.When(interrupt.WebhookId is null, Html.Of($" <span class=\"muted\">(found by the sweep)</span>"))}</dd>
-            <dt>Checkpoint</dt><dd><code>{interrupt.CheckpointId}</code></dd>
-            </dl>
-            <h2>How it ended</h2>
-            {Ended(context, interrupt)}
-            <h2>What the graph asked</h2>
-            {asked}
-            {form}
-            """);
-        return ConsolePage.Render(context, $"Interrupt #{interrupt.Id}", ConsoleSection.Interrupts, body, status);
+        var model = new InterruptDetailModel(interrupt, time.GetUtcNow(), ConsolePage.Url(context), ConsolePage.Url(context, $"/interrupts/{interrupt.Id}/resume"),
+            InterruptResumeForm.Questions(InterruptLinks.ReadPending(interrupt.Pending)), JsonSerializer.Deserialize<List<string>>(interrupt.Next) ?? [],
+            user.SeesPayloads, user.CanReview, resumed, errors, posted);
+        return ConsolePage.Component<Components.InterruptDetailPage, InterruptDetailModel>($"Interrupt #{interrupt.Id}", ConsoleSection.Interrupts, model, status);
     }
 
-    private static Html Ended(HttpContext context, StoredInterrupt interrupt) => interrupt.State switch
-    {
-        InterruptState.Resumed => Html.Of($"""
-            <p class="resumed">Resumed{Html.When(interrupt.ResumedBy is not null, Html.Of($" by <strong class=\"resumed-by\">{interrupt.ResumedBy}</strong>"))} at {interrupt.ResumedAt}: the thread runs on as run <code class="resumed-run">{interrupt.ResumedRunId}</code>.
-            {(interrupt.ResumedWebhookId is { } webhook
-                ? Html.Of($"Its webhook: <a class=\"resumed-webhook\" href=\"{ConsolePage.Url(context, $"/webhooks/{webhook}")}\">webhook #{webhook}</a>.")
-                : Html.Of($"<span class=\"muted\">Its webhook has not arrived yet (it comes when the run ends): <a href=\"{ConsolePage.Url(context, $"/interrupts/{interrupt.Id}")}\">reload</a>.</span>"))}</p>
-            """),
-        InterruptState.Expired => Html.Of($"<p>Expired at {interrupt.EndedAt}: {interrupt.Detail}</p>"),
-        _ => Html.Of($"<p>Waiting for a person.</p>"),
-    };
-
     private static async Task<IResult> ResumeAsync(
-        long id, HttpContext context, IInboxInterrupts inbox, ResumeInterruptCommand resume, TimeProvider time, CancellationToken cancellationToken)
+        long id, HttpContext context, [AsParameters] InterruptResumePost form, IFormCollection fields, IInboxInterrupts inbox, ResumeInterruptCommand resume,
+        TimeProvider time, CancellationToken cancellationToken)
     {
-        var form = await context.Request.ReadFormAsync(cancellationToken);
-        var posted = form.ToDictionary(f => f.Key, f => (string?)f.Value.ToString(), StringComparer.Ordinal);
+        // The answer's fields are named by the questions (InterruptResumeForm), so they are read as the posted collection.
+        var posted = fields.ToDictionary(f => f.Key, f => (string?)f.Value.ToString(), StringComparer.Ordinal);
         if (await inbox.GetInterruptAsync(id, cancellationToken) is not { } interrupt)
         {
             return ConsolePage.NotFound(context, $"No interrupt has id {id}.");
@@ -300,21 +126,20 @@ internal static class InterruptPages
         }
 
         // The page was rendered for this pause: answered or replaced since, it must not answer again.
-        if (Posted(posted, InterruptResumeForm.InterruptIdField) != id.ToString(CultureInfo.InvariantCulture)
-            || Posted(posted, InterruptResumeForm.PauseField) != interrupt.PauseKey)
+        if (form.InterruptId != id.ToString(CultureInfo.InvariantCulture) || form.Pause != interrupt.PauseKey)
         {
-            return await PageAsync(context, interrupt, time, Error("This form was made for another pause of this thread: nothing was sent. Read the question below and answer it again."),
-                new Dictionary<string, string?>(), StatusCodes.Status409Conflict);
+            return await PageAsync(context, interrupt, time, resumed: false,
+                ["This form was made for another pause of this thread: nothing was sent. Read the question below and answer it again."], NothingPosted, StatusCodes.Status409Conflict);
         }
 
         if (interrupt.State != InterruptState.Waiting)
         {
-            return await PageAsync(context, interrupt, time, Error(Stale(interrupt)), new Dictionary<string, string?>(), StatusCodes.Status409Conflict);
+            return await PageAsync(context, interrupt, time, resumed: false, [Stale(interrupt)], NothingPosted, StatusCodes.Status409Conflict);
         }
 
         if (!built.IsValid)
         {
-            return await PageAsync(context, interrupt, time, Html.Join(built.Errors.Select(Error)), posted, StatusCodes.Status400BadRequest);
+            return await PageAsync(context, interrupt, time, resumed: false, built.Errors, posted, StatusCodes.Status400BadRequest);
         }
 
         var result = await resume.ExecuteAsync(context.User, id, built.Body!, cancellationToken);
@@ -343,16 +168,47 @@ internal static class InterruptPages
             ResumeOutcome.Unreachable => StatusCodes.Status502BadGateway,
             _ => StatusCodes.Status409Conflict,
         };
-        return await PageAsync(context, current, time, Error(message), current.State == InterruptState.Waiting ? posted : new Dictionary<string, string?>(), status);
+        return await PageAsync(context, current, time, resumed: false, [message], current.State == InterruptState.Waiting ? posted : NothingPosted, status);
     }
 
     /// <summary>What a page left open learns when it answers a pause that is over.</summary>
     private static string Stale(StoredInterrupt interrupt) => interrupt.State == InterruptState.Resumed
         ? $"Interrupt #{interrupt.Id} was answered already{(interrupt.ResumedBy is null ? "" : " by " + interrupt.ResumedBy)} at {interrupt.ResumedAt:yyyy-MM-dd HH:mm:ss} UTC (run {interrupt.ResumedRunId}): your answer was not sent."
         : $"Interrupt #{interrupt.Id} no longer waits ({interrupt.Detail}): your answer was not sent.";
-
-    private static Html Error(string message) => Html.Of($"<p class=\"error\" role=\"alert\">{message}</p>");
-
-    private static string? Posted(Dictionary<string, string?> posted, string name) =>
-        posted.TryGetValue(name, out var value) ? value : null;
 }
+
+/// <summary>The resume form's own fields: the interrupt and the pause (<see cref="StoredInterrupt.PauseKey"/>) it was rendered for.</summary>
+internal sealed class InterruptResumePost
+{
+    [FromForm(Name = InterruptResumeForm.InterruptIdField)]
+    public string? InterruptId { get; init; }
+
+    [FromForm(Name = InterruptResumeForm.PauseField)]
+    public string? Pause { get; init; }
+}
+
+/// <summary>What <see cref="Components.InterruptsPage"/> shows: the filter as read; unfiltered, the waiting pauses apart (<paramref name="Waiting"/>, with their next cursor).</summary>
+internal sealed record InterruptListModel(string Action, InterruptQuery Filter, InterruptRows? Waiting, long? WaitingNext, InterruptRows Rows, long? Next)
+{
+    /// <summary>The query string of <paramref name="filter"/> and <paramref name="cursor"/>, for the pager's links.</summary>
+    public static string QueryString(InterruptQuery filter, long? cursor) => Microsoft.AspNetCore.Http.QueryString.Create(new Dictionary<string, string?>
+    {
+        ["state"] = filter.State, ["deployment"] = filter.Deployment, ["graph_id"] = filter.GraphId, ["thread_id"] = filter.ThreadId,
+        ["cursor"] = cursor?.ToString(CultureInfo.InvariantCulture),
+    }.Where(p => p.Value is not null)).Value ?? "";
+}
+
+/// <summary>What <see cref="Components.InterruptTable"/> lists; <paramref name="SeesValues"/> false: no "Asks" column; <paramref name="Console"/>: the console's path.</summary>
+internal sealed record InterruptRows(IReadOnlyList<StoredInterrupt> Items, DateTimeOffset Now, bool SeesValues, string Console);
+
+/// <summary>
+/// What <see cref="Components.InterruptDetailPage"/> shows: the pause, its questions (<see cref="InterruptQuestion"/>) and next nodes,
+/// what this person may see and do, whether it was just resumed, what went wrong with the last post, and what was posted (kept to fix).
+/// </summary>
+internal sealed record InterruptDetailModel(
+    StoredInterrupt Interrupt, DateTimeOffset Now, string Console, string ResumeAction, IReadOnlyList<InterruptQuestion> Questions, IReadOnlyList<string> Next,
+    bool SeesPayloads, bool CanReview, bool Resumed, IReadOnlyList<string> Errors, IReadOnlyDictionary<string, string?> Posted);
+
+/// <summary>What <see cref="Components.InterruptAnswer"/> renders: question <paramref name="Index"/> of the page, the values posted, and
+/// whether it is the page's one Agent Inbox item (its answers are then submit buttons).</summary>
+internal sealed record InterruptAnswerModel(int Index, InterruptQuestion Question, IReadOnlyDictionary<string, string?> Posted, bool SoleInboxItem);

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
@@ -29,9 +30,11 @@ internal static class WebhookPages
         pages.MapPost("/webhooks/{id:long}/replay", ReplayAsync);
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)
+    private static async Task<IResult> ListAsync(
+        HttpContext context, [AsParameters] WebhookFilter filter, [AsParameters] WebhookListParameters parameters, IInboxQueries inbox,
+        CancellationToken cancellationToken)
     {
-        var filters = ConsoleFilters.From(context.Request.Query);
+        var filters = ConsoleFilters.From(filter, parameters);
         WebhookPage page;
         if (filters.RunId is { } runId)
         {
@@ -47,9 +50,7 @@ internal static class WebhookPages
         return ConsolePage.Component<Components.WebhooksPage, WebhookListModel>("Webhooks", ConsoleSection.Webhooks, model);
     }
 
-    public static Html State(string state) => Html.Of($"<span class=\"state state-{state}\">{state}</span>");
-
-    // Null-safe: an Html.When argument is built even when its condition is false.
+    /// <summary>An error shortened to a line of the table.</summary>
     public static string? Shorten(string? text) => text is null || text.Length <= 120 ? text : text[..117] + "...";
 
     private static async Task<IResult> DetailAsync(long id, HttpContext context, IInboxQueries inbox, CancellationToken cancellationToken)

@@ -100,38 +100,11 @@ internal static class InterruptEndpoints
         InterruptLinks links,
         PayloadVisibility visibility,
         ClaimsPrincipal user,
-        [FromQuery(Name = "state")] string? state,
-        [FromQuery(Name = "deployment")] string? deployment,
-        [FromQuery(Name = "graph_id")] string? graphId,
-        [FromQuery(Name = "thread_id")] string? threadId,
-        [FromQuery(Name = "cursor")] string? cursor,
-        [FromQuery(Name = "limit")] string? limit,
+        [AsParameters] InterruptFilter filter,
         CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
-        var (before, size) = QueryParameters.Paging(cursor, limit, errors);
-        var query = new InterruptQuery
-        {
-            State = state,
-            Deployment = deployment,
-            GraphId = graphId,
-            ThreadId = threadId,
-            Before = before,
-            Limit = size,
-        };
-        if (state is not null && !InterruptState.All.Contains(state))
-        {
-            errors["state"] = [$"One of: {string.Join(", ", InterruptState.All)}."];
-        }
-
-        foreach (var (name, value) in new[] { ("deployment", deployment), ("graph_id", graphId), ("thread_id", threadId) })
-        {
-            if (value is not null && !IndexableText.CanMatch(value))
-            {
-                errors[name] = [$"At most {IndexableText.MaxLength} characters, with no NUL."];
-            }
-        }
-
+        var query = filter.ToQuery(errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);

@@ -74,8 +74,26 @@ public sealed partial class ConsolePagesTests
         Assert.Equal([idError], await Rows($"?thread_id={error["thread_id"]}"));
         Assert.Equal([idSuccess], await Rows("?cursor=" + idError));
         var bad = await client.GetStringAsync("/console/webhooks?received_from=yesterday&delivery_state=lost");
-        Assert.Contains("received_from: not a time", bad, StringComparison.Ordinal);
-        Assert.Contains("delivery_state: one of", bad, StringComparison.Ordinal);
+        Assert.Contains("received_from: An ISO 8601 date and time", bad, StringComparison.Ordinal);
+        Assert.Contains("delivery_state: One of: ", bad, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_interrupt_list_reads_its_filters_as_the_api_does_and_says_which_one_it_cannot_read()
+    {
+        await using var app = new TestApp(Operators());
+        var client = await SignedInAsync(app, ConsoleBrowserTests.ViewerKey);
+
+        using var bad = await client.GetAsync("/console/interrupts?state=paused&cursor=x");
+        var text = await bad.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("state: One of: waiting, resumed, expired.", text, StringComparison.Ordinal);
+        Assert.Contains("cursor: The next_cursor of the previous page.", text, StringComparison.Ordinal);
+
+        // A blank field of the filter form is no filter; a value is trimmed, as the API reads it.
+        var blank = await client.GetStringAsync("/console/interrupts?state=&thread_id=+t-1+");
+        Assert.Contains("name=\"thread_id\" value=\"t-1\"", blank, StringComparison.Ordinal);
+        Assert.Contains("Nothing matches.", blank, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -86,16 +86,19 @@ internal sealed class WebhookFilter
     [FromQuery(Name = "received_to")]
     public string? ReceivedTo { get; init; }
 
-    /// <summary>The store's query; a time that does not parse is added to <paramref name="errors"/> under its query name.</summary>
+    /// <summary>
+    /// The store's query, each value read as a filter reads it (trimmed, absent when blank: <see cref="QueryParameters.Text"/>), for the
+    /// API and the console's lists alike; a time or source that does not parse is added to <paramref name="errors"/> under its query name.
+    /// </summary>
     public WebhookQuery ToQuery(Dictionary<string, string[]> errors) => new()
     {
-        Status = Status,
-        AssistantId = AssistantId,
-        GraphId = GraphId,
-        ThreadId = ThreadId,
-        Deployment = Deployment,
-        Verification = Verification,
-        Source = ParseSource(Source, errors),
+        Status = QueryParameters.Text(Status),
+        AssistantId = QueryParameters.Text(AssistantId),
+        GraphId = QueryParameters.Text(GraphId),
+        ThreadId = QueryParameters.Text(ThreadId),
+        Deployment = QueryParameters.Text(Deployment),
+        Verification = QueryParameters.Text(Verification),
+        Source = ParseSource(QueryParameters.Text(Source), errors),
         ReceivedFrom = QueryParameters.Time(ReceivedFrom, "received_from", errors),
         ReceivedTo = QueryParameters.Time(ReceivedTo, "received_to", errors),
     };
