@@ -34,6 +34,7 @@ try
     var app = builder.Build();
     // Every setting is checked before anything starts, so a bad one stops the start-up here, as one line naming it.
     app.Services.GetService<IStartupValidator>()?.Validate();
+    RoutePaths.RefuseCollisions(app.Services);
 
     app.UseRequestLog();
     app.UseHttpProblems();

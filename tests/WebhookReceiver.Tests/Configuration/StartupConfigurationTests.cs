@@ -24,6 +24,25 @@ public sealed class StartupConfigurationTests
         Assert.Contains("missing", fatal, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("WebhookReceiver__Console__Path", "/api", "WebhookReceiver:Console:Path", "the query API")]
+    [InlineData("WebhookReceiver__Metrics__Path", "/health/metrics", "WebhookReceiver:Metrics:Path", "the health checks")]
+    [InlineData("WebhookReceiver__Path", "/console/webhooks", "WebhookReceiver:Path", "WebhookReceiver:Console:Path")]
+    public async Task A_configured_path_that_equals_or_holds_another_stops_the_start_up_naming_both(string variable, string path, string named, string other)
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings[variable] = path;
+
+        var (exitCode, output) = await RunToExitAsync(settings);
+
+        Assert.Equal(1, exitCode);
+        var fatal = Assert.Single(output, l => l.Contains("could not start", StringComparison.Ordinal));
+        Assert.Contains($"{named}", fatal, StringComparison.Ordinal);
+        Assert.Contains(other, fatal, StringComparison.Ordinal);
+        Assert.Contains("collide", fatal, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Outside_Development_a_token_shorter_than_32_characters_is_refused()
     {
