@@ -49,7 +49,7 @@ internal sealed partial class StartupReport(
         }
 
         var (provider, features) = (storage.Value.Provider.ToString(), Features(langGraph.Value));
-        LogFeatures(logger, provider, features);
+        LogFeatures(logger, environment.EnvironmentName, provider, features);
         return Task.CompletedTask;
     }
 
@@ -64,7 +64,8 @@ internal sealed partial class StartupReport(
 
         var sweep = settings.Sweep.Interval > TimeSpan.Zero ? $"every {settings.Sweep.Interval} (scope {settings.Sweep.Scope})" : "off (Sweep:Interval is 0)";
         var resume = publicUrl.Url is null ? "off (WebhookReceiver:LangGraph:PublicUrl is not set)" : "on";
-        return $"deployments {string.Join(", ", settings.Deployments.Select(d => d.Name))}; verify {settings.Verify}; sweep {sweep}; " +
+        var verify = settings.Verify == VerifyMode.Off ? "Off" : $"{settings.Verify} (handlers wait for each run's verification)";
+        return $"deployments {string.Join(", ", settings.Deployments.Select(d => d.Name))}; verify {verify}; sweep {sweep}; " +
                $"interrupt detection {(settings.DetectInterrupts ? "on" : "off")}; resume {resume}; this receiver's webhook URL {publicUrl.Description}";
     }
 
@@ -75,8 +76,8 @@ internal sealed partial class StartupReport(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unknown setting: {Unknown}")]
     private static partial void LogUnknownKey(ILogger logger, string unknown);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Features: storage {Provider}; LangGraph {LangGraph}")]
-    private static partial void LogFeatures(ILogger logger, string provider, string langGraph);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Features: environment {Environment}; storage {Provider}; LangGraph {LangGraph}")]
+    private static partial void LogFeatures(ILogger logger, string environment, string provider, string langGraph);
 
     [LoggerMessage(Level = LogLevel.Warning, Message =
         "No webhook token is configured ({Section}:Tokens is empty), so every webhook will be answered 401. " +

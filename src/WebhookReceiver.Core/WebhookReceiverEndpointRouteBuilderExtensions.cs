@@ -42,6 +42,7 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
     /// <summary>
     /// Every request that reaches this point of the pipeline needs an operator's key in <c>X-Api-Key</c> (of any role: one of
     /// <c>WebhookReceiver:Operators</c> or <c>WebhookReceiver:AdminKeys</c>); without one it is answered 401 problem details.
+    /// It says which header to send (<c>WWW-Authenticate: X-Api-Key</c>), never why a key was refused.
     /// For a branch that guards the host's diagnostics (OpenAPI document, Swagger UI, metrics scrape) as the query API is guarded.
     /// </summary>
     public static IApplicationBuilder UseWebhookReceiverAdminKey(this IApplicationBuilder app) => app.Use(async (context, next) =>
@@ -53,6 +54,6 @@ public static class WebhookReceiverEndpointRouteBuilderExtensions
             return;
         }
 
-        await Problems.Unauthorized().ExecuteAsync(context);
+        await ApiKeyAuthenticationHandler.ChallengeAsync(context);
     });
 }

@@ -30,10 +30,12 @@ try
     builder.Services.AddTracingExport(builder.Configuration);
     builder.Services.AddTrustedProxies();
     builder.Services.AddApiDocs(builder.Configuration);
+    builder.Services.AddHostedService<DevelopmentSecretsWarning>();
 
     var app = builder.Build();
     // Every setting is checked before anything starts, so a bad one stops the start-up here, as one line naming it.
     app.Services.GetService<IStartupValidator>()?.Validate();
+    RoutePaths.RefuseCollisions(app.Services);
 
     app.UseRequestLog();
     app.UseHttpProblems();

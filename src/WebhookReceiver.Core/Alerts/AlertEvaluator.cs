@@ -39,6 +39,8 @@ internal sealed partial class AlertEvaluator(IInboxAlerts store, IInboxMaintenan
             return;
         }
 
+        // Every kind at 0 until the first round counts the store, so a rule over the gauge sees the series from start-up.
+        PublishGauge(_lastUnresolved);
         try
         {
             while (!stoppingToken.IsCancellationRequested)

@@ -19,6 +19,8 @@ internal static class IngestOutcome
     public const string TooLarge = "too_large";
     public const string RateLimited = "rate_limited";
     public const string StoreUnavailable = "store_unavailable";
+
+    public static readonly IReadOnlyList<string> All = [Accepted, AcceptedWithoutRunId, Duplicate, Unauthorized, Invalid, TooLarge, RateLimited, StoreUnavailable];
 }
 
 /// <summary>The values of the <c>outcome</c> label of <c>webhookreceiver.sweep.runs</c>: what a sweep did with each run it saw.</summary>
@@ -36,6 +38,8 @@ internal static class SweepOutcome
     public const string TooOld = "too_old";
     /// <summary>A stateless run (<c>kwargs.temporary</c>): its thread is deleted before its webhook is sent, so it can never be recovered.</summary>
     public const string Unrecoverable = "unrecoverable";
+
+    public static readonly IReadOnlyList<string> All = [Recovered, AlreadyHeld, OutOfScope, TooRecent, NotFinished, TooOld, Unrecoverable];
 }
 
 /// <summary>
@@ -115,11 +119,13 @@ internal sealed class ReceiverMetrics
         meter.CreateObservableGauge("webhookreceiver.deliveries.oldest_pending_age", ObserveOldestDue, "s",
             "Seconds since the longest-waiting unfinished delivery became due (a new one: since it was stored; a retry: since its backoff ended), 0 when none is due; its due time is read at most every PendingRefreshInterval.");
         meter.CreateObservableGauge("webhookreceiver.alerts.open", () => Volatile.Read(ref _alertsOpen), "{alert}",
-            "Alerts not resolved yet, by kind (dead_handler, sweep_recovered, sweep_failed, interrupt_waiting, store_unavailable) and state (open: not acknowledged yet; acknowledged); set by the alert evaluator every Alerts:Interval (none before its first round).");
+            "Alerts not resolved yet, by kind (dead_handler, sweep_recovered, sweep_failed, interrupt_waiting, store_unavailable) and state (open: not acknowledged yet; acknowledged); set by the alert evaluator every Alerts:Interval (0 for every kind from start-up until its first round).");
         foreach (var source in sources)
         {
             source.CreateInstruments(meter);
         }
+
+        SeedSeries(catalog);
     }
 
     /// <summary>
@@ -132,6 +138,55 @@ internal sealed class ReceiverMetrics
         ArgumentNullException.ThrowIfNull(counts);
         Volatile.Write(ref _alertsOpen, counts.Select(c => new Measurement<long>(c.Value,
             new KeyValuePair<string, object?>("kind", c.Key.Kind), new KeyValuePair<string, object?>("state", c.Key.State))).ToArray());
+    }
+
+    /// <summary>The statuses a sweep ends with, as counted by <c>webhookreceiver.sweeps</c> (a busy one is not counted).</summary>
+    public static readonly IReadOnlyList<string> SweepStatuses = ["swept", "partial", "failed"];
+
+    private static readonly string[] AttemptOutcomes = [DeliveryState.Succeeded, DeliveryState.Failed, DeliveryState.Dead, "abandoned"];
+
+    // Every counter series that the shipped rules and dashboard read exists from start-up, at 0, for every known handler and
+    // outcome: increase() over a series that first appears at 1 is 0, so without this the first dead letter after a restart (or
+    // on a new replica) would not fire WebhookReceiverDeadLetters. Histograms are left to their first observation: an empty
+    // one cannot be written without counting an observation, and the dashboard's quantiles need none before it.
+    private void SeedSeries(HandlerCatalog catalog)
+    {
+        foreach (var outcome in IngestOutcome.All)
+        {
+            _received.Add(0, new TagList { { "outcome", outcome }, { "source", WebhookSources.Webhook } });
+        }
+
+        foreach (var outcome in new[] { IngestOutcome.Accepted, IngestOutcome.Duplicate })
+        {
+            _received.Add(0, new TagList { { "outcome", outcome }, { "source", WebhookSources.Sweep } });
+        }
+
+        foreach (var handler in catalog.Handlers.Select(h => h.Name).Concat(catalog.InterruptHandlers.Select(h => h.Name)).Distinct(StringComparer.Ordinal))
+        {
+            _deadLetters.Add(0, new KeyValuePair<string, object?>("handler", handler));
+            foreach (var outcome in AttemptOutcomes)
+            {
+                _attempts.Add(0, new TagList { { "handler", handler }, { "outcome", outcome } });
+            }
+        }
+
+        // The gauges over the store start their first read now, so the first scrape finds them.
+        _ = _pending.Current;
+        _ = _oldest.Current;
+    }
+
+    /// <summary>Makes the sweep series of <paramref name="deployment"/> exist at 0 (every status and outcome), before its first sweep.</summary>
+    public void SweepSeries(string deployment)
+    {
+        foreach (var status in SweepStatuses)
+        {
+            _sweeps.Add(0, new TagList { { "deployment", deployment }, { "status", status } });
+        }
+
+        foreach (var outcome in SweepOutcome.All)
+        {
+            _sweepRuns.Add(0, new TagList { { "deployment", deployment }, { "outcome", outcome } });
+        }
     }
 
     /// <summary>An interrupt was resumed through the receiver, <paramref name="waited"/> after its pause was found.</summary>

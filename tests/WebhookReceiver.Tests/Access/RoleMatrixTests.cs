@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -103,6 +104,27 @@ public sealed class RoleMatrixTests
         Assert.Equal(HttpStatusCode.OK, viewer.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, none.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+        Assert.Equal(await ChallengeAsync(none), await ChallengeAsync(wrong));
+    }
+
+    [Fact]
+    public async Task A_401_from_the_API_names_the_header_to_send_and_is_the_same_for_a_missing_and_a_wrong_key()
+    {
+        await using var app = new TestApp(OperatorKeys.Settings());
+
+        using var none = await app.CreateClient().GetAsync("/api/webhooks");
+        using var wrong = await OperatorKeys.Client(app, "not-a-configured-key-xxxxxxxxxxxxxxxxxxxxxxxxx").GetAsync("/api/webhooks");
+
+        var challenge = await ChallengeAsync(none);
+        Assert.Equal(("X-Api-Key", "application/problem+json", 401, "Send an operator's key in the X-Api-Key header."), challenge);
+        Assert.Equal(challenge, await ChallengeAsync(wrong));
+    }
+
+    // What a 401 tells the caller: its challenge, content type, status and detail (the trace id aside).
+    private static async Task<(string? Challenge, string? ContentType, int? Status, string? Detail)> ChallengeAsync(HttpResponseMessage response)
+    {
+        var problem = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return (response.Headers.WwwAuthenticate.ToString(), response.Content.Headers.ContentType?.MediaType, (int?)problem["status"], (string?)problem["detail"]);
     }
 
     private static int Rank(string role) => role switch { Viewer => 0, Reviewer => 1, _ => 2 };

@@ -91,7 +91,8 @@ public sealed class OptionsValidationTests
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration["WebhookReceiver:Storage:Provider"] = provider;
         builder.Configuration["WebhookReceiver:Storage:Synchronous"] = synchronous;
-        builder.Configuration["WebhookReceiver:Storage:ConnectionString"] = "Host=127.0.0.1;Database=webhooks";
+        builder.Configuration["WebhookReceiver:Storage:ConnectionString"] =
+            (StorageProvider)expectedProvider == StorageProvider.Postgres ? "Host=127.0.0.1;Database=webhooks" : "Data Source=webhooks.db";
         builder.Services.AddWebhookReceiver(builder.Configuration);
         using var host = builder.Build();
 

@@ -24,6 +24,103 @@ public sealed class StartupConfigurationTests
         Assert.Contains("missing", fatal, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("WebhookReceiver__Console__Path", "/api", "WebhookReceiver:Console:Path", "the query API")]
+    [InlineData("WebhookReceiver__Metrics__Path", "/health/metrics", "WebhookReceiver:Metrics:Path", "the health checks")]
+    [InlineData("WebhookReceiver__Path", "/console/webhooks", "WebhookReceiver:Path", "WebhookReceiver:Console:Path")]
+    public async Task A_configured_path_that_equals_or_holds_another_stops_the_start_up_naming_both(string variable, string path, string named, string other)
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings[variable] = path;
+
+        var (exitCode, output) = await RunToExitAsync(settings);
+
+        Assert.Equal(1, exitCode);
+        var fatal = Assert.Single(output, l => l.Contains("could not start", StringComparison.Ordinal));
+        Assert.Contains($"{named}", fatal, StringComparison.Ordinal);
+        Assert.Contains(other, fatal, StringComparison.Ordinal);
+        Assert.Contains("collide", fatal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task In_Development_the_development_secrets_are_named_in_a_warning_and_the_environment_in_the_features_line()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        // appsettings.Development.json's token and key stay in effect (index 0 is theirs): only a second token is added.
+        settings.Remove("WebhookReceiver__Tokens__0");
+        settings.Remove("WebhookReceiver__AdminKeys__0");
+        settings["ASPNETCORE_ENVIRONMENT"] = "Development";
+
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        await Eventually.MatchAsync(() => Task.FromResult(service.Output.ToList()),
+            lines => lines.Any(l => l.Contains("accepts the development webhook token and admin key", StringComparison.Ordinal)), what: "the warning");
+        Assert.Contains(service.Output, l => l.Contains("Features: environment Development;", StringComparison.Ordinal)); // plain text in Development
+        Assert.DoesNotContain(service.Output, l => l.Contains("dev-webhook-token", StringComparison.Ordinal) || l.Contains("dev-admin-key", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Outside_Development_with_its_own_secrets_nothing_warns_of_development_secrets()
+    {
+        using var data = new TempDirectory();
+
+        await using var service = await ServiceProcess.StartAsync(ServiceProcess.Settings(data.Path));
+
+        await Eventually.MatchAsync(() => Task.FromResult(service.Output.ToList()),
+            lines => lines.Any(l => l.Contains("Features: environment \\\"Production\\\";", StringComparison.Ordinal)), what: "the features line"); // compact JSON
+        Assert.DoesNotContain(service.Output, l => l.Contains("accepts the development", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_PostgreSQL_connection_string_with_the_provider_left_at_Sqlite_stops_the_start_up_with_one_line_saying_what_to_set()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__Storage__ConnectionString"] = "Host=db.internal;Database=webhooks;Username=webhooks;Password=pg-secret-in-the-string";
+
+        var (exitCode, output) = await RunToExitAsync(settings);
+
+        Assert.Equal(1, exitCode);
+        var fatal = Assert.Single(output, l => l.Contains("could not start", StringComparison.Ordinal));
+        Assert.Contains("is a PostgreSQL connection string but WebhookReceiver:Storage:Provider is Sqlite", fatal, StringComparison.Ordinal);
+        Assert.Contains("WebhookReceiver__Storage__Provider=Postgres", fatal, StringComparison.Ordinal);
+        Assert.DoesNotContain(output, l => l.Contains("pg-secret-in-the-string", StringComparison.Ordinal) || l.Contains("   at ", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("WebhookReceiver__Dispatch__AttemptTimeout", "00:00:00", "WebhookReceiver:Dispatch:AttemptTimeout (env WebhookReceiver__Dispatch__AttemptTimeout) must be between 1 ms and 1 day.")]
+    [InlineData("WebhookReceiver__Dispatch__MaxAttempts", "0", "WebhookReceiver:Dispatch:MaxAttempts (env WebhookReceiver__Dispatch__MaxAttempts) must be between")]
+    public async Task An_out_of_range_value_names_the_setting_its_environment_variable_and_the_range_in_a_persons_units(string variable, string value, string expected)
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings[variable] = value;
+
+        var (exitCode, output) = await RunToExitAsync(settings);
+
+        Assert.Equal(1, exitCode);
+        var fatal = Assert.Single(output, l => l.Contains("could not start", StringComparison.Ordinal));
+        Assert.Contains(expected, fatal, StringComparison.Ordinal);
+        Assert.DoesNotContain("DispatchOptions.", fatal, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_deployment_that_does_not_answer_at_start_up_is_named_in_a_warning_and_the_features_line_says_handlers_wait()
+    {
+        using var data = new TempDirectory();
+        var settings = ServiceProcess.Settings(data.Path);
+        settings["WebhookReceiver__LangGraph__Deployments__0__Name"] = "prod";
+        settings["WebhookReceiver__LangGraph__Deployments__0__ApiUrl"] = "http://127.0.0.1:9/";
+
+        await using var service = await ServiceProcess.StartAsync(settings);
+
+        await Eventually.MatchAsync(() => Task.FromResult(service.Output.ToList()),
+            lines => lines.Any(l => l.Contains("did not answer at start-up", StringComparison.Ordinal) && l.Contains("\"Deployment\":\"prod\"", StringComparison.Ordinal)), what: "the warning");
+        Assert.Contains(service.Output, l => l.Contains("verify Annotate (handlers wait for each run's verification)", StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Outside_Development_a_token_shorter_than_32_characters_is_refused()
     {
@@ -148,7 +245,7 @@ public sealed class StartupConfigurationTests
                                              && l.Contains("did you mean WebhookReceiver:Dispatch:MaxAttempts?", StringComparison.Ordinal));
         Assert.Contains(service.Output, l => l.Contains("WebhookReceiver:Colour (env WebhookReceiver__Colour) binds to nothing and is ignored.\"", StringComparison.Ordinal));
         Assert.DoesNotContain(service.Output, l => l.Contains("WebhookReceiver:Tokens", StringComparison.Ordinal) && l.Contains("binds to nothing", StringComparison.Ordinal));
-        var features = Assert.Single(service.Output, l => l.Contains("Features: storage", StringComparison.Ordinal));
+        var features = Assert.Single(service.Output, l => l.Contains("Features: environment", StringComparison.Ordinal));
         Assert.Contains("off (no WebhookReceiver:LangGraph:Deployments)", features, StringComparison.Ordinal);
     }
 
@@ -162,7 +259,7 @@ public sealed class StartupConfigurationTests
 
         await using var service = await ServiceProcess.StartAsync(settings);
 
-        var features = Assert.Single(service.Output, l => l.Contains("Features: storage", StringComparison.Ordinal));
+        var features = Assert.Single(service.Output, l => l.Contains("Features: environment", StringComparison.Ordinal));
         Assert.Contains("deployments prod;", features, StringComparison.Ordinal);
         Assert.Contains("resume off (WebhookReceiver:LangGraph:PublicUrl is not set)", features, StringComparison.Ordinal);
         Assert.Contains("sweep every 00:05:00", features, StringComparison.Ordinal);

@@ -11,7 +11,7 @@ internal static class StorageModule
     internal static IServiceCollection AddStorage(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddSection<StorageOptions, StorageOptionsAnnotations>(configuration, StorageOptions.Section)
-            .AddValidator<StorageOptions, PostgresStorageOptionsValidator>();
+            .AddValidator<StorageOptions, StorageConnectionStringValidator>();
         services.TryAddSingleton(StorageKernel.Create);
         services.AddStoreSchema(StorageKernel.Schema);
         services.AddHostedService<StorageMigrator>();

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.LangGraph;
 
@@ -10,7 +10,8 @@ namespace WebhookReceiver.LangGraph;
 /// (off with no deployment, or an interval of 0): a receiver that was down recovers what it missed within an interval (plus
 /// <c>Sweep:Grace</c>) of coming back, and a host that only calls the API (a handler reading threads) is not swept at once.
 /// </summary>
-internal sealed partial class SweepService(RunSweeper sweeper, TimeProvider time, IOptions<LangGraphOptions> options, ILogger<SweepService> logger)
+internal sealed partial class SweepService(RunSweeper sweeper, ReceiverMetrics metrics, TimeProvider time, IOptions<LangGraphOptions> options,
+    ILogger<SweepService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -19,6 +20,11 @@ internal sealed partial class SweepService(RunSweeper sweeper, TimeProvider time
         if (!settings.Enabled || settings.Sweep.Interval <= TimeSpan.Zero)
         {
             return;
+        }
+
+        foreach (var deployment in sweeper.Deployments)
+        {
+            metrics.SweepSeries(deployment);
         }
 
         while (await WaitAsync(settings.Sweep.Interval, stoppingToken))

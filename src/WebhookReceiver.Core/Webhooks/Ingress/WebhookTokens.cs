@@ -24,6 +24,9 @@ internal sealed class WebhookTokens(IEnumerable<string> accepted, string header)
 
     public bool Authenticate(HttpRequest request) => Authenticate(request, out _);
 
+    /// <summary>True when <paramref name="token"/> is accepted (compared in constant time).</summary>
+    public bool Accepts(string token) => _accepted.Contains(token);
+
     /// <summary>Checks the request's token; <paramref name="token"/> is the accepted token as presented (null when refused).</summary>
     public bool Authenticate(HttpRequest request, out string? token)
     {
