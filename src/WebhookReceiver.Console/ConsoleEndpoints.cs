@@ -80,7 +80,9 @@ internal static class ConsoleEndpoints
             return Problems.BadRequest("The form's antiforgery token is missing or not valid: reload the page and send the form again. Nothing was changed.");
         }
 
-        context.Response.Headers.CacheControl = "no-store";
+        // What antiforgery itself sets on a page with a form: set first, it has nothing to override, so it logs no warning.
+        context.Response.Headers.CacheControl = "no-cache, no-store";
+        context.Response.Headers.Pragma = "no-cache";
         return await next(invocation);
     }
 }

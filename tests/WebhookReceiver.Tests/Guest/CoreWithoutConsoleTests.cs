@@ -12,6 +12,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Tests.Infrastructure;
 
@@ -74,6 +75,28 @@ public sealed class CoreWithoutConsoleTests : IDisposable
         Assert.Equal(HttpStatusCode.Redirect, overview.StatusCode);
         Assert.StartsWith("/console/sign-in", overview.Headers.Location?.PathAndQuery, StringComparison.Ordinal);
         Assert.All(responses, r => Assert.False(r.Headers.Contains("Set-Cookie"), $"{r.RequestMessage!.RequestUri} set a cookie"));
+    }
+
+    [Fact]
+    public async Task The_consoles_forms_raise_no_antiforgery_cache_header_warning_in_the_host_log()
+    {
+        var builder = Builder();
+        builder.Logging.AddFakeLogging();
+        builder.Services.AddWebhookReceiver(builder.Configuration);
+        builder.Services.AddWebhookReceiverConsole(builder.Configuration);
+        await using var app = builder.Build();
+        app.MapWebhookReceiver();
+        app.MapWebhookReceiverConsole();
+        await app.StartAsync();
+        using var client = Client(app);
+
+        var signIn = await client.GetAsync("/console/sign-in");
+
+        Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        Assert.True(signIn.Headers.Contains("Set-Cookie"), "the form's antiforgery cookie was issued");
+        Assert.Equal(["no-cache", "no-store"], signIn.Headers.CacheControl!.ToString().Split(", ").Order(StringComparer.Ordinal));
+        Assert.DoesNotContain(app.Services.GetFakeLogCollector().GetSnapshot(), r => r.Level >= LogLevel.Warning
+            && r.Category?.StartsWith("Microsoft.AspNetCore.Antiforgery", StringComparison.Ordinal) == true);
     }
 
     [Fact]

@@ -15,7 +15,8 @@ internal sealed partial class DeploymentProbe(ILangGraphClients clients, IOption
     /// <summary>How long one deployment may take to answer the probe.</summary>
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
-    private const string NoSuchThread = "00000000-0000-0000-0000-000000000000";
+    /// <summary>The thread the probe asks for: an id no server gives.</summary>
+    internal const string NoSuchThread = "00000000-0000-0000-0000-000000000000";
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
