@@ -29,7 +29,6 @@ internal static class LangGraphModule
         services.TryAddSingleton<RunSweeper>();
         services.TryAddSingleton<RecentSweeps>();
         services.AddHostedService<SweepService>();
-        services.AddHostedService<DeploymentProbe>();
         services.AddLangGraphClients();
         services.TryAddScoped<SweepCommand>();
         return services;

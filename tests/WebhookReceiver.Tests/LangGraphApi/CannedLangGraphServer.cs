@@ -56,14 +56,6 @@ public sealed class CannedLangGraphServer : IAsyncDisposable
         var server = new CannedLangGraphServer(app);
         app.Run(async context =>
         {
-            // The receiver's start-up probe (DeploymentProbe) is answered as a real server would, and neither recorded nor
-            // counted: tests count the requests of the receiver's work.
-            if (context.Request.Path == $"/threads/{DeploymentProbe.NoSuchThread}")
-            {
-                context.Response.StatusCode = StatusCodes.Status404NotFound;
-                return;
-            }
-
             using var reader = new StreamReader(context.Request.Body);
             var request = new CannedRequest(
                 context.Request.Method,
