@@ -4,13 +4,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Access;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Console.Components;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Console;
 

@@ -3,9 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
-using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Console.Components;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Console;
 

@@ -6,7 +6,6 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Console;
 

@@ -1,14 +1,9 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using WebhookReceiver.Access;
-using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 
 namespace WebhookReceiver.Console;
 

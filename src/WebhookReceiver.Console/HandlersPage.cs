@@ -2,7 +2,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Console;
 

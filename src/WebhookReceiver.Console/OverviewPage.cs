@@ -2,11 +2,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using WebhookReceiver.Webhooks;
+using WebhookReceiver.Alerts;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Kernel;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.Alerts;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Console;
 

@@ -1,12 +1,8 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 
 namespace WebhookReceiver.Console;
 

@@ -2,15 +2,10 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using WebhookReceiver.Access;
-using WebhookReceiver.Kernel;
 using WebhookReceiver.Audit;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 
 namespace WebhookReceiver.Console;
 

@@ -2,11 +2,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver;
 

@@ -3,8 +3,8 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver;
 

@@ -1,13 +1,12 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.Access;
 using WebhookReceiver.Alerts;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace Microsoft.AspNetCore.Builder;
 

@@ -1,13 +1,7 @@
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.OpenApi;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OpenApi;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Access;
-using WebhookReceiver.Audit;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

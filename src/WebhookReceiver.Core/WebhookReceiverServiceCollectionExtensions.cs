@@ -1,17 +1,14 @@
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using WebhookReceiver;
-using WebhookReceiver.Kernel;
 using WebhookReceiver.Access;
-using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Alerts;
+using WebhookReceiver.Audit;
+using WebhookReceiver.Interrupts;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace Microsoft.Extensions.DependencyInjection;
 

@@ -1,4 +1,3 @@
-using WebhookReceiver.Kernel;
 /// <summary>
 /// <c>dotnet WebhookReceiver.dll --healthcheck [url]</c>: the container's HEALTHCHECK. The ASP.NET runtime image has no curl
 /// or wget, so the service's own assembly asks its own readiness endpoint, without building a host or reading settings.

@@ -2,10 +2,8 @@ using Microsoft.Extensions.Options;
 using Serilog;
 using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Health;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Observability;
 using WebhookReceiver.Http;
-using WebhookReceiver.Webhooks;
+using WebhookReceiver.Observability;
 
 // The container's HEALTHCHECK runs the same assembly as a probe: see HealthProbe.
 if (HealthProbe.IsRequested(args))

@@ -2,7 +2,6 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Access;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Access;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Claims;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Alerts;
 

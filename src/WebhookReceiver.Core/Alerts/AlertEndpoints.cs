@@ -7,12 +7,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 using WebhookReceiver.Access;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Alerts;
 using WebhookReceiver.Audit;
+using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Alerts;
 

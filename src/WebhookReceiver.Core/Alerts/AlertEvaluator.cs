@@ -3,7 +3,6 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Alerts;
 

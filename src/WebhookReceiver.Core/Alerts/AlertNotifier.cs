@@ -3,14 +3,12 @@ using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.Timeout;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Alerts;
 

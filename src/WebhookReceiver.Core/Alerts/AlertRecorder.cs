@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Logging;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Alerts;
 

@@ -1,7 +1,7 @@
 using System.Data;
 using System.Data.Common;
-using WebhookReceiver.Kernel;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.Webhooks;
 using static WebhookReceiver.Kernel.Sql;
 

@@ -1,5 +1,3 @@
-using WebhookReceiver.Webhooks;
-
 namespace WebhookReceiver.Alerts;
 
 /// <summary>An alert as <c>GET /api/alerts</c> lists it and the operational webhook posts it (snake_case; times ISO-8601 UTC).</summary>

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Alerts;

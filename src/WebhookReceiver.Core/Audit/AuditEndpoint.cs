@@ -5,9 +5,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Audit;
-
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Audit;
 

@@ -9,10 +9,8 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.OpenApi;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;
 

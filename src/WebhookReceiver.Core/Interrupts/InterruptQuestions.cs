@@ -1,6 +1,5 @@
 using System.Text.Json;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Interrupts;
 

@@ -1,11 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.LangGraph;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Interrupts;

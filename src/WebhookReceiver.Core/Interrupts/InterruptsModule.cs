@@ -1,9 +1,8 @@
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using WebhookReceiver.Kernel;
 using WebhookReceiver.LangGraph;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Interrupts;
 

@@ -3,7 +3,6 @@ using System.Security.Claims;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Interrupts;
 

@@ -3,7 +3,6 @@ using System.Security.Claims;
 using System.Text.Json.Nodes;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Interrupts;
 

@@ -1,5 +1,4 @@
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.ApiDocs;

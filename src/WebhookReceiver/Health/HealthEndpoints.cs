@@ -2,7 +2,6 @@ using System.Net.Mime;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Health;
 

@@ -1,4 +1,3 @@
-using WebhookReceiver.Kernel;
 namespace WebhookReceiver.Http;
 
 /// <summary>

@@ -1,4 +1,3 @@
-using WebhookReceiver.Kernel;
 using System.Net;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;

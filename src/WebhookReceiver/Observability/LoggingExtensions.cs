@@ -1,7 +1,7 @@
 using Serilog;
 using Serilog.Events;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Observability;
 

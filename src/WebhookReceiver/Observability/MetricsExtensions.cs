@@ -1,8 +1,8 @@
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Observability;
 

@@ -1,7 +1,6 @@
 using Serilog.Core;
 using Serilog.Events;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Observability;
 

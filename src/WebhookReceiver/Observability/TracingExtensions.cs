@@ -1,7 +1,7 @@
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Kernel;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Trace;
+using WebhookReceiver.Kernel;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Observability;
 

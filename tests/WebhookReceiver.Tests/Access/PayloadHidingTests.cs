@@ -1,9 +1,8 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Access;
 

@@ -6,11 +6,10 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using StandardWebhooks;
-using WebhookReceiver.Webhooks;
+using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
 using WebhookReceiver.Tests.Sweep;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Alerts;
 

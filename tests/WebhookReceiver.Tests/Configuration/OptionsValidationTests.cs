@@ -1,9 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Kernel;
+using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Configuration;
 

@@ -1,15 +1,12 @@
-using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
-using static WebhookReceiver.Tests.Infrastructure.LangGraphDevServer;
 using WebhookReceiver.Tests.LangGraph;
+using WebhookReceiver.Webhooks;
 using Xunit.Abstractions;
 using static Microsoft.Playwright.Assertions;
+using static WebhookReceiver.Tests.Infrastructure.LangGraphDevServer;
 
 namespace WebhookReceiver.Tests.Console;
 

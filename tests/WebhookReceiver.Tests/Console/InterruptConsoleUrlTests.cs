@@ -1,9 +1,7 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Console;
 

@@ -5,8 +5,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using WebhookReceiver.Console;
 using WebhookReceiver.Console.Components;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Console;
 

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WebhookReceiver.Console;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Console;
 

@@ -1,5 +1,4 @@
 using WebhookReceiver.Console;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Console;

@@ -1,7 +1,4 @@
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.Dispatch;
 

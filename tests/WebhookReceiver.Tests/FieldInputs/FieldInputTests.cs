@@ -1,14 +1,12 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.FieldInputs;
 

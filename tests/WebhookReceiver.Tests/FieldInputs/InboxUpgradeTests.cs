@@ -2,7 +2,6 @@ using System.Data.Common;
 using System.Reflection;
 using System.Text;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.Storage;
 

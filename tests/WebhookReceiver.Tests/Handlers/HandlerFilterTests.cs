@@ -1,9 +1,8 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Handlers;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Logging;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Guest;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Handlers;
 

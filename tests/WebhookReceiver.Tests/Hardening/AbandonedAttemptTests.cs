@@ -2,9 +2,9 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.ScaleOut;
+using WebhookReceiver.Webhooks;
 using Xunit.Abstractions;
 
 namespace WebhookReceiver.Tests.Hardening;

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Tests.Infrastructure;
 

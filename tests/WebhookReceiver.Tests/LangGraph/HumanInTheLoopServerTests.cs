@@ -2,14 +2,12 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
-using static WebhookReceiver.Tests.Infrastructure.LangGraphDevServer;
+using WebhookReceiver.Webhooks;
 using Xunit.Abstractions;
+using static WebhookReceiver.Tests.Infrastructure.LangGraphDevServer;
 
 namespace WebhookReceiver.Tests.LangGraph;
 

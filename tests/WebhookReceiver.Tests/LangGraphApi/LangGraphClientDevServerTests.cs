@@ -1,9 +1,8 @@
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Hosting;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.LangGraphApi;
 

@@ -1,9 +1,7 @@
 using System.Net;
-
 using System.Text.Json.Nodes;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
+using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.LangGraphApi;
 

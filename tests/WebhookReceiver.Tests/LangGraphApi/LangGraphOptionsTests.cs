@@ -2,9 +2,8 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
+using WebhookReceiver.LangGraph;
 using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.LangGraphApi;

@@ -1,10 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.LangGraph;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.LangGraphApi;
 

@@ -10,14 +10,11 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Observability;
-using WebhookReceiver.Access;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
-using WebhookReceiver.Interrupts;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
 using WebhookReceiver.Tests.Sweep;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Operations;
 

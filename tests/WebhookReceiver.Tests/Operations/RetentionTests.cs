@@ -2,9 +2,8 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Tests.Infrastructure;
 
 namespace WebhookReceiver.Tests.Operations;
 

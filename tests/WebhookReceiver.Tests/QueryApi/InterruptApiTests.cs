@@ -4,12 +4,10 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Observability;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
+using WebhookReceiver.Webhooks;
 using Xunit.Abstractions;
 
 namespace WebhookReceiver.Tests.QueryApi;

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using WebhookReceiver.Tests.Infrastructure;
-using WebhookReceiver.Tests.LangGraph;
 using Xunit.Abstractions;
 
 namespace WebhookReceiver.Tests.ScaleOut;

@@ -1,7 +1,7 @@
 using System.Text;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Alerts;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Storage;
 

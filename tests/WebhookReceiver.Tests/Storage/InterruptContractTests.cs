@@ -1,6 +1,6 @@
 using System.Text;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Interrupts;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Storage;
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Storage;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Storage;
 

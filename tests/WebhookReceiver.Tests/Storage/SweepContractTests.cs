@@ -1,6 +1,6 @@
 using System.Text;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.LangGraph;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Storage;
 

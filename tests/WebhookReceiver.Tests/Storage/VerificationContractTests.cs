@@ -1,6 +1,5 @@
 using System.Text;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.Tests.Storage;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using WebhookReceiver.Webhooks;
 using WebhookReceiver.Tests.Infrastructure;
 using WebhookReceiver.Tests.LangGraphApi;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Tests.Sweep;
 

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
-using WebhookReceiver.Access;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.Audit;

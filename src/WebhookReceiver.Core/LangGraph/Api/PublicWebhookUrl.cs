@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Options;
-using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.LangGraph;

@@ -1,15 +1,9 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Access;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.LangGraph;
 

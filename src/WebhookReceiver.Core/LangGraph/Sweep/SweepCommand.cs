@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Claims;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.LangGraph;
 

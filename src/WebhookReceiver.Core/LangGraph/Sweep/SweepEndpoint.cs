@@ -7,8 +7,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.LangGraph;
 using WebhookReceiver.Kernel;
 
 namespace WebhookReceiver.LangGraph;

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.LangGraph;
 
 namespace WebhookReceiver.LangGraph;
 

@@ -1,7 +1,6 @@
 using System.Data;
 using System.Globalization;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 using static WebhookReceiver.Kernel.Sql;
 
 namespace WebhookReceiver.LangGraph;

@@ -2,7 +2,6 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Kernel;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Webhooks;
 

@@ -1,5 +1,3 @@
-using WebhookReceiver.Webhooks;
-
 namespace WebhookReceiver.Webhooks;
 
 /// <summary>Which runs a handler wants. Each condition set must hold; a condition lists the accepted values; no condition, every run.</summary>

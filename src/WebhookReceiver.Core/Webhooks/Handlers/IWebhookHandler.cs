@@ -1,5 +1,3 @@
-using WebhookReceiver.Webhooks;
-
 namespace WebhookReceiver.Webhooks;
 
 /// <summary>

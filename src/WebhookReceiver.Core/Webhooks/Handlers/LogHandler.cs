@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Webhooks;
 

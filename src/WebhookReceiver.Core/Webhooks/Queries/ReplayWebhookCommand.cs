@@ -3,8 +3,6 @@ using System.Security.Claims;
 using System.Text;
 using WebhookReceiver.Access;
 using WebhookReceiver.Audit;
-using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace WebhookReceiver.Webhooks;
 

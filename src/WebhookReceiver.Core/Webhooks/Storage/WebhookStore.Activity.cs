@@ -1,5 +1,4 @@
 using System.Data;
-using WebhookReceiver.Kernel;
 using static WebhookReceiver.Kernel.Sql;
 
 namespace WebhookReceiver.Webhooks;

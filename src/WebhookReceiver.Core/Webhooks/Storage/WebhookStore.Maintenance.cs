@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using WebhookReceiver.Kernel;
 using static WebhookReceiver.Kernel.Sql;
 
 namespace WebhookReceiver.Webhooks;
