@@ -1,5 +1,4 @@
 using WebhookReceiver.Webhooks;
-using WebhookReceiver.Interrupts;
 
 namespace OrderUpdates;
 
